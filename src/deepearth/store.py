@@ -1,0 +1,117 @@
+"""The labelled-configuration store: an ase.db (SQLite) database with provenance.
+
+Every row is one configuration sent to the reference, successful or not:
+
+- ``ok`` (bool): labelled successfully; failed rows keep ``error`` and carry no calculator results;
+- ``candidate_id`` (str): unique name of the configuration (resume key: never labelled twice);
+- ``labeller``, ``method``, ``T_el_K``, ``code``, ``kpoints``: the reference and its settings;
+- ``iteration`` (int), ``origin_P_GPa``, ``origin_T_K``: where in the workflow/P–T grid it came from;
+- ``parent`` (str) and ``frame`` (int): the trajectory it was cut from (``initial`` for seeds);
+- ``split``: ``train`` or ``valid`` (held out of training, used for the reported RMSE).
+
+Energies are eV, forces eV/Å, stresses eV/Å³ in the ASE sign (positive = tensile).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.db import connect
+
+from deepearth.reference.labeller import Label
+
+
+def assign_split(candidate_id: str, seed: int, validation_fraction: float) -> str:
+    """Deterministic train/valid split of one configuration from its id and the run seed."""
+    u = np.random.default_rng([seed, zlib.crc32(candidate_id.encode())]).random()
+    return "valid" if u < validation_fraction else "train"
+
+
+class LabelStore:
+    """Labelled configurations of one run, in ``path`` (an ase.db SQLite file)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = connect(str(self.path), type="db")
+
+    def has(self, candidate_id: str) -> bool:
+        """True when this configuration was already sent to the reference (ok or failed)."""
+        return self._db.count(candidate_id=candidate_id) > 0
+
+    def add(self, label: Label, candidate_id: str, iteration: int, split: str,
+            origin_P_GPa: float | None = None, origin_T_K: float | None = None,
+            parent: str = "initial", frame: int = -1) -> int:
+        """Write one label (each write is its own SQLite transaction: a kill loses nothing written)."""
+        atoms = label.atoms.copy()
+        atoms.calc = None
+        if label.ok:
+            atoms.calc = SinglePointCalculator(atoms, energy=label.energy_eV, forces=label.forces_eV_per_A,
+                                               stress=label.stress_eV_per_A3)
+        kv = {k: v for k, v in label.provenance.items() if isinstance(v, (str, int, float, bool))}
+        kv.update(ok=bool(label.ok), candidate_id=candidate_id, iteration=int(iteration), split=split,
+                  parent=str(parent), frame=int(frame))
+        if origin_P_GPa is not None:
+            kv["origin_P_GPa"] = float(origin_P_GPa)
+        if origin_T_K is not None:
+            kv["origin_T_K"] = float(origin_T_K)
+        if not label.ok:
+            kv["error"] = label.error or "unknown error"
+        return self._db.write(atoms, key_value_pairs=kv)
+
+    def rows(self, **selection):
+        """Raw ase.db rows matching ``selection`` (e.g. ``ok=True, split='valid'``)."""
+        return list(self._db.select(**selection))
+
+    def configurations(self, **selection) -> list[Atoms]:
+        """Labelled configurations (with a SinglePointCalculator) and their key-value pairs in ``info``."""
+        out = []
+        for row in self._db.select(ok=True, **selection):
+            atoms = row.toatoms()
+            atoms.info.update(row.key_value_pairs)
+            out.append(atoms)
+        return out
+
+    def count(self, **selection) -> int:
+        return self._db.count(**selection)
+
+    def export_deepmd(self, out_dir: str | Path, type_map: list[str], **selection) -> list[Path]:
+        """Write the selected labels as DeePMD ``npy`` systems; returns the system folders.
+
+        Frames are grouped by their sequence of species (a DeePMD system has one atom order).
+        ``virial = −stress × V`` (eV), the DeePMD convention.
+        """
+        groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
+        for atoms in self.configurations(**selection):
+            groups[tuple(atoms.get_chemical_symbols())].append(atoms)
+        out_dir = Path(out_dir)
+        systems = []
+        for symbols, frames in sorted(groups.items()):
+            unknown = set(symbols) - set(type_map)
+            if unknown:
+                raise ValueError(f"{self.path}: species {sorted(unknown)} not in the type map {type_map}")
+            name = "sys-" + frames[0].get_chemical_formula() + f"-{zlib.crc32(''.join(symbols).encode()):08x}"
+            write_deepmd_npy(out_dir / name, frames, type_map)
+            systems.append(out_dir / name)
+        return systems
+
+
+def write_deepmd_npy(folder: Path, frames: list[Atoms], type_map: list[str]) -> None:
+    """One DeePMD npy system (``type.raw``, ``type_map.raw``, ``set.000/*.npy``) from labelled frames."""
+    folder = Path(folder)
+    (folder / "set.000").mkdir(parents=True, exist_ok=True)
+    types = np.array([type_map.index(s) for s in frames[0].get_chemical_symbols()], dtype=int)
+    np.savetxt(folder / "type.raw", types, fmt="%d")
+    (folder / "type_map.raw").write_text("\n".join(type_map) + "\n")
+    coord = np.array([a.get_positions().ravel() for a in frames])
+    box = np.array([a.cell.array.ravel() for a in frames])
+    energy = np.array([a.get_potential_energy() for a in frames])
+    force = np.array([a.get_forces().ravel() for a in frames])
+    virial = np.array([(-a.get_stress(voigt=False) * a.get_volume()).ravel() for a in frames])
+    for key, arr in dict(coord=coord, box=box, energy=energy, force=force, virial=virial).items():
+        np.save(folder / "set.000" / f"{key}.npy", arr)

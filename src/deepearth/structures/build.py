@@ -1,0 +1,79 @@
+"""Build the fixed supercell of a run and the strained, rattled initial configurations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.build import bulk
+from scipy.optimize import brentq
+
+_PROTOTYPES = ("rocksalt", "fluorite", "zincblende", "cesiumchloride")
+
+
+def build_supercell(structure: str, formula: str, lattice_constant_A: float,
+                    supercell: tuple[int, int, int], base_dir: Path | None = None) -> Atoms:
+    """The run's fixed supercell.
+
+    ``structure`` is an ASE crystal prototype (``rocksalt``...) built from ``formula`` with the
+    conventional cubic lattice constant ``lattice_constant_A`` (Å), or a structure file that
+    ``ase.io.read`` understands (then ``formula`` and the lattice constant are ignored).
+    """
+    if structure in _PROTOTYPES:
+        try:
+            unit = bulk(formula, structure, a=lattice_constant_A, cubic=True)
+        except Exception as exc:  # ASE raises several types for a bad formula
+            raise ValueError(f"system.formula: cannot build {structure} {formula!r}: {exc}") from None
+    else:
+        path = Path(structure)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise ValueError(f"system.structure: {structure!r} is neither a prototype {_PROTOTYPES} nor a file")
+        from ase.io import read
+
+        unit = read(path)
+    atoms = unit.repeat(tuple(supercell))
+    atoms.pbc = True
+    return atoms
+
+
+def volume_at_pressure(pressure_GPa: float, v0: float, k0_GPa: float, k0_prime: float) -> float:
+    """Volume (same unit as ``v0``) at which the 3rd-order Birch–Murnaghan EOS gives ``pressure_GPa``.
+
+    ``P = 3K0/2 [x^{-7/3} − x^{-5/3}] {1 + 3/4 (K0' − 4)(x^{-2/3} − 1)}``, x = V/V0 (SCIENCE.md §4).
+    Used only to place the initial configurations near the target densities.
+    """
+
+    def bm3(x: float) -> float:
+        return 1.5 * k0_GPa * (x ** (-7 / 3) - x ** (-5 / 3)) * (1 + 0.75 * (k0_prime - 4) * (x ** (-2 / 3) - 1))
+
+    if pressure_GPa <= 0:
+        return v0
+    x = brentq(lambda x: bm3(x) - pressure_GPa, 0.2, 1.0)
+    return x * v0
+
+
+def initial_configurations(reference: Atoms, pressures_GPa: list[float], n_configs: int, strain: float,
+                           rattle_A: float, k0_GPa: float, k0_prime: float, seed: int) -> list[Atoms]:
+    """Strained and rattled copies of ``reference`` spread over the target pressures.
+
+    Each copy is isotropically scaled to the BM3 volume of one target pressure (cycled), then given a
+    random symmetric strain with components in ``[-strain, strain]`` and Gaussian displacements of std
+    ``rattle_A`` (Å). ``atoms.info['origin_P_GPa']`` records the target pressure.
+    """
+    rng = np.random.default_rng(seed)
+    v0 = reference.get_volume()
+    out = []
+    for i in range(n_configs):
+        p = pressures_GPa[i % len(pressures_GPa)]
+        scale = (volume_at_pressure(p, v0, k0_GPa, k0_prime) / v0) ** (1 / 3)
+        eps = rng.uniform(-strain, strain, size=(3, 3))
+        deform = scale * (np.eye(3) + 0.5 * (eps + eps.T))
+        atoms = reference.copy()
+        atoms.set_cell(reference.cell.array @ deform, scale_atoms=True)
+        atoms.positions += rng.normal(0.0, rattle_A, size=atoms.positions.shape)
+        atoms.info["origin_P_GPa"] = float(p)
+        out.append(atoms)
+    return out
