@@ -1,0 +1,6 @@
+"""Property estimators: work on trajectories from any code; never import the MD/ML layers."""
+
+from deepearth.properties.diffusion import DiffusionResult, diffusion_coefficient
+from deepearth.properties.trajectory import Trajectory, read_trajectory, unwrap_positions
+
+__all__ = ["DiffusionResult", "diffusion_coefficient", "Trajectory", "read_trajectory", "unwrap_positions"]
