@@ -64,30 +64,31 @@ class LabelStore:
             kv["error"] = label.error or "unknown error"
         return self._db.write(atoms, key_value_pairs=kv)
 
-    def rows(self, **selection):
-        """Raw ase.db rows matching ``selection`` (e.g. ``ok=True, split='valid'``)."""
-        return list(self._db.select(**selection))
+    def rows(self, query: str | None = None, **selection):
+        """Raw ase.db rows matching an ase.db ``query`` string and ``selection`` (``ok=True, split='valid'``)."""
+        return list(self._db.select(query, **selection))
 
-    def configurations(self, **selection) -> list[Atoms]:
+    def configurations(self, query: str | None = None, **selection) -> list[Atoms]:
         """Labelled configurations (with a SinglePointCalculator) and their key-value pairs in ``info``."""
         out = []
-        for row in self._db.select(ok=True, **selection):
+        for row in self._db.select(query, ok=True, **selection):
             atoms = row.toatoms()
             atoms.info.update(row.key_value_pairs)
             out.append(atoms)
         return out
 
-    def count(self, **selection) -> int:
-        return self._db.count(**selection)
+    def count(self, query: str | None = None, **selection) -> int:
+        return self._db.count(query, **selection)
 
-    def export_deepmd(self, out_dir: str | Path, type_map: list[str], **selection) -> list[Path]:
+    def export_deepmd(self, out_dir: str | Path, type_map: list[str], query: str | None = None,
+                      **selection) -> list[Path]:
         """Write the selected labels as DeePMD ``npy`` systems; returns the system folders.
 
         Frames are grouped by their sequence of species (a DeePMD system has one atom order).
         ``virial = −stress × V`` (eV), the DeePMD convention.
         """
         groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
-        for atoms in self.configurations(**selection):
+        for atoms in self.configurations(query, **selection):
             groups[tuple(atoms.get_chemical_symbols())].append(atoms)
         out_dir = Path(out_dir)
         systems = []

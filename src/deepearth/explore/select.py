@@ -22,8 +22,10 @@ def farthest_point_sampling(features: np.ndarray, k: int, first: int = 0) -> lis
     x = (x - x.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     chosen = [int(first)]
     dist = np.linalg.norm(x - x[first], axis=1)
+    dist[first] = -np.inf
     while len(chosen) < k:
         nxt = int(np.argmax(dist))
         chosen.append(nxt)
         dist = np.minimum(dist, np.linalg.norm(x - x[nxt], axis=1))
+        dist[chosen] = -np.inf  # never pick a row twice, even among exact duplicates
     return chosen

@@ -2,5 +2,6 @@
 
 from deepearth.reference.labeller import Label, Labeller, CalculatorLabeller
 from deepearth.reference.xtb import xtb_labeller
+from deepearth.reference.batch import LabelRequest, label_requests
 
-__all__ = ["Label", "Labeller", "CalculatorLabeller", "xtb_labeller"]
+__all__ = ["Label", "Labeller", "CalculatorLabeller", "xtb_labeller", "LabelRequest", "label_requests"]

@@ -1,0 +1,268 @@
+"""Run the stages of a recipe in order, resumably.
+
+Each stage reads what earlier stages wrote in the run directory and is idempotent: labels are in
+the store the moment they are computed, models and MD results appear atomically when complete, so
+``deepearth run`` after a kill skips finished work and continues the rest. ``state.json`` says
+where the run stands (read by ``deepearth status``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from deepearth import __version__
+from deepearth.explore.campaign import (GridPointTask, explore_point, load_candidate, point_dir,
+                                        select_candidates, write_json_atomic)
+from deepearth.md.production import ReplicaTask, run_replica
+from deepearth.parallel import run_tasks
+from deepearth.potentials.deepmd import DeepMDPotential, set_single_thread_env
+from deepearth.potentials.ensemble import train_committee
+from deepearth.potentials.validation import validation_errors
+from deepearth.recipe import Recipe, recipe_to_toml
+from deepearth.reference.batch import LabelRequest, label_requests
+from deepearth.reference.xtb import xtb_labeller
+from deepearth.store import LabelStore, assign_split
+from deepearth.structures.build import build_supercell, initial_configurations, volume_at_pressure
+
+log = logging.getLogger("deepearth")
+
+
+class Run:
+    """The run directory of one recipe and the handles every stage needs."""
+
+    def __init__(self, recipe: Recipe):
+        self.recipe = recipe
+        base = Path(recipe.source).parent if recipe.source else Path.cwd()
+        self.dir = Path(recipe.run_dir).resolve()  # absolute: backends run in their own folders
+        self.base_dir = base
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store = LabelStore(self.dir / "deepearth.db")
+        self.state_file = self.dir / "state.json"
+        self.state = json.loads(self.state_file.read_text()) if self.state_file.is_file() else {"iterations": []}
+        s = recipe.system
+        self.structure = build_supercell(s.structure, s.formula, s.lattice_constant_A, s.supercell, base)
+        self.type_map = sorted(set(self.structure.get_chemical_symbols()))
+        r = recipe.reference
+        self.labeller = xtb_labeller(r.method, r.electronic_temperature_K, r.max_scf_iterations)
+        p = recipe.potential
+        self.hyper = dict(rcut_A=p.rcut_A, rcut_smooth_A=p.rcut_smooth_A, descriptor_neurons=p.descriptor_neurons,
+                          axis_neurons=p.axis_neurons, fitting_neurons=p.fitting_neurons,
+                          training_steps=p.training_steps, start_learning_rate=p.start_learning_rate,
+                          stop_learning_rate=p.stop_learning_rate, batch_size=p.batch_size)
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def set_stage(self, stage: str, **extra) -> None:
+        self.state.update(stage=stage, updated=time.strftime("%Y-%m-%d %H:%M:%S"), **extra)
+        write_json_atomic(self.state_file, self.state)
+        log.info("stage: %s", stage)
+
+    def split_of(self, candidate_id: str) -> str:
+        return assign_split(candidate_id, self.recipe.seed, self.recipe.reference.validation_fraction)
+
+    def seed(self, *parts: int) -> int:
+        """A derived seed: deterministic in the master seed and the stage indices."""
+        return int(np.random.default_rng([self.recipe.seed, *parts]).integers(0, 2**31 - 1))
+
+    def start_structure(self, P_GPa: float):
+        """The supercell isotropically compressed to the BM3 guess of the volume at ``P_GPa``."""
+        s = self.recipe.system
+        v0 = self.structure.get_volume()
+        v = volume_at_pressure(P_GPa, v0, s.bulk_modulus_GPa, s.bulk_modulus_derivative)
+        atoms = self.structure.copy()
+        atoms.set_cell(atoms.cell.array * (v / v0) ** (1 / 3), scale_atoms=True)
+        return atoms
+
+    def label(self, requests: list[LabelRequest], what: str) -> dict:
+        n = len(requests)
+        done = {"n": 0}
+
+        def progress(req, lab):
+            done["n"] += 1
+            status = "ok" if lab.ok else f"FAILED ({lab.error[:80]})"
+            log.info("label %s [%d/%d] %s", req.candidate_id, done["n"], n, status)
+
+        counts = label_requests(self.labeller, requests, self.store, self.split_of, self.recipe.workers, progress)
+        log.info("%s: %d labelled, %d failed, %d already in the store", what, counts["ok"], counts["failed"],
+                 counts["skipped"])
+        return counts
+
+    # -- stages --------------------------------------------------------------------------------
+    def initial_data(self) -> None:
+        i = self.recipe.initial
+        ex = self.recipe.exploration
+        s = self.recipe.system
+        self.set_stage("initial data: labelling strained and rattled configurations", iteration=0)
+        configs = initial_configurations(self.structure, ex.pressures_GPa, i.n_configs, i.strain, i.rattle_A,
+                                         s.bulk_modulus_GPa, s.bulk_modulus_derivative, self.seed(0))
+        reqs = [LabelRequest(f"init-{k:04d}", a, 0, a.info["origin_P_GPa"], None) for k, a in enumerate(configs)]
+        self.label(reqs, "initial data")
+
+    def data_dir(self, iteration: int) -> Path:
+        return self.dir / "data" / f"iter-{iteration:03d}"
+
+    def model_dir(self, iteration: int) -> Path:
+        return self.dir / "models" / f"iter-{iteration:03d}"
+
+    def train(self, iteration: int) -> list[Path]:
+        ddir = self.data_dir(iteration)
+        shutil.rmtree(ddir, ignore_errors=True)  # cheap to rebuild; the store is the source of truth
+        upto = f"iteration<={iteration}"  # labels of later iterations (present on resume) stay out
+        train = self.store.export_deepmd(ddir / "train", self.type_map, upto, split="train")
+        valid = self.store.export_deepmd(ddir / "valid", self.type_map, upto, split="valid")
+        if not train:
+            raise RuntimeError(f"{self.store.path}: no successfully labelled training configurations")
+        n_train = self.store.count(upto, ok=True, split="train")
+        self.set_stage(f"iteration {iteration}: training {self.recipe.potential.ensemble_size} models on {n_train} labels",
+                       iteration=iteration)
+        seeds = [self.seed(1, iteration, k) for k in range(self.recipe.potential.ensemble_size)]
+        return train_committee(self.hyper, self.type_map, self.model_dir(iteration), train, valid, seeds,
+                               self.recipe.workers, on_done=lambda k, p: log.info("trained member %d: %s", k, p))
+
+    def validate(self, iteration: int, models: list[Path]) -> dict:
+        evaluator = DeepMDPotential().evaluator(models[0])
+        errors = validation_errors(evaluator, self.store.configurations(f"iteration<={iteration}", split="valid"))
+        out = self.model_dir(iteration) / "validation.json"
+        write_json_atomic(out, {**errors.summary(), "parity": errors.parity})
+        log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,
+                 errors.n_frames, errors.rmse_energy_meV_per_atom, errors.rmse_force_eV_per_A, errors.rmse_stress_GPa)
+        return errors.summary()
+
+    def explore(self, iteration: int, models: list[Path]) -> list[dict]:
+        ex = self.recipe.exploration
+        root = self.dir / "explore" / f"iter-{iteration:03d}"
+        grid = [(p, t) for p in ex.pressures_GPa for t in ex.temperatures_K]
+        self.set_stage(f"iteration {iteration}: exploring {len(grid)} (P, T) points", iteration=iteration)
+        tasks = [(GridPointTask(str(point_dir(root, p, t)), [str(m) for m in models], self.start_structure(p), p, t,
+                                ex.ensemble, ex.steps, ex.timestep_fs, ex.deviation_interval, ex.criterion,
+                                ex.trust_lo, ex.trust_hi, ex.relative_f0_eV_per_A, self.seed(2, iteration, g)),)
+                 for g, (p, t) in enumerate(grid)]
+        results: list[dict | None] = [None] * len(tasks)
+        for g, res in run_tasks(explore_point, tasks, self.recipe.workers):
+            results[g] = res
+            f = res["fractions"]
+            log.info("explored P=%g GPa T=%g K: accurate %.2f candidate %.2f failed %.2f%s", res["P_GPa"], res["T_K"],
+                     f["accurate"], f["candidate"], f["failed"], f" (blow-up: {res['blow_up']})" if res["blow_up"] else "")
+        return results  # type: ignore[return-value]
+
+    def select_and_label(self, iteration: int, results: list[dict]) -> int:
+        """Pick candidates from exploration ``iteration`` and label them as data of ``iteration + 1``."""
+        root = self.dir / "explore" / f"iter-{iteration:03d}"
+        chosen_file = root / "candidates.json"
+        if not chosen_file.is_file():
+            chosen = select_candidates(root, results, self.recipe.exploration.max_candidates_per_iteration)
+            write_json_atomic(chosen_file, chosen)
+        chosen = json.loads(chosen_file.read_text())
+        self.set_stage(f"iteration {iteration}: labelling {len(chosen)} candidates", iteration=iteration)
+        reqs = [LabelRequest(f"it{iteration + 1:03d}-P{c['P_GPa']:g}-T{c['T_K']:g}-f{c['frame']:05d}",
+                             load_candidate(c), iteration + 1, c["P_GPa"], c["T_K"], c["parent"], c["frame"])
+                for c in chosen]
+        counts = self.label(reqs, f"iteration {iteration} candidates")
+        return counts["ok"] + counts["failed"] + counts["skipped"]
+
+    def production(self, model: Path) -> dict[tuple[float, float], list[str]]:
+        pr = self.recipe.production
+        self.set_stage(f"production MD: {len(pr.points)} points x {pr.replicas} replicas")
+        tasks, keys = [], []
+        for j, pt in enumerate(pr.points):
+            for r in range(pr.replicas):
+                out = self.dir / "md" / f"P{pt.P_GPa:g}-T{pt.T_K:g}" / f"rep-{r}"
+                tasks.append((ReplicaTask(str(out), str(model), self.start_structure(pt.P_GPa), pt.P_GPa, pt.T_K,
+                                          pr.equilibration_steps, pr.steps, pr.timestep_fs, pr.sample_interval,
+                                          pr.thermostat, self.seed(3, j, r)),))
+                keys.append((pt.P_GPa, pt.T_K))
+        trajectories: dict[tuple[float, float], list[str]] = {k: [] for k in keys}
+        for i, res in run_tasks(run_replica, tasks, self.recipe.workers):
+            trajectories[keys[i]].append(res["trajectory"])
+            log.info("replica done: P=%g GPa T=%g K -> <T> %.0f K, <P> %.1f GPa", *keys[i], res["T_mean_K"],
+                     res["P_mean_GPa"])
+        return {k: sorted(v) for k, v in trajectories.items()}
+
+
+def _iteration_record(run: Run, iteration: int, n_new: int, results: list[dict], errors: dict) -> dict:
+    classes = {"accurate": 0.0, "candidate": 0.0, "failed": 0.0}
+    n_total = sum(r["n_frames"] for r in results)
+    for r in results:
+        for c in classes:
+            classes[c] += r["fractions"][c] * r["n_frames"] / max(n_total, 1)
+    upto = f"iteration<={iteration}"
+    return {"iteration": iteration, "n_labelled_total": run.store.count(upto, ok=True), "n_new_labels": n_new,
+            "n_failed_labels_total": run.store.count(upto, ok=False),
+            "accurate_fraction": classes["accurate"], "candidate_fraction": classes["candidate"],
+            "failed_fraction": classes["failed"],
+            "rmse_energy_meV_per_atom": errors["rmse_energy_meV_per_atom"],
+            "rmse_force_eV_per_A": errors["rmse_force_eV_per_A"], "rmse_stress_GPa": errors["rmse_stress_GPa"],
+            "n_validation_frames": errors["n_frames"],
+            "grid": [{"P_GPa": r["P_GPa"], "T_K": r["T_K"], **r["fractions"]} for r in results]}
+
+
+def run_recipe(recipe: Recipe) -> dict:
+    """Run (or resume) everything a recipe asks for; returns the summary (also ``summary.json``)."""
+    from deepearth.properties.diffusion import diffusion_coefficient
+    from deepearth.properties.trajectory import read_trajectory
+    from deepearth.report.html import write_report
+
+    set_single_thread_env()
+    t0 = time.time()
+    run = Run(recipe)
+    (run.dir / "recipe.toml").write_text(recipe_to_toml(recipe))
+    ex = recipe.exploration
+    run.initial_data()
+    records, final_iteration = [], 0
+    for it in range(ex.max_iterations):
+        n_before = run.store.count(iteration=it)
+        models = run.train(it)
+        errors = run.validate(it, models)
+        results = run.explore(it, models)
+        records.append(_iteration_record(run, it, n_before, results, errors))
+        run.state["iterations"] = records
+        final_iteration = it
+        converged = all(r["fractions"]["accurate"] >= ex.converged_accurate_fraction for r in results)
+        if converged:
+            log.info("converged at iteration %d: accurate fraction >= %.2f at every grid point", it,
+                     ex.converged_accurate_fraction)
+            break
+        if it == ex.max_iterations - 1:
+            log.warning("not converged after %d iterations (the iteration cap)", ex.max_iterations)
+            break
+        run.select_and_label(it, results)
+    final = run.dir / "models" / "final"
+    if final.is_symlink() or final.exists():
+        final.unlink()
+    final.symlink_to(run.model_dir(final_iteration).name)
+    final_model = run.model_dir(final_iteration) / "member-0" / "model.pb"
+    run.state.update(converged=converged, final_iteration=final_iteration)
+
+    diffusion = []
+    if recipe.properties.diffusion is not None:
+        trajs = run.production(final_model)
+        run.set_stage("properties: diffusion")
+        spec = recipe.properties.diffusion
+        for (p, t), paths in trajs.items():
+            reps = [read_trajectory(pth) for pth in paths]
+            for sp in spec.species or run.type_map:
+                res = diffusion_coefficient(reps, sp, spec.min_fit_start_ps, T_K=t, P_GPa=p)
+                diffusion.append(res)
+                log.info("D(%s) at %g GPa, %g K = %.3e +/- %.3e m^2/s (window %.2f-%.2f ps%s)", sp, p, t,
+                         res.D_m2_per_s, res.D_stderr_m2_per_s, *res.fit_window_ps,
+                         "" if res.diffusive else ", not diffusive")
+        (run.dir / "results").mkdir(exist_ok=True)
+        write_json_atomic(run.dir / "results" / "diffusion.json", [d.to_dict(curves=True) for d in diffusion])
+
+    summary = {"deepearth_version": __version__, "recipe": str(recipe.source), "name": recipe.name,
+               "converged": converged, "iterations": records,
+               "final_model": str(Path("models") / "final" / "member-0" / "model.pb"),
+               "labeller": run.labeller.provenance,
+               "diffusion": [d.to_dict() for d in diffusion],
+               "wall_time_s": time.time() - t0}  # this invocation (a resumed run counts only its own part)
+    run.set_stage("writing report")
+    write_report(run.dir, summary)
+    write_json_atomic(run.dir / "summary.json", summary)
+    run.set_stage("finished")
+    return summary

@@ -1,0 +1,120 @@
+"""Matplotlib figures of a run: learning curves, parity, model deviation, P–T coverage, MSD."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from ase.db import connect  # noqa: E402
+
+from deepearth.units import stress_to_pressure_gpa  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def learning_curves(run_dir: Path, out: Path) -> Path | None:
+    """Training/validation force RMSE vs step of member 0 of every iteration (DeePMD ``lcurve.out``)."""
+    files = sorted(run_dir.glob("models/iter-*/member-0/lcurve.out"))
+    if not files:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for f in files:
+        names = f.read_text().splitlines()[0].lstrip("#").split()
+        data = np.atleast_2d(np.loadtxt(f))
+        it = f.parent.parent.name
+        for col, style in (("rmse_f_trn", "-"), ("rmse_f_val", "--")):
+            if col in names:
+                ax.semilogy(data[:, 0], data[:, names.index(col)], style, label=f"{it} {col[7:]}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("force RMSE (eV/Å)")
+    ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
+def parity(validation_json: Path, out: Path) -> Path | None:
+    """Model vs reference on held-out frames: energy per atom, force components, stress components."""
+    if not validation_json.is_file():
+        return None
+    val = json.loads(validation_json.read_text())
+    if not val.get("parity"):
+        return None
+    units = {"energy_eV_per_atom": "E (eV/atom)", "force_eV_per_A": "F (eV/Å)", "stress_GPa": "stress (GPa)"}
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+    for ax, (key, label) in zip(axes, units.items()):
+        ref, mod = (np.asarray(x) for x in val["parity"][key])
+        ax.plot(ref, mod, ".", ms=2)
+        lim = [min(ref.min(), mod.min()), max(ref.max(), mod.max())]
+        ax.plot(lim, lim, "k-", lw=0.8)
+        ax.set_xlabel(f"reference {label}")
+        ax.set_ylabel(f"model {label}")
+        ax.set_title(f"RMSE {np.sqrt(np.mean((ref - mod) ** 2)):.3g}", fontsize=9)
+    return _save(fig, out)
+
+
+def deviation_histograms(run_dir: Path, out: Path, trust: tuple[float, float], criterion: str) -> Path | None:
+    """Distribution of the model deviation used for classification, one histogram per iteration."""
+    iters = sorted(run_dir.glob("explore/iter-*"))
+    if not iters:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for d in iters:
+        vals = [v for f in sorted(d.glob("*/result.json")) for v in json.loads(f.read_text())["deviation_used"]]
+        if vals:
+            ax.hist(vals, bins=40, histtype="step", label=d.name)
+    for t in trust:
+        ax.axvline(t, color="k", ls=":")
+    ax.set_xlabel(f"model deviation ({criterion}{', eV/Å' if criterion == 'absolute' else ''})")
+    ax.set_ylabel("frames")
+    ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
+def pt_coverage(db_path: Path, out: Path) -> Path | None:
+    """Labelled configurations in the P–T plane: virial pressure of the label vs the MD temperature
+    it came from (initial static configurations at T = 0)."""
+    if not db_path.is_file():
+        return None
+    db = connect(str(db_path))
+    pts = {}
+    for row in db.select(ok=True):
+        p = stress_to_pressure_gpa(row.stress)
+        pts.setdefault(row.get("iteration", 0), []).append((p, row.get("origin_T_K", 0.0)))
+    if not pts:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for it, xy in sorted(pts.items()):
+        xy = np.array(xy)
+        ax.plot(xy[:, 0], xy[:, 1], "o", ms=4, label=f"iteration {it}")
+    ax.set_xlabel("pressure of the label (GPa, static virial)")
+    ax.set_ylabel("temperature of origin (K)")
+    ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
+def msd_curves(diffusion_json: Path, out: Path) -> Path | None:
+    """Replica-averaged MSD per species with the fit window."""
+    if not diffusion_json.is_file():
+        return None
+    results = json.loads(diffusion_json.read_text())
+    if not results:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for r in results:
+        lag, msd = np.asarray(r["lag_ps"]), np.asarray(r["msd_A2"])
+        line, = ax.plot(lag, msd, label=f"{r['species']} {r['P_GPa']:g} GPa {r['T_K']:g} K")
+        w = (lag >= r["fit_window_ps"][0]) & (lag <= r["fit_window_ps"][1])
+        ax.plot(lag[w], msd[w], lw=3, alpha=0.4, color=line.get_color())
+    ax.set_xlabel("lag time (ps)")
+    ax.set_ylabel("MSD (Å²)")
+    ax.legend(fontsize=7)
+    return _save(fig, out)

@@ -1,0 +1,54 @@
+"""Recipe validation: every mistake is one clear line naming the file and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from deepearth.cli import main
+from deepearth.recipe import RecipeError, load_recipe, recipe_to_toml
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "mgo-quickstart.toml"
+
+
+def write(tmp_path, text):
+    p = tmp_path / "r.toml"
+    p.write_text(text)
+    return p
+
+
+def test_quickstart_recipe_is_valid_and_round_trips(tmp_path):
+    r = load_recipe(EXAMPLE)
+    assert r.potential.ensemble_size == 4 and r.reference.method == "GFN1-xTB"
+    again = load_recipe(write(tmp_path, recipe_to_toml(r)))
+    assert again.model_dump(exclude={"source"}) == r.model_dump(exclude={"source"})
+
+
+@pytest.mark.parametrize("text, key, what", [
+    ("[exploration]\ntrust_lo = 'abc'\n", "exploration.trust_lo", "valid number"),
+    ("[potential]\nensemble_sise = 4\n", "potential.ensemble_sise", "unknown key"),
+    ("[reference]\nmethod = 'GFN2-xTB'\n", "reference.method", "GFN1-xTB"),
+    ("[exploration]\ntrust_lo = 0.5\ntrust_hi = 0.2\n", "exploration", "trust_hi must be larger"),
+    ("[production]\npoints = [{P_GPa = 100, T_K = -5}]\n", "production.points.0.T_K", "greater than 0"),
+    ("seed = -1\n", "seed", "greater than or equal to 0"),
+])
+def test_bad_values_name_file_and_key(tmp_path, text, key, what):
+    p = write(tmp_path, text)
+    with pytest.raises(RecipeError) as err:
+        load_recipe(p)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert str(p) in msg and f"'{key}'" in msg and what in msg
+
+
+def test_bad_toml_and_missing_file(tmp_path):
+    with pytest.raises(RecipeError, match="not valid TOML"):
+        load_recipe(write(tmp_path, "[system\n"))
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "nope.toml")
+
+
+def test_cli_prints_one_line_and_exits_2(tmp_path, capsys):
+    p = write(tmp_path, "[potential]\nbackend = 'nequip'\n")
+    assert main(["run", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert "potential.backend" in err and "Traceback" not in err

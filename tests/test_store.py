@@ -1,0 +1,60 @@
+"""Store round trip, provenance and the DeePMD npy export."""
+
+import numpy as np
+from ase.build import bulk
+
+from deepearth.reference.labeller import Label
+from deepearth.store import LabelStore, assign_split
+
+
+def labelled(seed):
+    atoms = bulk("MgO", "rocksalt", a=4.0, cubic=True)
+    atoms.rattle(0.05, seed=seed)
+    rng = np.random.default_rng(seed)
+    return Label(atoms=atoms, ok=True, energy_eV=-100.0 - seed, forces_eV_per_A=rng.normal(size=(8, 3)),
+                 stress_eV_per_A3=rng.normal(size=6) * 0.01,
+                 provenance={"labeller": "xtb", "method": "GFN1-xTB", "T_el_K": 4000.0})
+
+
+def test_round_trip_with_provenance(tmp_path):
+    store = LabelStore(tmp_path / "db.db")
+    lab = labelled(1)
+    store.add(lab, "it001-a", iteration=1, split="train", origin_P_GPa=140.0, origin_T_K=5000.0,
+              parent="explore/iter-000/P140-T5000/traj.extxyz", frame=12)
+    store.add(Label(atoms=lab.atoms, ok=False, error="SCF not converged", provenance=lab.provenance),
+              "it001-b", iteration=1, split="train")
+    assert store.has("it001-a") and store.has("it001-b") and not store.has("x")
+    assert store.count(ok=True) == 1 and store.count(ok=False) == 1
+    (back,) = store.configurations()
+    assert np.allclose(back.get_forces(), lab.forces_eV_per_A)
+    assert np.allclose(back.get_stress(), lab.stress_eV_per_A3)
+    assert back.get_potential_energy() == lab.energy_eV
+    info = back.info
+    assert (info["method"], info["T_el_K"], info["iteration"], info["origin_P_GPa"], info["origin_T_K"],
+            info["frame"]) == ("GFN1-xTB", 4000.0, 1, 140.0, 5000.0, 12)
+    assert info["parent"].endswith("traj.extxyz")
+    (failed,) = store.rows(ok=False)
+    assert failed.error == "SCF not converged"
+
+
+def test_deepmd_export_virial_sign_and_shapes(tmp_path):
+    store = LabelStore(tmp_path / "db.db")
+    labs = [labelled(s) for s in range(3)]
+    for i, lab in enumerate(labs):
+        store.add(lab, f"c{i}", iteration=0, split="train")
+    (system,) = store.export_deepmd(tmp_path / "npy", ["Mg", "O"])
+    virial = np.load(system / "set.000" / "virial.npy")
+    v0 = labs[0].atoms.get_volume()
+    from ase.stress import voigt_6_to_full_3x3_stress
+
+    assert np.allclose(virial[0], (-voigt_6_to_full_3x3_stress(labs[0].stress_eV_per_A3) * v0).ravel())
+    assert np.load(system / "set.000" / "force.npy").shape == (3, 24)
+    assert np.load(system / "set.000" / "energy.npy").tolist() == [-100.0, -101.0, -102.0]
+    types = np.loadtxt(system / "type.raw", dtype=int)
+    assert [["Mg", "O"][t] for t in types] == labs[0].atoms.get_chemical_symbols()
+
+
+def test_split_is_deterministic_and_near_fraction():
+    splits = [assign_split(f"c{i}", 7, 0.2) for i in range(2000)]
+    assert splits == [assign_split(f"c{i}", 7, 0.2) for i in range(2000)]
+    assert 0.17 < splits.count("valid") / 2000 < 0.23
