@@ -25,11 +25,13 @@ from deepearth.parallel import run_tasks
 from deepearth.potentials.deepmd import DeepMDPotential, set_single_thread_env
 from deepearth.potentials.ensemble import train_committee
 from deepearth.potentials.validation import validation_errors
+from deepearth.properties.eos import BirchMurnaghan3, fit_birch_murnaghan3
 from deepearth.recipe import Recipe, recipe_to_toml
 from deepearth.reference.batch import LabelRequest, label_requests
 from deepearth.reference.xtb import xtb_labeller
 from deepearth.store import LabelStore, assign_split
 from deepearth.structures.build import build_supercell, initial_configurations, volume_at_pressure
+from deepearth.units import stress_to_pressure_gpa
 
 log = logging.getLogger("deepearth")
 
@@ -46,6 +48,8 @@ class Run:
         self.store = LabelStore(self.dir / "deepearth.db")
         self.state_file = self.dir / "state.json"
         self.state = json.loads(self.state_file.read_text()) if self.state_file.is_file() else {"iterations": []}
+        (self.dir / "results").mkdir(exist_ok=True)
+        self._eos: BirchMurnaghan3 | None = None
         s = recipe.system
         self.structure = build_supercell(s.structure, s.formula, s.lattice_constant_A, s.supercell, base)
         self.type_map = sorted(set(self.structure.get_chemical_symbols()))
@@ -71,10 +75,9 @@ class Run:
         return int(np.random.default_rng([self.recipe.seed, *parts]).integers(0, 2**31 - 1))
 
     def start_structure(self, P_GPa: float):
-        """The supercell isotropically compressed to the BM3 guess of the volume at ``P_GPa``."""
-        s = self.recipe.system
+        """The ideal supercell at the reference's static volume for ``P_GPa`` (MD starts here)."""
         v0 = self.structure.get_volume()
-        v = volume_at_pressure(P_GPa, v0, s.bulk_modulus_GPa, s.bulk_modulus_derivative)
+        v = self.reference_eos().volume(P_GPa)
         atoms = self.structure.copy()
         atoms.set_cell(atoms.cell.array * (v / v0) ** (1 / 3), scale_atoms=True)
         return atoms
@@ -94,13 +97,44 @@ class Run:
         return counts
 
     # -- stages --------------------------------------------------------------------------------
+    def reference_eos(self) -> BirchMurnaghan3:
+        """Static EOS of the ideal supercell with the reference itself (labels ``eos-NN``, BM3 fit).
+
+        Places the initial data and every MD start at the reference's own density for the target
+        pressures (xTB's MgO is far stiffer than the recipe's K0 guess says).
+        """
+        if self._eos is not None:
+            return self._eos
+        s, ex = self.recipe.system, self.recipe.exploration
+        v0 = self.structure.get_volume()
+        guess = lambda p: volume_at_pressure(p, v0, s.bulk_modulus_GPa, s.bulk_modulus_derivative)  # noqa: E731
+        v_lo, v_hi = guess(1.5 * max(ex.pressures_GPa)), guess(0.4 * min(ex.pressures_GPa))
+        reqs = []
+        for k, v in enumerate(np.linspace(v_lo, v_hi, self.recipe.initial.n_eos_volumes)):
+            atoms = self.structure.copy()
+            atoms.set_cell(atoms.cell.array * (v / v0) ** (1 / 3), scale_atoms=True)
+            reqs.append(LabelRequest(f"eos-{k:02d}", atoms, 0, None, 0.0, "reference-eos"))
+        self.set_stage("initial data: static EOS of the ideal supercell with the reference", iteration=0)
+        self.label(reqs, "reference EOS")
+        rows = [r for r in self.store.rows(parent="reference-eos", ok=True)]
+        vols = [r.volume for r in rows]
+        press = [stress_to_pressure_gpa(r.stress) for r in rows]
+        self._eos = fit_birch_murnaghan3(vols, press, guess=(v0, s.bulk_modulus_GPa, s.bulk_modulus_derivative))
+        write_json_atomic(self.dir / "results" / "reference_eos.json",
+                          {**self._eos.to_dict(), "volumes_A3": vols, "pressures_GPa": press,
+                           "n_atoms": len(self.structure), "labeller": self.labeller.provenance})
+        e = self._eos
+        log.info("reference static EOS (BM3, %d atoms): V0 %.1f ± %.1f A^3, K0 %.0f ± %.0f GPa, K0' %.2f ± %.2f",
+                 len(self.structure), e.V0_A3, e.V0_stderr_A3, e.K0_GPa, e.K0_stderr_GPa, e.K0_prime, e.K0_prime_stderr)
+        return e
+
     def initial_data(self) -> None:
         i = self.recipe.initial
         ex = self.recipe.exploration
-        s = self.recipe.system
+        eos = self.reference_eos()
         self.set_stage("initial data: labelling strained and rattled configurations", iteration=0)
         configs = initial_configurations(self.structure, ex.pressures_GPa, i.n_configs, i.strain, i.rattle_A,
-                                         s.bulk_modulus_GPa, s.bulk_modulus_derivative, self.seed(0))
+                                         eos.volume, self.seed(0))
         reqs = [LabelRequest(f"init-{k:04d}", a, 0, a.info["origin_P_GPa"], None) for k, a in enumerate(configs)]
         self.label(reqs, "initial data")
 
@@ -252,7 +286,6 @@ def run_recipe(recipe: Recipe) -> dict:
                 log.info("D(%s) at %g GPa, %g K = %.3e +/- %.3e m^2/s (window %.2f-%.2f ps%s)", sp, p, t,
                          res.D_m2_per_s, res.D_stderr_m2_per_s, *res.fit_window_ps,
                          "" if res.diffusive else ", not diffusive")
-        (run.dir / "results").mkdir(exist_ok=True)
         write_json_atomic(run.dir / "results" / "diffusion.json", [d.to_dict(curves=True) for d in diffusion])
 
     summary = {"deepearth_version": __version__, "recipe": str(recipe.source), "name": recipe.name,

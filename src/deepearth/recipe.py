@@ -28,16 +28,17 @@ class SystemSpec(_Section):
     formula: str = Field("MgO", description="chemical formula of the primitive unit, e.g. 'MgO'")
     lattice_constant_A: float = Field(4.21, gt=0, description="ambient conventional lattice constant, Å")
     supercell: tuple[int, int, int] = Field((2, 2, 2), description="repetitions of the conventional cell")
-    bulk_modulus_GPa: float = Field(160.0, gt=0, description="K0 used only to guess the volume at target pressure")
-    bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' used only to guess the volume at target pressure")
+    bulk_modulus_GPa: float = Field(160.0, gt=0, description="K0 guess: sets the volume range of the reference EOS scan")
+    bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' guess for the same")
 
 
 class InitialDataSpec(_Section):
     """Strained and rattled copies of the structure at the target densities (labelled first)."""
 
+    n_eos_volumes: int = Field(6, ge=4, description="ideal-cell volumes for the reference's static EOS (BM3 fit)")
     n_configs: int = Field(16, ge=2, description="number of initial configurations")
     strain: float = Field(0.03, ge=0, lt=0.3, description="max random linear strain (each component)")
-    rattle_A: float = Field(0.12, ge=0, description="std of Gaussian atomic displacements, Å")
+    rattle_A: float = Field(0.1, ge=0, description="std of Gaussian atomic displacements, Å")
 
 
 class ReferenceSpec(_Section):
@@ -62,9 +63,9 @@ class PotentialSpec(_Section):
     descriptor_neurons: list[int] = Field([8, 16], min_length=1)
     axis_neurons: int = Field(4, ge=1)
     fitting_neurons: list[int] = Field([32, 32], min_length=1)
-    training_steps: int = Field(2000, ge=10)
-    start_learning_rate: float = Field(2e-3, gt=0)
-    stop_learning_rate: float = Field(1e-5, gt=0)
+    training_steps: int = Field(3000, ge=10)
+    start_learning_rate: float = Field(1e-2, gt=0)
+    stop_learning_rate: float = Field(1e-4, gt=0)
     batch_size: int = Field(1, ge=1)
 
     @model_validator(mode="after")
@@ -86,11 +87,11 @@ class ExplorationSpec(_Section):
     criterion: Literal["absolute", "relative"] = Field(
         "relative", description="absolute: max_i σ_F,i in eV/Å; relative: max_i σ_F,i/(|<F_i>| + f0)"
     )
-    trust_lo: float = Field(0.10, gt=0, description="below: accurate (eV/Å if absolute, else dimensionless)")
-    trust_hi: float = Field(0.40, gt=0, description="above: failed")
+    trust_lo: float = Field(0.15, gt=0, description="below: accurate (eV/Å if absolute, else dimensionless)")
+    trust_hi: float = Field(0.50, gt=0, description="above: failed")
     relative_f0_eV_per_A: float = Field(1.0, gt=0, description="f0 in the relative deviation, eV/Å")
     max_candidates_per_iteration: int = Field(16, ge=1)
-    max_iterations: int = Field(3, ge=1)
+    max_iterations: int = Field(4, ge=1)
     converged_accurate_fraction: float = Field(0.9, gt=0, le=1)
 
     @model_validator(mode="after")

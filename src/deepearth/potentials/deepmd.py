@@ -26,6 +26,7 @@ SINGLE_THREAD_ENV = {
     "DP_INTER_OP_PARALLELISM_THREADS": "1",
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
+    "DP_INFER_BATCH_SIZE": "1024",  # DeePMD's default, set so it does not print a hint per model load
 }
 
 #: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
@@ -40,13 +41,13 @@ def set_single_thread_env() -> None:
 
 def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: list[Path], seed: int,
                  rcut_A: float = 5.0, rcut_smooth_A: float = 0.5, descriptor_neurons=(8, 16),
-                 axis_neurons: int = 4, fitting_neurons=(32, 32), training_steps: int = 2000,
-                 start_learning_rate: float = 2e-3, stop_learning_rate: float = 1e-5,
+                 axis_neurons: int = 4, fitting_neurons=(32, 32), training_steps: int = 3000,
+                 start_learning_rate: float = 1e-2, stop_learning_rate: float = 1e-4,
                  batch_size: int = 1) -> dict:
     """The DeePMD-kit training input (a dict for ``input.json``)."""
     decay_steps = max(1, min(5000, training_steps // 20))
     training = {
-        "training_data": {"systems": [str(s) for s in train_systems], "batch_size": batch_size},
+        "training_data": {"systems": [str(Path(s).resolve()) for s in train_systems], "batch_size": batch_size},
         "numb_steps": int(training_steps),
         "seed": int(seed),
         "disp_file": "lcurve.out",
@@ -54,7 +55,7 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
         "save_freq": max(1, training_steps // 10),
     }
     if valid_systems:
-        training["validation_data"] = {"systems": [str(s) for s in valid_systems], "batch_size": 1,
+        training["validation_data"] = {"systems": [str(Path(s).resolve()) for s in valid_systems], "batch_size": 1,
                                        "numb_btch": 1}
     loss = {"type": "ener"}
     for key, (start, limit) in LOSS_PREFACTORS.items():

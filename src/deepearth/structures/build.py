@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from ase import Atoms
@@ -56,19 +57,20 @@ def volume_at_pressure(pressure_GPa: float, v0: float, k0_GPa: float, k0_prime: 
 
 
 def initial_configurations(reference: Atoms, pressures_GPa: list[float], n_configs: int, strain: float,
-                           rattle_A: float, k0_GPa: float, k0_prime: float, seed: int) -> list[Atoms]:
+                           rattle_A: float, volume_of_pressure: Callable[[float], float], seed: int) -> list[Atoms]:
     """Strained and rattled copies of ``reference`` spread over the target pressures.
 
-    Each copy is isotropically scaled to the BM3 volume of one target pressure (cycled), then given a
-    random symmetric strain with components in ``[-strain, strain]`` and Gaussian displacements of std
-    ``rattle_A`` (Å). ``atoms.info['origin_P_GPa']`` records the target pressure.
+    Each copy is isotropically scaled to ``volume_of_pressure(P)`` (Å³, for the whole cell) of one
+    target pressure (cycled), then given a random symmetric strain with components in
+    ``[-strain, strain]`` and Gaussian displacements of std ``rattle_A`` (Å).
+    ``atoms.info['origin_P_GPa']`` records the target pressure.
     """
     rng = np.random.default_rng(seed)
-    v0 = reference.get_volume()
+    v_ref = reference.get_volume()
     out = []
     for i in range(n_configs):
         p = pressures_GPa[i % len(pressures_GPa)]
-        scale = (volume_at_pressure(p, v0, k0_GPa, k0_prime) / v0) ** (1 / 3)
+        scale = (volume_of_pressure(p) / v_ref) ** (1 / 3)
         eps = rng.uniform(-strain, strain, size=(3, 3))
         deform = scale * (np.eye(3) + 0.5 * (eps + eps.T))
         atoms = reference.copy()
