@@ -24,7 +24,6 @@ workers = 2
 supercell = [2, 2, 2]
 [initial]
 n_configs = 20
-rattle_A = 0.2
 [reference]
 electronic_temperature_K = 4000.0
 validation_fraction = 0.25
