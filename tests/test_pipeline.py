@@ -35,6 +35,7 @@ pressures_GPa = [140.0]
 temperatures_K = [4000.0]
 steps = 200
 deviation_interval = 10
+trust_lo = 0.03  # tight on purpose: iteration 0 must leave candidates to label
 max_candidates_per_iteration = 4
 max_iterations = 2
 [production]
@@ -94,6 +95,9 @@ def test_resume_loses_and_recomputes_nothing(killed_and_resumed):
     for cid, value in before.items():
         assert after[cid] == value  # same row, same label: kept, not recomputed
     assert sum(c.startswith("init-") for c in ids) == 20
+    assert sum(c.startswith("it001-") for c in ids) == 4
+    picked = [r for r in rows if r.candidate_id.startswith("it001-")]
+    assert all(r.parent.endswith("traj.extxyz") and r.frame >= 0 and r.origin_T_K == 4000.0 for r in picked)
     assert all(r.method == "GFN1-xTB" and r.T_el_K == 4000.0 for r in rows)
 
 
@@ -101,11 +105,12 @@ def test_resume_loses_and_recomputes_nothing(killed_and_resumed):
 def test_summary_report_and_status(killed_and_resumed):
     run_dir, _, out = killed_and_resumed
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert [it["iteration"] for it in summary["iterations"]] in ([0], [0, 1])
+    assert [it["iteration"] for it in summary["iterations"]] == [0, 1]
+    assert summary["iterations"][1]["n_new_labels"] == 4  # the capped, diverse selection
     for it in summary["iterations"]:
         assert abs(it["accurate_fraction"] + it["candidate_fraction"] + it["failed_fraction"] - 1) < 1e-9
         assert it["n_validation_frames"] > 0
-    assert summary["iterations"][0]["n_new_labels"] == 20
+    assert summary["iterations"][0]["n_new_labels"] == 20 + 6  # initial configurations + reference EOS
     species = sorted(d["species"] for d in summary["diffusion"])
     assert species == ["Mg", "O"]
     for d in summary["diffusion"]:

@@ -245,6 +245,7 @@ def run_recipe(recipe: Recipe) -> dict:
     set_single_thread_env()
     t0 = time.time()
     run = Run(recipe)
+    lock = _lock_run_dir(run.dir)  # held until this process ends (released even by kill -9)
     (run.dir / "recipe.toml").write_text(recipe_to_toml(recipe))
     ex = recipe.exploration
     run.initial_data()
@@ -298,4 +299,17 @@ def run_recipe(recipe: Recipe) -> dict:
     write_report(run.dir, summary)
     write_json_atomic(run.dir / "summary.json", summary)
     run.set_stage("finished")
+    lock.close()
     return summary
+
+
+def _lock_run_dir(run_dir: Path):
+    import fcntl
+
+    handle = open(run_dir / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RuntimeError(f"{run_dir}: another deepearth run is using this run directory") from None
+    return handle

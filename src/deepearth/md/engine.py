@@ -12,7 +12,7 @@ from typing import Callable, Literal, Protocol
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from deepearth.units import FS_TO_ASE_TIME, GPA_TO_EV_PER_A3
 
@@ -71,7 +71,7 @@ class ASEEngine:
         if s.thermostat == "langevin":
             from ase.md.langevin import Langevin
 
-            return Langevin(atoms, timestep=dt, temperature_K=s.temperature_K,
+            return Langevin(atoms, timestep=dt, temperature_K=s.temperature_K, fixcm=False,  # fixcm=True is biased
                             friction=s.langevin_friction_per_fs / FS_TO_ASE_TIME,
                             rng=np.random.default_rng(s.seed + 1))
         from ase.md.nose_hoover_chain import NoseHooverChainNVT
@@ -84,7 +84,7 @@ class ASEEngine:
         s = settings
         atoms.calc = calculator
         if s.init_velocities:
-            MaxwellBoltzmannDistribution(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
+            thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
             Stationary(atoms)
         dyn = self._integrator(atoms, s)
         v_start = atoms.get_volume()

@@ -19,15 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Environment for one-thread training and inference (two threads were 7× slower on 2 cores).
-SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "DP_INTRA_OP_PARALLELISM_THREADS": "1",
-    "DP_INTER_OP_PARALLELISM_THREADS": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    "DP_INFER_BATCH_SIZE": "1024",  # DeePMD's default, set so it does not print a hint per model load
-}
+from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
 
 #: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
 LOSS_PREFACTORS = {"e": (0.02, 1.0), "f": (1000.0, 1.0), "v": (0.02, 1.0)}
@@ -79,7 +71,7 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
 def _dp(args: list[str], cwd: Path, log) -> None:
     env = dict(os.environ, **SINGLE_THREAD_ENV)
     cmd = [sys.executable, "-m", "deepmd", "--tf", *args]
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     if proc.returncode != 0:
         raise RuntimeError(f"DeePMD-kit '{' '.join(args)}' failed in {cwd} (exit {proc.returncode}); see its log")
 

@@ -33,10 +33,11 @@ def learning_curves(run_dir: Path, out: Path) -> Path | None:
         data = np.atleast_2d(np.loadtxt(f))
         it = f.parent.parent.name
         for col, style in (("rmse_f_trn", "-"), ("rmse_f_val", "--")):
-            if col in names:
-                ax.semilogy(data[:, 0], data[:, names.index(col)], style, label=f"{it} {col[7:]}")
+            if col in names:  # single-batch values are noisy: show a running mean over 5 reports
+                y = np.convolve(data[:, names.index(col)], np.ones(5) / 5, mode="valid")
+                ax.semilogy(data[2:2 + len(y), 0], y, style, label=f"{it} {col[7:]}")
     ax.set_xlabel("training step")
-    ax.set_ylabel("force RMSE (eV/Å)")
+    ax.set_ylabel("force RMSE, running mean (eV/Å)")
     ax.legend(fontsize=7)
     return _save(fig, out)
 
@@ -48,10 +49,12 @@ def parity(validation_json: Path, out: Path) -> Path | None:
     val = json.loads(validation_json.read_text())
     if not val.get("parity"):
         return None
-    units = {"energy_eV_per_atom": "E (eV/atom)", "force_eV_per_A": "F (eV/Å)", "stress_GPa": "stress (GPa)"}
+    units = {"energy_eV_per_atom": "E (eV/atom)", "force_eV_per_A": "F (eV/Å)",
+             "stress_GPa": "−stress (GPa, compression > 0)"}
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
     for ax, (key, label) in zip(axes, units.items()):
-        ref, mod = (np.asarray(x) for x in val["parity"][key])
+        sign = -1.0 if key == "stress_GPa" else 1.0  # stored in the ASE sign (tension > 0)
+        ref, mod = (sign * np.asarray(x) for x in val["parity"][key])
         ax.plot(ref, mod, ".", ms=2)
         lim = [min(ref.min(), mod.min()), max(ref.max(), mod.max())]
         ax.plot(lim, lim, "k-", lw=0.8)
