@@ -50,10 +50,10 @@ def main() -> None:
         from deepearth.potentials.committee import Committee
         from deepearth.potentials.deepmd import DeepMDPotential
 
-        md_atoms = atoms.copy()
-        n = 200
+        md_atoms, calc, n = atoms.copy(), load_potential(args.model), 500
+        ASEEngine().run(md_atoms, calc, MDSettings("nvt", 4000.0, 20, 1.0, seed=1))  # warm-up: graph load
         t = time.perf_counter()
-        ASEEngine().run(md_atoms, load_potential(args.model), MDSettings("nvt", 4000.0, n, 1.0, seed=1))
+        ASEEngine().run(md_atoms, calc, MDSettings("nvt", 4000.0, n, 1.0, seed=1, init_velocities=False))
         rows.append(("ASE NVT step with DeePMD, 64 atoms", (time.perf_counter() - t) / n, "s"))
         committee = Committee([args.model] * 4, DeepMDPotential())
         rows.append(("4-member committee evaluation, 64 atoms", timeit(lambda: committee.predict(atoms), 20), "s"))
