@@ -52,3 +52,15 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, capsys):
     assert main(["run", str(p)]) == 2
     err = capsys.readouterr().err
     assert "potential.backend" in err and "Traceback" not in err
+
+
+def test_status_of_a_run_directory(tmp_path, capsys):
+    from deepearth.files import write_json_atomic
+
+    write_json_atomic(tmp_path / "state.json", {"stage": "iteration 1: exploring", "updated": "now", "iterations": [
+        {"iteration": 0, "n_labelled_total": 22, "n_new_labels": 22, "accurate_fraction": 0.2,
+         "candidate_fraction": 0.8, "failed_fraction": 0.0, "rmse_force_eV_per_A": float("nan")}]})
+    assert main(["status", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "stage: iteration 1: exploring" in out and "n/a (no held-out frames)" in out
+    assert main(["status", str(tmp_path / "nope")]) == 2

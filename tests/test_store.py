@@ -58,3 +58,14 @@ def test_split_is_deterministic_and_near_fraction():
     splits = [assign_split(f"c{i}", 7, 0.2) for i in range(2000)]
     assert splits == [assign_split(f"c{i}", 7, 0.2) for i in range(2000)]
     assert 0.17 < splits.count("valid") / 2000 < 0.23
+
+
+def test_json_markers_are_strict_and_atomic(tmp_path):
+    import json
+
+    from deepearth.files import read_json, write_json_atomic
+
+    write_json_atomic(tmp_path / "r.json", {"rmse": float("nan"), "xs": [1.0, float("inf")], "n": 0})
+    assert read_json(tmp_path / "r.json") == {"rmse": None, "xs": [1.0, None], "n": 0}
+    json.loads((tmp_path / "r.json").read_text())  # strict parser accepts it
+    assert not (tmp_path / "r.json.tmp").exists()

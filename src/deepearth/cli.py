@@ -70,9 +70,11 @@ def status_text(run_dir: Path) -> str:
         store = LabelStore(db)
         lines.append(f"labels: {store.count(ok=True)} ok, {store.count(ok=False)} failed")
     for r in state.get("iterations", []):
+        rmse = r.get("rmse_force_eV_per_A")
+        rmse_text = "n/a (no held-out frames)" if rmse is None or rmse != rmse else f"{rmse:.3f} eV/Å"
         lines.append(f"iteration {r['iteration']}: labels {r['n_labelled_total']} (+{r['n_new_labels']}), "
                      f"accurate {r['accurate_fraction']:.2f} candidate {r['candidate_fraction']:.2f} "
-                     f"failed {r['failed_fraction']:.2f}, F RMSE {r['rmse_force_eV_per_A']:.3f} eV/Å")
+                     f"failed {r['failed_fraction']:.2f}, F RMSE {rmse_text}")
     if "converged" in state:
         lines.append(f"converged: {state['converged']} (final iteration {state.get('final_iteration')})")
     return "\n".join(lines)

@@ -8,9 +8,7 @@ where the run stands (read by ``deepearth status``).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -18,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from deepearth import __version__
-from deepearth.explore.campaign import (GridPointTask, explore_point, load_candidate, point_dir,
-                                        select_candidates, write_json_atomic)
+from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, point_dir, select_candidates
+from deepearth.files import read_json, write_json_atomic
 from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import run_tasks
 from deepearth.potentials.deepmd import DeepMDPotential, set_single_thread_env
@@ -47,7 +45,7 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.store = LabelStore(self.dir / "deepearth.db")
         self.state_file = self.dir / "state.json"
-        self.state = json.loads(self.state_file.read_text()) if self.state_file.is_file() else {"iterations": []}
+        self.state = read_json(self.state_file) if self.state_file.is_file() else {"iterations": []}
         (self.dir / "results").mkdir(exist_ok=True)
         self._eos: BirchMurnaghan3 | None = None
         s = recipe.system
@@ -192,7 +190,7 @@ class Run:
         if not chosen_file.is_file():
             chosen = select_candidates(root, results, self.recipe.exploration.max_candidates_per_iteration)
             write_json_atomic(chosen_file, chosen)
-        chosen = json.loads(chosen_file.read_text())
+        chosen = read_json(chosen_file)
         self.set_stage(f"iteration {iteration}: labelling {len(chosen)} candidates", iteration=iteration)
         reqs = [LabelRequest(f"it{iteration + 1:03d}-P{c['P_GPa']:g}-T{c['T_K']:g}-f{c['frame']:05d}",
                              load_candidate(c), iteration + 1, c["P_GPa"], c["T_K"], c["parent"], c["frame"])

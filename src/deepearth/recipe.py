@@ -130,7 +130,8 @@ class PropertiesSpec(_Section):
 
 
 class Recipe(_Section):
-    """A whole run. Relative paths resolve against the recipe file's folder."""
+    """A whole run. ``run_dir`` is relative to the working directory; a structure file named in
+    ``system.structure`` is relative to the recipe file's folder."""
 
     name: str = "deepearth-run"
     run_dir: str = Field("runs/deepearth-run", description="where everything is written")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.lj import LennardJones
-from ase.io import write
 
 from deepearth.md.engine import ASEEngine, MDSettings
+from deepearth.md.trajectory import append_frame
 from deepearth.properties.diffusion import diffusion_coefficient, local_slope
 from deepearth.properties.trajectory import read_trajectory
 
@@ -17,14 +17,8 @@ def argon_run(tmp_path, T_K, seed, steps=1500, dt_fs=5.0, every=10):
     calc = LennardJones(sigma=3.405, epsilon=0.0103, rc=8.5, smooth=True)
     path = tmp_path / f"ar-{T_K}-{seed}.extxyz"
 
-    def save(a, step):
-        f = a.copy()
-        f.calc = None
-        f.info["time_ps"] = step * dt_fs / 1000
-        write(path, f, format="extxyz", append=True)
-
     ASEEngine().run(atoms, calc, MDSettings("nvt", T_K, steps, dt_fs, thermostat="langevin", seed=seed,
-                                            observers=[(save, every)]))
+                                            observers=[(lambda a, step: append_frame(path, a, step, dt_fs), every)]))
     return read_trajectory(path)
 
 

@@ -6,17 +6,17 @@ Each grid point runs in its own task and writes ``traj.extxyz`` (the sampled fra
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-from ase.io import read, write
+from ase.io import read
 
 from deepearth.explore.deviation import CANDIDATE, classify, fractions, model_deviation
 from deepearth.explore.select import farthest_point_sampling
+from deepearth.files import read_json, write_json_atomic
+from deepearth.md.trajectory import append_frame
 
 
 @dataclass
@@ -43,13 +43,6 @@ def point_dir(root: Path, P_GPa: float, T_K: float) -> Path:
     return Path(root) / f"P{P_GPa:g}-T{T_K:g}"
 
 
-def write_json_atomic(path: Path, data) -> None:
-    """Write JSON so that the file is either absent or complete (resume marker)."""
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
-
-
 def explore_point(task: GridPointTask) -> dict:
     """Run the MD of one grid point and classify its frames; idempotent (returns the saved result)."""
     from deepearth.md.engine import ASEEngine, MDBlowUp, MDSettings
@@ -59,7 +52,7 @@ def explore_point(task: GridPointTask) -> dict:
     out = Path(task.outdir)
     done = out / "result.json"
     if done.is_file():
-        return json.loads(done.read_text())
+        return read_json(done)
     out.mkdir(parents=True, exist_ok=True)
     backend = DeepMDPotential()
     committee = Committee([Path(m) for m in task.models], backend)
@@ -76,10 +69,7 @@ def explore_point(task: GridPointTask) -> dict:
                      "T_inst_K": float(atoms.get_temperature()),
                      "volume_A3": float(atoms.get_volume())})
         descriptors.append(committee.descriptor(atoms) if cls == CANDIDATE else None)
-        frame = atoms.copy()
-        frame.calc = None
-        frame.info.update(step=step, time_ps=step * task.timestep_fs / 1000.0)
-        write(traj_path, frame, format="extxyz", append=True)
+        append_frame(traj_path, atoms, step, task.timestep_fs)
 
     settings = MDSettings(ensemble=task.ensemble, temperature_K=task.T_K, pressure_GPa=task.P_GPa,
                           steps=task.steps, timestep_fs=task.timestep_fs, seed=task.seed,

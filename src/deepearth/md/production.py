@@ -6,15 +6,14 @@ each frame's info) and, last, ``done.json`` (resume marker with the state-point 
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-from ase.io import write
 
+from deepearth.files import read_json, write_json_atomic
+from deepearth.md.trajectory import append_frame
 from deepearth.units import stress_to_pressure_gpa
 
 
@@ -43,7 +42,7 @@ def run_replica(task: ReplicaTask) -> dict:
     out = Path(task.outdir)
     done = out / "done.json"
     if done.is_file():
-        return json.loads(done.read_text())
+        return read_json(done)
     out.mkdir(parents=True, exist_ok=True)
     engine = ASEEngine()
     calc = load_potential(task.model)
@@ -57,9 +56,7 @@ def run_replica(task: ReplicaTask) -> dict:
         def record_volume(a: Atoms, step: int) -> None:
             volumes.append(a.get_volume())
             if step % (10 * task.sample_interval) == 0:
-                f = a.copy()
-                f.calc = None
-                write(eq_path, f, format="extxyz", append=True)
+                append_frame(eq_path, a, step, task.timestep_fs)
 
         engine.run(atoms, calc, MDSettings("npt", task.T_K, task.equilibration_steps, task.timestep_fs,
                                            pressure_GPa=task.P_GPa, seed=task.seed,
@@ -74,10 +71,7 @@ def run_replica(task: ReplicaTask) -> dict:
     def save(a: Atoms, step: int) -> None:
         temps.append(a.get_temperature())
         pressures.append(stress_to_pressure_gpa(a.get_stress(include_ideal_gas=True)))
-        f = a.copy()
-        f.calc = None
-        f.info.update(step=step, time_ps=step * task.timestep_fs / 1000.0)
-        write(traj, f, format="extxyz", append=True)
+        append_frame(traj, a, step, task.timestep_fs)
 
     engine.run(atoms, calc, MDSettings("nvt", task.T_K, task.steps, task.timestep_fs, thermostat=task.thermostat,
                                        seed=task.seed + 7919, init_velocities=task.equilibration_steps == 0,
@@ -85,7 +79,5 @@ def run_replica(task: ReplicaTask) -> dict:
     result = {"P_GPa_target": task.P_GPa, "T_K_target": task.T_K, "volume_A3": float(atoms.get_volume()),
               "T_mean_K": float(np.mean(temps)), "P_mean_GPa": float(np.mean(pressures)),
               "P_std_GPa": float(np.std(pressures)), "n_frames": len(temps), "trajectory": str(traj)}
-    tmp = out / "done.json.tmp"
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, done)
+    write_json_atomic(done, result)
     return result
