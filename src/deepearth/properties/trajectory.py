@@ -54,11 +54,14 @@ def unwrap_positions(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 1) -> Trajectory:
-    """Read a trajectory ASE understands and unwrap it.
+def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 1,
+                    format: str | None = None) -> Trajectory:
+    """Read a trajectory ASE understands (extxyz, .traj, VASP XDATCAR, LAMMPS dump...) and unwrap it.
 
-    ``dt_ps`` is the time between stored frames (ps); when omitted it is taken from the frames'
-    ``info['time_ps']`` (written by deepearth's engines). ``stride`` keeps every n-th frame.
+    ``dt_ps`` is the time between stored frames (ps) *before* striding; when omitted it is taken
+    from the frames' ``info['time_ps']`` (written by deepearth's engines). ``stride`` keeps every
+    n-th frame. ``format`` is ASE's format name, needed when the suffix does not tell it
+    (e.g. ``vasp-xdatcar`` for ``XDATCAR.gz``).
     """
     from ase.io import read
 
@@ -66,7 +69,7 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
     if not path.is_file():
         raise FileNotFoundError(f"{path}: trajectory file not found")
     try:
-        frames = read(str(path), index=f"::{int(stride)}")
+        frames = read(str(path), index=f"::{int(stride)}", format=format)
     except Exception as exc:
         raise ValueError(f"{path}: cannot read trajectory: {exc}") from None
     if len(frames) < 2:
@@ -82,6 +85,8 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
         if not np.allclose(steps, steps[0], rtol=1e-6):
             raise ValueError(f"{path}: frames are not evenly spaced in time")
         dt_ps = float(steps[0])
+    else:
+        dt_ps = float(dt_ps) * stride
     positions = np.array([f.get_positions() for f in frames])
     cells = np.array([f.cell.array for f in frames])
     return Trajectory(unwrap_positions(positions, cells), cells, symbols, frames[0].get_masses(),
