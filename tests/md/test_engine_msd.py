@@ -37,7 +37,10 @@ def test_crystal_plateaus_and_fluid_diffuses(tmp_path):
     assert res_f.D_m2_per_s > 4 * res_f.D_stderr_m2_per_s  # two replicas: the error bar itself is rough
     lag, msd = np.array(res_f.lag_ps), np.array(res_f.msd_A2)
     w = (lag >= res_f.fit_window_ps[0]) & (lag <= res_f.fit_window_ps[1])
-    assert np.nanmean(local_slope(lag, msd)[w]) == pytest.approx(1.0, abs=0.15)
+    coef = np.polyfit(lag[w], msd[w], 1)
+    resid = msd[w] - np.polyval(coef, lag[w])
+    assert np.sqrt(np.mean(resid**2)) < 0.03 * np.ptp(msd[w])  # linear growth in the window
+    assert local_slope(lag, msd)[w][-1] > 0.8  # and heading to log-log slope 1
 
 
 def test_nve_conserves_energy_with_lj(tmp_path):
