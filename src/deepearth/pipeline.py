@@ -280,7 +280,7 @@ def run_recipe(recipe: Recipe) -> dict:
         for (p, t), paths in trajs.items():
             reps = [read_trajectory(pth) for pth in paths]
             for sp in spec.species or run.type_map:
-                res = diffusion_coefficient(reps, sp, spec.min_fit_start_ps, T_K=t, P_GPa=p)
+                res = diffusion_coefficient(reps, species=sp, min_fit_start_ps=spec.min_fit_start_ps, T_K=t, P_GPa=p)
                 diffusion.append(res)
                 log.info("D(%s) at %g GPa, %g K = %.3e +/- %.3e m^2/s (window %.2f-%.2f ps%s)", sp, p, t,
                          res.D_m2_per_s, res.D_stderr_m2_per_s, *res.fit_window_ps,

@@ -25,13 +25,13 @@ def argon_run(tmp_path, T_K, seed, steps=1500, dt_fs=5.0, every=10):
 @pytest.mark.slow
 def test_crystal_plateaus_and_fluid_diffuses(tmp_path):
     crystal = [argon_run(tmp_path, 30.0, s) for s in (1, 2)]
-    res_c = diffusion_coefficient(crystal, "Ar")
+    res_c = diffusion_coefficient(crystal, species="Ar")
     assert not res_c.diffusive
     assert abs(res_c.D_m2_per_s) < 2e-11
     assert max(res_c.msd_A2) < 0.5  # vibrations only: well below the nearest-neighbour distance² (~14 Å²)
 
     fluid = [argon_run(tmp_path, 600.0, s) for s in (1, 2)]
-    res_f = diffusion_coefficient(fluid, "Ar")
+    res_f = diffusion_coefficient(fluid, species="Ar")
     assert res_f.diffusive
     assert res_f.D_m2_per_s > 1e-9
     assert res_f.D_m2_per_s > 4 * res_f.D_stderr_m2_per_s  # two replicas: the error bar itself is rough

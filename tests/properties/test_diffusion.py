@@ -43,7 +43,7 @@ def test_random_walk_D_recovered_within_error():
     for seed in range(4):
         pos, cell = random_walk(D, 64, 400, 0.02, seed=seed)
         reps.append(make_traj(pos % 20.0, cell, 0.02))
-    res = diffusion_coefficient(reps, "Ar", min_fit_start_ps=0.0, remove_com_drift=False)
+    res = diffusion_coefficient(reps, species="Ar", min_fit_start_ps=0.0, remove_com_drift=False)
     expected = D * A2_PER_PS_TO_M2_PER_S
     assert res.diffusive
     assert res.D_stderr_m2_per_s > 0
@@ -53,7 +53,7 @@ def test_random_walk_D_recovered_within_error():
 
 def test_single_replica_uses_per_atom_error():
     pos, cell = random_walk(0.3, 64, 400, 0.02, seed=9)
-    res = diffusion_coefficient([make_traj(pos, cell, 0.02)], "Ar")
+    res = diffusion_coefficient([make_traj(pos, cell, 0.02)], species="Ar")
     assert "per-atom" in res.method
     assert abs(res.D_m2_per_s - 0.3e-8) < 4 * res.D_stderr_m2_per_s
 
@@ -68,7 +68,7 @@ def test_caged_oscillator_is_not_diffusive_and_D_near_zero():
     sites = rng.uniform(0, 10, size=(1, n, 3))
     pos = sites + 0.1 * np.sin(omega * t + phase) + rng.normal(0, 0.01, (n_t, n, 3))
     reps = [make_traj(pos + 0.0 * k, np.eye(3) * 10, 0.005) for k in range(2)]
-    res = diffusion_coefficient(reps, "Ar")
+    res = diffusion_coefficient(reps, species="Ar")
     assert not res.diffusive
     assert abs(res.D_m2_per_s) < 1e-11  # vs ~1e-9 m²/s for a liquid
 
@@ -88,4 +88,15 @@ def test_window_skips_ballistic_start():
 def test_unknown_species_is_a_clear_error():
     pos, cell = random_walk(0.3, 4, 20, 0.02, seed=1)
     with pytest.raises(ValueError, match="no atoms of species 'Fe'"):
-        diffusion_coefficient([make_traj(pos, cell, 0.02)], "Fe")
+        diffusion_coefficient([make_traj(pos, cell, 0.02)], species="Fe")
+
+
+def test_array_input_and_result_protocol():
+    pos, _ = random_walk(0.2, 64, 400, 0.02, seed=11)  # unwrapped Å
+    res = diffusion_coefficient([pos, random_walk(0.2, 64, 400, 0.02, seed=12)[0]], dt_ps=0.02, remove_com_drift=False)
+    assert res.unit == "m^2/s" and res.value == res.D_m2_per_s and res.stderr == res.D_stderr_m2_per_s
+    assert abs(res.value - 0.2e-8) < 4 * res.stderr
+    with pytest.raises(ValueError, match="dt_ps"):
+        diffusion_coefficient(pos)
+    with pytest.raises(ValueError, match="n_frames, n_atoms, 3"):
+        diffusion_coefficient(pos[:, :, :2], dt_ps=0.1)

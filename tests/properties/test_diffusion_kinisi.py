@@ -20,7 +20,7 @@ CM2_PER_S = 1e-4  # m²/s
 def test_li_diffusion_matches_kinisi_and_tidynamics_on_argyrodite():
     traj = read_trajectory(XDATCAR, dt_ps=0.1, format="vasp-xdatcar")
     assert traj.positions_A.shape == (140, 416, 3)
-    res = diffusion_coefficient([traj], "Li", min_fit_start_ps=2.0)
+    res = diffusion_coefficient([traj], species="Li", min_fit_start_ps=2.0)
     assert res.fit_window_ps[0] == pytest.approx(2.0) and res.fit_window_ps[1] == pytest.approx(6.9)
     d_cm2 = res.D_m2_per_s / CM2_PER_S
     assert 1.21e-5 <= d_cm2 <= 1.50e-5  # inside kinisi's 95 % credible interval

@@ -39,6 +39,18 @@ class DiffusionResult:
     P_GPa: float | None = None
     sources: list[str] = field(default_factory=list)
 
+    @property
+    def value(self) -> float:
+        return self.D_m2_per_s
+
+    @property
+    def stderr(self) -> float:
+        return self.D_stderr_m2_per_s
+
+    @property
+    def unit(self) -> str:
+        return self.units
+
     def to_dict(self, curves: bool = False) -> dict:
         d = asdict(self)
         d["fit_window_ps"] = list(self.fit_window_ps)
@@ -107,15 +119,39 @@ def _fit_slope(lag: np.ndarray, msd: np.ndarray) -> float:
     return float(np.polyfit(lag, msd, 1)[0])
 
 
-def diffusion_coefficient(replicas: list[Trajectory], species: str, min_fit_start_ps: float = 0.1,
-                          remove_com_drift: bool = True, T_K: float | None = None,
-                          P_GPa: float | None = None) -> DiffusionResult:
-    """Self-diffusion coefficient of ``species`` from one or more independent replica trajectories.
+def _as_replicas(data, dt_ps: float | None) -> list[Trajectory]:
+    """Trajectory | [Trajectory] | positions (T, N, 3) | [positions] → a list of Trajectory."""
+    items = data if isinstance(data, (list, tuple)) else [data]
+    out = []
+    for item in items:
+        if isinstance(item, Trajectory):
+            out.append(item)
+            continue
+        pos = np.asarray(item, dtype=float)
+        if pos.ndim != 3 or pos.shape[2] != 3:
+            raise ValueError(f"diffusion_coefficient: positions must have shape (n_frames, n_atoms, 3), got {pos.shape}")
+        if dt_ps is None or not dt_ps > 0:
+            raise ValueError("diffusion_coefficient: dt_ps (time between frames, ps) is required with position arrays")
+        n = pos.shape[1]
+        out.append(Trajectory(pos, np.zeros((len(pos), 3, 3)), ["X"] * n, np.ones(n), float(dt_ps), "array"))
+    return out
+
+
+def diffusion_coefficient(data, dt_ps: float | None = None, species: str | None = None,
+                          min_fit_start_ps: float = 0.1, remove_com_drift: bool = True,
+                          T_K: float | None = None, P_GPa: float | None = None) -> DiffusionResult:
+    """Self-diffusion coefficient (m²/s) from one or more independent replica trajectories.
+
+    ``data`` is a :class:`Trajectory` (see :func:`read_trajectory`), a list of them (replicas), or
+    unwrapped positions ``(n_frames, n_atoms, 3)`` in Å (or a list of such arrays) with ``dt_ps``, the
+    time between frames in ps; arrays count all atoms as one species of equal mass. ``species``
+    selects atoms of trajectories (``None``: all atoms).
 
     All replicas must share the frame spacing. The window is chosen on the replica-averaged MSD
-    and applied to every replica; D (m²/s) is the mean of the replica fits, its standard error the
+    and applied to every replica; D is the mean of the replica fits, its standard error the
     std/√n of those fits (or std/√N of per-atom fits when there is one replica).
     """
+    replicas = _as_replicas(data, dt_ps)
     if not replicas:
         raise ValueError("diffusion_coefficient: no trajectories given")
     dt = replicas[0].dt_ps
@@ -126,7 +162,8 @@ def diffusion_coefficient(replicas: list[Trajectory], species: str, min_fit_star
     per_atom = []
     for r in replicas:
         pos = remove_drift(r.positions_A, r.masses_amu) if remove_com_drift else r.positions_A
-        per_atom.append(msd_per_atom(pos[:n_t, r.select(species)]))
+        atoms = r.select(species) if species is not None else slice(None)
+        per_atom.append(msd_per_atom(pos[:n_t, atoms]))
     msd_rep = np.array([m.mean(axis=1) for m in per_atom])
     msd_mean = msd_rep.mean(axis=0)
     i0, i1, diffusive = diffusive_window(lag, msd_mean, min_fit_start_ps)
@@ -141,9 +178,9 @@ def diffusion_coefficient(replicas: list[Trajectory], species: str, min_fit_star
         stderr = float(d_atoms.std(ddof=1) / np.sqrt(len(d_atoms)))
         method = "OLS fit of MSD on the diffusive window; stderr from per-atom spread (one replica)"
     if not diffusive:
-        method += "; no diffusive regime found (log-log slope never ≈ 1): D fitted on the late plateau"
+        method += "; no diffusive regime found (no linear MSD growth): D fitted on the late half (plateau)"
     return DiffusionResult(
-        species=species, D_m2_per_s=float(d_rep.mean()), D_stderr_m2_per_s=stderr, n_replicas=len(replicas),
+        species=species or "all", D_m2_per_s=float(d_rep.mean()), D_stderr_m2_per_s=stderr, n_replicas=len(replicas),
         fit_window_ps=(float(lag[i0]), float(lag[i1 - 1])), diffusive=diffusive, method=method,
         D_replicas_m2_per_s=[float(x) for x in d_rep], lag_ps=[float(x) for x in lag],
         msd_A2=[float(x) for x in msd_mean], T_K=T_K, P_GPa=P_GPa, sources=[r.source for r in replicas])
