@@ -41,7 +41,6 @@ class Run:
         self.recipe = recipe
         base = Path(recipe.source).parent if recipe.source else Path.cwd()
         self.dir = Path(recipe.run_dir).resolve()  # absolute: backends run in their own folders
-        self.base_dir = base
         self.dir.mkdir(parents=True, exist_ok=True)
         self.store = LabelStore(self.dir / "deepearth.db")
         self.state_file = self.dir / "state.json"
@@ -99,7 +98,8 @@ class Run:
         """Static EOS of the ideal supercell with the reference itself (labels ``eos-NN``, BM3 fit).
 
         Places the initial data and every MD start at the reference's own density for the target
-        pressures (xTB's MgO is far stiffer than the recipe's K0 guess says).
+        pressures: the recipe's K0 guess only sets the scanned range (GFN1-xTB's MgO reaches 140 GPa
+        at a volume ≈ 5 % larger than a K0 = 160 GPa BM3 guess says).
         """
         if self._eos is not None:
             return self._eos
@@ -114,7 +114,10 @@ class Run:
             reqs.append(LabelRequest(f"eos-{k:02d}", atoms, 0, None, 0.0, "reference-eos"))
         self.set_stage("initial data: static EOS of the ideal supercell with the reference", iteration=0)
         self.label(reqs, "reference EOS")
-        rows = [r for r in self.store.rows(parent="reference-eos", ok=True)]
+        rows = self.store.rows(parent="reference-eos", ok=True)
+        if len(rows) < 4:
+            raise RuntimeError(f"reference EOS: only {len(rows)} of {len(reqs)} ideal-cell labels succeeded "
+                               f"(need 4 for a BM3 fit); see the failed rows' 'error' in {self.store.path}")
         vols = [r.volume for r in rows]
         press = [stress_to_pressure_gpa(r.stress) for r in rows]
         self._eos = fit_birch_murnaghan3(vols, press, guess=(v0, s.bulk_modulus_GPa, s.bulk_modulus_derivative))
@@ -183,7 +186,7 @@ class Run:
                      f["accurate"], f["candidate"], f["failed"], f" (blow-up: {res['blow_up']})" if res["blow_up"] else "")
         return results  # type: ignore[return-value]
 
-    def select_and_label(self, iteration: int, results: list[dict]) -> int:
+    def select_and_label(self, iteration: int, results: list[dict]) -> None:
         """Pick candidates from exploration ``iteration`` and label them as data of ``iteration + 1``."""
         root = self.dir / "explore" / f"iter-{iteration:03d}"
         chosen_file = root / "candidates.json"
@@ -195,8 +198,7 @@ class Run:
         reqs = [LabelRequest(f"it{iteration + 1:03d}-P{c['P_GPa']:g}-T{c['T_K']:g}-f{c['frame']:05d}",
                              load_candidate(c), iteration + 1, c["P_GPa"], c["T_K"], c["parent"], c["frame"])
                 for c in chosen]
-        counts = self.label(reqs, f"iteration {iteration} candidates")
-        return counts["ok"] + counts["failed"] + counts["skipped"]
+        self.label(reqs, f"iteration {iteration} candidates")
 
     def production(self, model: Path) -> dict[tuple[float, float], list[str]]:
         pr = self.recipe.production
