@@ -125,8 +125,9 @@ class Run:
                           {**self._eos.to_dict(), "volumes_A3": vols, "pressures_GPa": press,
                            "n_atoms": len(self.structure), "labeller": self.labeller.provenance})
         e = self._eos
-        log.info("reference static EOS (BM3, %d atoms): V0 %.1f ± %.1f A^3, K0 %.0f ± %.0f GPa, K0' %.2f ± %.2f",
-                 len(self.structure), e.V0_A3, e.V0_stderr_A3, e.K0_GPa, e.K0_stderr_GPa, e.K0_prime, e.K0_prime_stderr)
+        at = ", ".join(f"V({p:g} GPa) = {e.volume(p):.1f}" for p in ex.pressures_GPa)
+        log.info("reference static EOS of the %d-atom cell (BM3 fit over %.0f-%.0f GPa): %s A^3",
+                 len(self.structure), min(press), max(press), at)
         return e
 
     def initial_data(self) -> None:
