@@ -69,3 +69,15 @@ def test_json_markers_are_strict_and_atomic(tmp_path):
     assert read_json(tmp_path / "r.json") == {"rmse": None, "xs": [1.0, None], "n": 0}
     json.loads((tmp_path / "r.json").read_text())  # strict parser accepts it
     assert not (tmp_path / "r.json.tmp").exists()
+
+
+def test_export_does_not_depend_on_insertion_order(tmp_path):
+    labs = [labelled(s) for s in range(4)]
+    exported = []
+    for name, order in (("a", [0, 1, 2, 3]), ("b", [2, 0, 3, 1])):
+        store = LabelStore(tmp_path / f"{name}.db")
+        for i in order:
+            store.add(labs[i], f"c{i}", iteration=0, split="train")
+        (system,) = store.export_deepmd(tmp_path / name, ["Mg", "O"])
+        exported.append(np.load(system / "set.000" / "force.npy"))
+    assert np.array_equal(exported[0], exported[1])

@@ -84,11 +84,14 @@ class LabelStore:
                       **selection) -> list[Path]:
         """Write the selected labels as DeePMD ``npy`` systems; returns the system folders.
 
-        Frames are grouped by their sequence of species (a DeePMD system has one atom order).
+        Frames are grouped by their sequence of species (a DeePMD system has one atom order) and
+        ordered by ``candidate_id``.
         ``virial = −stress × V`` (eV), the DeePMD convention.
         """
         groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
-        for atoms in self.configurations(query, **selection):
+        # sorted by id, not by insertion: parallel labelling finishes in any order, and the frame
+        # order of the training data must not depend on it (same seed -> same models)
+        for atoms in sorted(self.configurations(query, **selection), key=lambda a: a.info["candidate_id"]):
             groups[tuple(atoms.get_chemical_symbols())].append(atoms)
         out_dir = Path(out_dir)
         systems = []
