@@ -14,6 +14,8 @@ from rich.logging import RichHandler
 from deepearth.recipe import RecipeError, load_recipe
 
 console = Console(stderr=True)
+if not console.is_terminal:  # logs piped to a file or CI: do not wrap at 80 columns
+    console.width = 200
 
 
 def _setup_logging(run_dir: Path) -> None:
