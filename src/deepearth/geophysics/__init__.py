@@ -1,0 +1,5 @@
+"""Geophysical models fed by property results (never by the MD/ML layers)."""
+
+from deepearth.geophysics import magma_ocean, w_isotopes
+
+__all__ = ["magma_ocean", "w_isotopes"]
