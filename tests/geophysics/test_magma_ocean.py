@@ -38,3 +38,45 @@ def test_bad_input_and_extrapolation_warning():
         mo.electronic_thermal_conductivity(120, 0, 0.1)
     with pytest.warns(UserWarning, match="extrapolation"):
         mo.electrical_conductivity(300, 5000, 0.1)
+
+
+def synthetic_table(fn, noise, seed=0):
+    rng = np.random.default_rng(seed)
+    P, T, X = np.meshgrid([100.0, 120.0, 140.0], [4000.0, 5000.0, 6000.0], [0.0, 0.12, 0.3, 0.5])
+    P, T, X = P.ravel(), T.ravel(), X.ravel()
+    return P, T, X, fn(P, T, X) * np.exp(rng.normal(0, noise, P.size))
+
+
+def test_fitter_recovers_the_published_eq12_and_eq13_coefficients():
+    for quantity, fn, coeffs, E, V in (("sigma", mo.electrical_conductivity, mo.SIGMA_COEFFS, mo.E_SIGMA_KJ,
+                                        mo.V_SIGMA_CM3),
+                                       ("kappa", mo.electronic_thermal_conductivity, mo.KAPPA_COEFFS,
+                                        mo.E_KAPPA_KJ, mo.V_KAPPA_CM3)):
+        fit = mo.fit_conductivity(*synthetic_table(fn, 0.0), quantity=quantity)
+        assert np.allclose(fit.a_S_per_m, coeffs, rtol=1e-5)
+        assert fit.E_kJ_per_mol == pytest.approx(E, rel=1e-5)
+        assert fit.V_cm3_per_mol == pytest.approx(V, abs=1e-5)
+        assert fit(130.0, 4500.0, 0.2) == pytest.approx(fn(130.0, 4500.0, 0.2), rel=1e-6)
+
+
+def test_fitter_errors_cover_the_truth_with_noise():
+    fit = mo.fit_conductivity(*synthetic_table(mo.electrical_conductivity, 0.05, seed=3), quantity="sigma")
+    assert abs(fit.E_kJ_per_mol - mo.E_SIGMA_KJ) < 3 * fit.stderr["E_kJ_per_mol"]
+    assert 0 < fit.stderr["E_kJ_per_mol"] < 20
+
+
+def test_single_composition_fit_is_eq10_form():
+    P, T, X, y = synthetic_table(mo.electrical_conductivity, 0.0)
+    keep = X == 0.3
+    fit = mo.fit_conductivity(P[keep], T[keep], X[keep], y[keep])
+    assert fit.a_S_per_m[1:] == (0.0, 0.0)
+    s0, s1, s2 = mo.SIGMA_COEFFS
+    assert fit.a_S_per_m[0] == pytest.approx(s0 + 0.3 * s1 + 0.09 * s2, rel=1e-5)
+
+
+def test_total_conductivity_and_convection_test():
+    k = mo.total_thermal_conductivity(130, 4500, 0.2)
+    assert k == pytest.approx(mo.electronic_thermal_conductivity(130, 4500, 0.2) + 4.0)
+    q = mo.conductive_heat_flow_W(3480e3 + 400e3, k)
+    assert q == pytest.approx(4 * np.pi * 3880e3**2 * k * 0.6e-3)
+    assert 1e11 < q < 1e13  # TW-scale, below typical BMO heat flows of tens of TW

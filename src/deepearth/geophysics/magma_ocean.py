@@ -12,8 +12,10 @@ with P in GPa and V in cm³/mol, so P V is in kJ/mol (1 GPa · cm³/mol = 1 kJ/m
 from __future__ import annotations
 
 import warnings
+from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.optimize import curve_fit
 
 from deepearth.units import R_J_PER_MOL_K
 
@@ -29,7 +31,7 @@ LORENZ_L0 = 2.44e-8
 FIT_RANGE_P_GPA = (100.0, 140.0)
 
 
-def _check(P_GPa, T_K, X):
+def _check(P_GPa, T_K, X, warn_outside_range: bool = True):
     P, T, X = (np.asarray(v, dtype=float) for v in (P_GPa, T_K, X))
     if np.any(T <= 0) or not np.all(np.isfinite(T)):
         raise ValueError(f"T_K must be positive, got {T_K!r}")
@@ -37,7 +39,7 @@ def _check(P_GPa, T_K, X):
         raise ValueError(f"X = Fe/(Fe+Mg) must be in [0, 1], got {X!r}")
     if np.any(P < 0) or not np.all(np.isfinite(P)):
         raise ValueError(f"P_GPa must be non-negative, got {P_GPa!r}")
-    if np.any((P < FIT_RANGE_P_GPA[0]) | (P > FIT_RANGE_P_GPA[1])):
+    if warn_outside_range and np.any((P < FIT_RANGE_P_GPA[0]) | (P > FIT_RANGE_P_GPA[1])):
         warnings.warn(f"P = {P_GPa} GPa is outside {FIT_RANGE_P_GPA} GPa, where the BMO fit was made: "
                       "extrapolation", stacklevel=3)
     return P, T, X
@@ -69,3 +71,100 @@ def lorenz_number(P_GPa, T_K, X):
     """Effective Lorenz number κ_el/(σ_el T) in W Ω K⁻² (Wiedemann–Franz check; L0 = 2.44e-8)."""
     return _scalar(electronic_thermal_conductivity(P_GPa, T_K, X) / (electrical_conductivity(P_GPa, T_K, X)
                                                                     * np.asarray(T_K, dtype=float)))
+
+
+#: Ionic thermal conductivity of MgSiO3 liquid at BMO conditions (W/m/K) added to κ_el for the total;
+#: the radiative part (< 1 W/m/K) is neglected (BMO paper, Methods).
+KAPPA_IONIC_W_M_K = 4.0
+
+
+def total_thermal_conductivity(P_GPa, T_K, X, kappa_ionic_W_m_K: float = KAPPA_IONIC_W_M_K):
+    """κ = κ_el (eq. 13) + κ_ionic, W/m/K."""
+    return _scalar(np.asarray(electronic_thermal_conductivity(P_GPa, T_K, X)) + kappa_ionic_W_m_K)
+
+
+def conductive_heat_flow_W(radius_m: float, conductivity_W_m_K, adiabat_K_per_m: float = 0.6e-3):
+    """Heat conducted down the adiabat through a sphere of radius r: ``Q = 4π r² k dT/dr`` (W).
+
+    Convection is possible only if the BMO's total heat flow exceeds this (BMO paper's test, with a
+    0.6 K/km adiabat).
+    """
+    if radius_m <= 0:
+        raise ValueError(f"radius_m must be positive, got {radius_m}")
+    return _scalar(4.0 * np.pi * radius_m**2 * np.asarray(conductivity_W_m_K, dtype=float) * adiabat_K_per_m)
+
+
+@dataclass
+class ConductivityFit:
+    """Eq. 12/13-form fit ``A(X) exp(−(E + P V)/(R T))`` with A(X) = a0 + a1 X + a2 X² (S/m).
+
+    For κ the prefactor includes ``L0 T``. Standard errors from the least-squares covariance of the
+    fit in log space.
+    """
+
+    a_S_per_m: tuple[float, float, float]
+    E_kJ_per_mol: float
+    V_cm3_per_mol: float
+    stderr: dict
+    n_points: int
+    quantity: str
+
+    def __call__(self, P_GPa, T_K, X):
+        P, T, X = (np.asarray(v, dtype=float) for v in (P_GPa, T_K, X))
+        a0, a1, a2 = self.a_S_per_m
+        pre = (LORENZ_L0 * T if self.quantity == "kappa" else 1.0) * (a0 + a1 * X + a2 * X**2)
+        return _scalar(pre * _arrhenius(P, T, self.E_kJ_per_mol, self.V_cm3_per_mol))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_conductivity(P_GPa, T_K, X, values, quantity: str = "sigma") -> ConductivityFit:
+    """Fit eq. 12 (``quantity='sigma'``, values in S/m) or eq. 13 (``'kappa'``, W/m/K) to a table of
+    first-principles results at (P, T, X). With a single X the quadratic terms are fixed to zero
+    (the per-composition fits, eqs. 10–11). Least squares on ln(value), so each point counts by its
+    relative error.
+    """
+    if quantity not in ("sigma", "kappa"):
+        raise ValueError(f"quantity must be 'sigma' or 'kappa', got {quantity!r}")
+    P, T, X, y = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (P_GPa, T_K, X, values))
+    if not (P.shape == T.shape == X.shape == y.shape):
+        raise ValueError("P_GPa, T_K, X and values must have the same length")
+    if np.any(y <= 0):
+        raise ValueError("conductivities must be positive to be fitted in log space")
+    _check(P, T, X, warn_outside_range=False)  # fitting data may lie anywhere
+    n_x = len(np.unique(X))
+    n_par = 2 + min(n_x, 3)
+    if y.size < n_par + 1:
+        raise ValueError(f"need more than {n_par} points for this fit, got {y.size}")
+    pre_t = LORENZ_L0 * T if quantity == "kappa" else np.ones_like(T)
+    target = np.log(y / pre_t)
+
+    def model(_, *p):
+        a = list(p[:-2]) + [0.0] * (3 - (len(p) - 2))
+        amp = np.maximum(a[0] + a[1] * X + a[2] * X**2, 1e-300)
+        return np.log(amp) - (p[-2] + P * p[-1]) * 1e3 / (R_J_PER_MOL_K * T)
+
+    params, cov = curve_fit(model, None, target, p0=_initial_guess(P, T, X, target, n_par - 2), maxfev=20000)
+    err = np.sqrt(np.diag(cov)) if np.all(np.isfinite(cov)) else np.full(len(params), np.nan)
+    a = tuple(float(v) for v in list(params[:-2]) + [0.0] * (3 - (n_par - 2)))
+    a_err = [float(v) for v in list(err[:-2]) + [0.0] * (3 - (n_par - 2))]
+    return ConductivityFit(a, float(params[-2]), float(params[-1]),
+                           {"a_S_per_m": a_err, "E_kJ_per_mol": float(err[-2]), "V_cm3_per_mol": float(err[-1])},
+                           int(y.size), quantity)
+
+
+def _initial_guess(P, T, X, target, n_amp):
+    """Start for the non-linear fit: with a free ln A per composition the model is linear in
+    (ln A_x, E, V); the amplitudes are then fitted by a polynomial in X."""
+    xs, index = np.unique(X, return_inverse=True)
+    rt = R_J_PER_MOL_K * T / 1e3
+    if len(xs) + 2 < target.size:
+        design = np.column_stack([np.eye(len(xs))[index], -1.0 / rt, -P / rt])
+        sol = np.linalg.lstsq(design, target, rcond=None)[0]
+        amps, E, V = np.exp(sol[:-2]), sol[-2], sol[-1]
+    else:
+        E, V = 100.0, 0.0
+        amps = np.full(len(xs), float(np.exp(np.median(target + E / rt))))
+    coeffs = np.polyfit(xs, amps, n_amp - 1)[::-1] if len(xs) > 1 else amps[:1]
+    return list(coeffs) + [float(E), float(V)]
