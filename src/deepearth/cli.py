@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     p_status = sub.add_parser("status", help="where a run stands")
     p_status.add_argument("run_dir")
     p_status.set_defaults(func=cmd_status)
+    from deepearth.cli_geo import add_geo_parser, run_geo
+
+    add_geo_parser(sub)
+    sub.choices["geo"].set_defaults(func=run_geo)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

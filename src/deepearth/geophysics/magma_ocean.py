@@ -32,17 +32,17 @@ FIT_RANGE_P_GPA = (100.0, 140.0)
 
 
 def _check(P_GPa, T_K, X, warn_outside_range: bool = True):
-    P, T, X = (np.asarray(v, dtype=float) for v in (P_GPa, T_K, X))
-    if np.any(T <= 0) or not np.all(np.isfinite(T)):
+    p, t, x = (np.asarray(v, dtype=float) for v in (P_GPa, T_K, X))
+    if np.any(t <= 0) or not np.all(np.isfinite(t)):
         raise ValueError(f"T_K must be positive, got {T_K!r}")
-    if np.any((X < 0) | (X > 1)) or not np.all(np.isfinite(X)):
+    if np.any((x < 0) | (x > 1)) or not np.all(np.isfinite(x)):
         raise ValueError(f"X = Fe/(Fe+Mg) must be in [0, 1], got {X!r}")
-    if np.any(P < 0) or not np.all(np.isfinite(P)):
+    if np.any(p < 0) or not np.all(np.isfinite(p)):
         raise ValueError(f"P_GPa must be non-negative, got {P_GPa!r}")
-    if warn_outside_range and np.any((P < FIT_RANGE_P_GPA[0]) | (P > FIT_RANGE_P_GPA[1])):
+    if warn_outside_range and np.any((p < FIT_RANGE_P_GPA[0]) | (p > FIT_RANGE_P_GPA[1])):
         warnings.warn(f"P = {P_GPa} GPa is outside {FIT_RANGE_P_GPA} GPa, where the BMO fit was made: "
                       "extrapolation", stacklevel=3)
-    return P, T, X
+    return p, t, x
 
 
 def _arrhenius(P, T, E_kJ, V_cm3):

@@ -1,0 +1,86 @@
+"""``deepearth geo ...``: the geophysical models from the command line, with JSON and figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from deepearth.files import write_json_atomic
+
+
+def _w_isotopes(args) -> dict:
+    from deepearth.geophysics import w_isotopes as w
+    from deepearth.report.geo_figures import distance_vs_grain_size, oib_vs_pgz_height
+
+    if args.D_eff:
+        d_eff = list(args.D_eff)
+    elif args.D_lattice is not None and args.D_gb:
+        d_eff = [float(w.effective_diffusivity(args.D_lattice, g, args.grain_size_mm * 1e-3, args.gb_width_nm * 1e-9))
+                 for g in args.D_gb]
+    else:
+        raise ValueError("give --D-eff, or --D-lattice with --D-gb (and --grain-size-mm)")
+    t = args.time_gyr * 1e9 * w.YEAR_S
+    rows = [{"D_eff_m2_per_s": d, "diffusion_length_m": float(w.diffusion_length_m(d, t)),
+             "oib_mu182w": {f"{h:g} km": w.oib_mu182w(d, h * 1e3, t, pgz_fraction=args.pgz_fraction)
+                            for h in args.pgz_height_km}} for d in d_eff]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = [str(oib_vs_pgz_height(d_eff, out / "oib_mu182w_vs_pgz_height.png", time_s=t,
+                                  pgz_fraction=args.pgz_fraction))]
+    if args.D_lattice is not None and args.D_gb:
+        figs.append(str(distance_vs_grain_size(args.D_lattice, args.D_gb, out / "distance_vs_grain_size.png",
+                                               args.gb_width_nm * 1e-9, t)))
+    result = {"model": "W isotopes across the CMB (W paper eqs. 5-9)", "time_gyr": args.time_gyr,
+              "pgz_fraction": args.pgz_fraction, "mu_core": -220.0, "mu_mantle": 0.0, "results": rows,
+              "figures": figs}
+    write_json_atomic(out / "w_isotopes.json", result)
+    return result
+
+
+def _bmo_conductivity(args) -> dict:
+    import warnings
+
+    from deepearth.geophysics import magma_ocean as mo
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = {"P_GPa": args.P, "T_K": args.T, "X": args.X,
+                  "sigma_el_S_per_m": mo.electrical_conductivity(args.P, args.T, args.X),
+                  "kappa_el_W_per_m_K": mo.electronic_thermal_conductivity(args.P, args.T, args.X),
+                  "kappa_total_W_per_m_K": mo.total_thermal_conductivity(args.P, args.T, args.X),
+                  "lorenz_number_W_Ohm_per_K2": mo.lorenz_number(args.P, args.T, args.X),
+                  "model": "BMO paper eqs. 12-13 fits; total kappa adds 4 W/m/K ionic"}
+    result["warnings"] = sorted({str(w.message) for w in caught})
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        write_json_atomic(Path(args.out) / "bmo_conductivity.json", result)
+    return result
+
+
+def add_geo_parser(sub) -> None:
+    geo = sub.add_parser("geo", help="geophysical models (W isotopes, basal magma ocean)")
+    gsub = geo.add_subparsers(dest="model", required=True)
+    w = gsub.add_parser("w-isotopes", help="μ182W of OIBs from diffusive exchange across the CMB")
+    w.add_argument("--D-eff", type=float, nargs="+", help="effective diffusivities, m²/s")
+    w.add_argument("--D-lattice", type=float, help="lattice diffusivity, m²/s (with --D-gb)")
+    w.add_argument("--D-gb", type=float, nargs="+", help="grain-boundary diffusivities, m²/s")
+    w.add_argument("--grain-size-mm", type=float, default=0.1)
+    w.add_argument("--gb-width-nm", type=float, default=1.0)
+    w.add_argument("--pgz-height-km", type=float, nargs="+", default=[1.0, 5.0, 10.0, 50.0])
+    w.add_argument("--pgz-fraction", type=float, default=1 / 9, help="PGZ share of the OIB source (1:8)")
+    w.add_argument("--time-gyr", type=float, default=4.54)
+    w.add_argument("--out", default="geo-w-isotopes", help="folder for the JSON and figures")
+    w.set_defaults(geo_func=_w_isotopes)
+    b = gsub.add_parser("bmo-conductivity", help="σ_el, κ_el and κ of the basal magma ocean at (P, T, X)")
+    b.add_argument("--P", type=float, required=True, help="GPa")
+    b.add_argument("--T", type=float, required=True, help="K")
+    b.add_argument("--X", type=float, required=True, help="Fe/(Fe+Mg)")
+    b.add_argument("--out", default=None, help="folder for the JSON (optional)")
+    b.set_defaults(geo_func=_bmo_conductivity)
+
+
+def run_geo(args: argparse.Namespace) -> int:
+    import json
+
+    print(json.dumps(args.geo_func(args), indent=1))
+    return 0

@@ -1,0 +1,34 @@
+"""`deepearth geo ...` end to end: JSON results, figures, bad input as one line."""
+
+import json
+
+from deepearth.cli import main
+
+
+def test_w_isotopes_cli_reproduces_the_paper(tmp_path, capsys):
+    out = tmp_path / "w"
+    assert main(["geo", "w-isotopes", "--D-eff", "6.2e-15", "7.1e-14", "--pgz-height-km", "5",
+                 "--out", str(out)]) == 0
+    res = json.loads((out / "w_isotopes.json").read_text())
+    mu = [r["oib_mu182w"]["5 km"] for r in res["results"]]
+    assert -0.2 < mu[0] < 0 and abs(mu[1] + 0.55) < 0.01
+    assert abs(res["results"][0]["diffusion_length_m"] - 30) < 1
+    assert (out / "oib_mu182w_vs_pgz_height.png").stat().st_size > 1000
+
+
+def test_w_isotopes_from_lattice_and_gb_diffusivities(tmp_path):
+    out = tmp_path / "w"
+    assert main(["geo", "w-isotopes", "--D-lattice", "1e-20", "--D-gb", "1e-10", "1e-9", "--grain-size-mm", "0.1",
+                 "--out", str(out)]) == 0
+    res = json.loads((out / "w_isotopes.json").read_text())
+    assert abs(res["results"][0]["D_eff_m2_per_s"] / (1e-20 + 3e-9 / 1e-4 * 1e-10) - 1) < 1e-12
+    assert (out / "distance_vs_grain_size.png").is_file()
+
+
+def test_bmo_conductivity_cli_flags_extrapolation_and_bad_x(tmp_path, capsys):
+    assert main(["geo", "bmo-conductivity", "--P", "300", "--T", "5000", "--X", "0.1", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "bmo_conductivity.json").read_text())
+    assert res["sigma_el_S_per_m"] > 0 and any("extrapolation" in w for w in res["warnings"])
+    capsys.readouterr()
+    assert main(["geo", "bmo-conductivity", "--P", "130", "--T", "5000", "--X", "1.3"]) == 2
+    assert "X = Fe/(Fe+Mg) must be in [0, 1], got 1.3" in capsys.readouterr().err
