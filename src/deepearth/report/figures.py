@@ -15,7 +15,8 @@ from ase.db import connect  # noqa: E402
 from deepearth.units import stress_to_pressure_gpa  # noqa: E402
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Lay out, write (110 dpi) and close a figure; returns the path."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -39,7 +40,7 @@ def learning_curves(run_dir: Path, out: Path) -> Path | None:
     ax.set_xlabel("training step")
     ax.set_ylabel("force RMSE, running mean (eV/Å)")
     ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def parity(validation_json: Path, out: Path) -> Path | None:
@@ -61,7 +62,7 @@ def parity(validation_json: Path, out: Path) -> Path | None:
         ax.set_xlabel(f"reference {label}")
         ax.set_ylabel(f"model {label}")
         ax.set_title(f"RMSE {np.sqrt(np.mean((ref - mod) ** 2)):.3g}", fontsize=9)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def deviation_histograms(run_dir: Path, out: Path, trust: tuple[float, float], criterion: str) -> Path | None:
@@ -79,7 +80,7 @@ def deviation_histograms(run_dir: Path, out: Path, trust: tuple[float, float], c
     ax.set_xlabel(f"model deviation ({criterion}{', eV/Å' if criterion == 'absolute' else ''})")
     ax.set_ylabel("frames")
     ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def pt_coverage(db_path: Path, out: Path) -> Path | None:
@@ -101,7 +102,7 @@ def pt_coverage(db_path: Path, out: Path) -> Path | None:
     ax.set_xlabel("pressure of the label (GPa, static virial)")
     ax.set_ylabel("temperature of origin (K)")
     ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def msd_curves(diffusion_json: Path, out: Path) -> Path | None:
@@ -120,4 +121,4 @@ def msd_curves(diffusion_json: Path, out: Path) -> Path | None:
     ax.set_xlabel("lag time (ps)")
     ax.set_ylabel("MSD (Å²)")
     ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from deepearth.geophysics import w_isotopes  # noqa: E402
+from deepearth.report.figures import save_figure  # noqa: E402
 
 
 def oib_vs_pgz_height(D_eff_m2_s: list[float], out: Path, heights_km=None, time_s=w_isotopes.EARTH_AGE_S,
@@ -26,10 +27,7 @@ def oib_vs_pgz_height(D_eff_m2_s: list[float], out: Path, heights_km=None, time_
     ax.set_xlabel("PGZ height (km)")
     ax.set_ylabel("μ¹⁸²W of OIB")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def distance_vs_grain_size(D_lattice_m2_s: float, D_gb_m2_s: list[float], out: Path,
@@ -43,7 +41,4 @@ def distance_vs_grain_size(D_lattice_m2_s: float, D_gb_m2_s: list[float], out: P
     ax.set_xlabel("grain size (mm)")
     ax.set_ylabel("diffusion distance (m)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
