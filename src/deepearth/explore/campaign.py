@@ -58,7 +58,7 @@ def explore_point(task: GridPointTask) -> dict:
     committee = Committee([Path(m) for m in task.models], backend)
     traj_path = out / "traj.extxyz"
     traj_path.unlink(missing_ok=True)
-    rows, descriptors = [], []
+    rows, used, descriptors = [], [], []  # descriptors of candidate frames only, in frame order
 
     def observe(atoms: Atoms, step: int) -> None:
         pred = committee.predict(atoms)
@@ -68,7 +68,9 @@ def explore_point(task: GridPointTask) -> dict:
         rows.append({"frame": len(rows), "step": step, **asdict(dev), "class": cls,
                      "T_inst_K": float(atoms.get_temperature()),
                      "volume_A3": float(atoms.get_volume())})
-        descriptors.append(committee.descriptor(atoms) if cls == CANDIDATE else None)
+        used.append(value)
+        if cls == CANDIDATE:
+            descriptors.append(committee.descriptor(atoms))
         append_frame(traj_path, atoms, step, task.timestep_fs)
 
     settings = MDSettings(ensemble=task.ensemble, temperature_K=task.T_K, pressure_GPa=task.P_GPa,
@@ -89,10 +91,9 @@ def explore_point(task: GridPointTask) -> dict:
             fh.write(",".join(str(r[k]) for k in keys) + "\n")
     cand = [i for i, r in enumerate(rows) if r["class"] == CANDIDATE]
     if cand:
-        np.save(out / "candidate_descriptors.npy", np.array([descriptors[i] for i in cand]))
+        np.save(out / "candidate_descriptors.npy", np.array(descriptors))
     result = {"P_GPa": task.P_GPa, "T_K": task.T_K, "n_frames": n_planned, "fractions": fractions(classes),
-              "candidate_frames": cand, "deviation_used": [r["max_force_std" if task.criterion == "absolute"
-                                                                else "max_relative_force_std"] for r in rows],
+              "candidate_frames": cand, "deviation_used": used,
               "max_force_std": [r["max_force_std"] for r in rows], "blow_up": error,
               "mean_volume_A3": float(np.mean([r["volume_A3"] for r in rows])) if rows else None}
     write_json_atomic(done, result)
