@@ -2,5 +2,14 @@
 
 from deepearth.properties.diffusion import DiffusionResult, diffusion_coefficient
 from deepearth.properties.trajectory import Trajectory, read_trajectory, unwrap_positions
+from deepearth.properties.transport import (
+    TransportResult,
+    ionic_conductivity,
+    nernst_einstein_conductivity,
+    thermal_conductivity,
+    viscosity,
+)
 
-__all__ = ["DiffusionResult", "diffusion_coefficient", "Trajectory", "read_trajectory", "unwrap_positions"]
+__all__ = ["DiffusionResult", "diffusion_coefficient", "Trajectory", "read_trajectory", "unwrap_positions",
+           "TransportResult", "thermal_conductivity", "viscosity", "ionic_conductivity",
+           "nernst_einstein_conductivity"]
