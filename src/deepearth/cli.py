@@ -1,4 +1,4 @@
-"""The ``deepearth`` command: ``run RECIPE`` and ``status RUN_DIR``."""
+"""The ``deepearth`` command: ``run RECIPE``, ``status RUN_DIR``, ``analyze ...`` on MD output files, ``geo ...``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
 
     add_geo_parser(sub)
     sub.choices["geo"].set_defaults(func=run_geo)
+    from deepearth.cli_analyze import add_analyze_parser
+
+    add_analyze_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -83,7 +83,7 @@ def _estimate(quantity: str, fluxes: list[np.ndarray], dt_ps: float, factor: flo
     for s in scan:
         s["value"], s["stderr"] = factor * s.pop("S0"), factor * s.pop("S0_stderr")
     acf = autocorrelation(fluxes[0] - fluxes[0].mean(axis=0))
-    n_lag = min(len(acf), max(10, int(20.0 / est.fstar_THz / dt_ps)))  # ≈ 20/f*: long after decorrelation
+    n_lag = min(len(acf) // 4, max(10, int(200.0 / est.fstar_THz / dt_ps)))  # ≈ 200/f*: long after decorrelation
     stride = max(1, n_lag // 1000)
     integral = 2.0 * factor * running_integral(acf[:n_lag], dt_ps)  # S(0) = 2 ∫_0^∞ ACF
     return TransportResult(

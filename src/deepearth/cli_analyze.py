@@ -1,0 +1,120 @@
+"""``deepearth analyze diffusion|viscosity|thermal-conductivity|conductivity|arrhenius`` on files.
+
+Each writes ``<out>/<quantity>.json`` (value, stderr, unit, method, window/cutoff, inputs) and a
+figure beside it, and prints the one-line result.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from deepearth.files import write_json_atomic
+
+
+def _temperature(args, path: str) -> float:
+    if args.temperature_K is not None:
+        return float(args.temperature_K)
+    if args.temperature_column:
+        from deepearth.properties.table import select_columns
+
+        return float(select_columns(path, [args.temperature_column]).mean())
+    raise ValueError("give --temperature-K or --temperature-column (the mean temperature of the run, K)")
+
+
+def _inputs(args) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("func", "analyze_func", "command", "analysis")}
+
+
+def _green_kubo(args, quantity: str) -> tuple[dict, str]:
+    from deepearth.properties import ionic_conductivity, thermal_conductivity, viscosity
+    from deepearth.properties.table import select_columns
+
+    series = select_columns(args.table, args.columns)
+    temperature = _temperature(args, args.table)
+    kw = dict(dt_ps=args.dt_ps, volume_A3=args.volume_A3, temperature_K=temperature, units=args.units,
+              fstar_THz=args.fstar_THz)
+    if quantity == "viscosity":
+        res = viscosity(series, **kw)
+    elif quantity == "thermal_conductivity":
+        if len(args.extra_columns) % 3:
+            raise ValueError(f"--extra-columns needs 3 columns per flux, got {len(args.extra_columns)}")
+        extra = [select_columns(args.table, args.extra_columns[i:i + 3]) for i in range(0, len(args.extra_columns), 3)]
+        res = thermal_conductivity(series, extra_fluxes=extra, **kw)
+    else:
+        res = ionic_conductivity(series, nernst_einstein_S_per_m=args.nernst_einstein_S_per_m, **kw)
+    return res.to_dict(curves=True), f"{quantity} = {res.value:.5g} ± {res.stderr:.2g} {res.unit}"
+
+
+def _diffusion(args) -> tuple[dict, str]:
+    from deepearth.properties import diffusion_coefficient, read_trajectory
+
+    replicas = [read_trajectory(p, dt_ps=args.dt_ps, stride=args.stride, format=args.format) for p in args.trajectories]
+    res = diffusion_coefficient(replicas, species=args.species, min_fit_start_ps=args.min_start_ps,
+                                T_K=args.temperature_K, P_GPa=args.pressure_GPa)
+    flag = "" if res.diffusive else " (no diffusive regime: plateau)"
+    return res.to_dict(curves=True), f"D({res.species}) = {res.value:.4e} ± {res.stderr:.2e} m²/s{flag}"
+
+
+_QUANTITY = {"viscosity": "viscosity", "thermal-conductivity": "thermal_conductivity",
+             "conductivity": "ionic_conductivity"}
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from deepearth.report import transport_figures as figs
+
+    if args.analysis == "diffusion":
+        result, line = _diffusion(args)
+        name = f"diffusion_{result['species']}"
+        figure = figs.msd_figure(result, out / f"{name}.png")
+    else:
+        quantity = _QUANTITY[args.analysis]
+        result, line = _green_kubo(args, quantity)
+        name = quantity
+        figure = figs.green_kubo_figure(result, out / f"{name}.png")
+    result["inputs"] = _inputs(args)
+    result["figure"] = str(figure)
+    write_json_atomic(out / f"{name}.json", result)
+    print(f"{line}\n  -> {out / f'{name}.json'}, {figure}")
+    return 0
+
+
+def _green_kubo_parser(sub, name: str, help_text: str, columns_help: str):
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("table", help="text table (LAMMPS fix ave/time or thermo output, or any headed table)")
+    p.add_argument("--columns", nargs="+", required=True, help=columns_help)
+    p.add_argument("--dt-ps", type=float, required=True, help="time between rows, ps (τ in lj units)")
+    p.add_argument("--volume-A3", type=float, required=True, help="cell volume, Å³")
+    p.add_argument("--temperature-K", type=float, help="mean temperature, K")
+    p.add_argument("--temperature-column", help="column to average for the temperature")
+    p.add_argument("--units", default="metal", choices=["metal", "lj"])
+    p.add_argument("--fstar-THz", type=float, default=None, help="cepstral low-pass cutoff (default: automatic)")
+    p.add_argument("--out", default="analysis")
+    return p
+
+
+def add_analyze_parser(sub) -> None:
+    analyze = sub.add_parser("analyze", help="transport coefficients with error bars from MD output files")
+    asub = analyze.add_subparsers(dest="analysis", required=True)
+    d = asub.add_parser("diffusion", help="self-diffusion coefficient from one or more replica trajectories")
+    d.add_argument("trajectories", nargs="+", help="trajectory files ASE reads (extxyz, XDATCAR, LAMMPS dump ...)")
+    d.add_argument("--species", help="element to analyse (default: all atoms)")
+    d.add_argument("--dt-ps", type=float, help="time between stored frames, ps (default: frames' time_ps)")
+    d.add_argument("--stride", type=int, default=1)
+    d.add_argument("--format", help="ASE format name when the suffix does not tell it (e.g. vasp-xdatcar)")
+    d.add_argument("--min-start-ps", type=float, default=0.1, help="earliest start of the fit window, ps")
+    d.add_argument("--temperature-K", type=float)
+    d.add_argument("--pressure-GPa", type=float)
+    d.add_argument("--out", default="analysis")
+    _green_kubo_parser(asub, "viscosity", "shear viscosity (Green–Kubo, cepstral)",
+                       "six pressure-tensor columns in the order xx yy zz xy xz yz (bar in metal units)")
+    k = _green_kubo_parser(asub, "thermal-conductivity", "thermal conductivity (Green–Kubo, cepstral)",
+                           "three heat-flux columns (J·V, eV·Å/ps in metal units)")
+    k.add_argument("--extra-columns", nargs="*", default=[],
+                   help="3 (or 6) columns of mass fluxes to decorrelate (multicomponent systems)")
+    c = _green_kubo_parser(asub, "conductivity", "ionic electrical conductivity (Green–Kubo, cepstral)",
+                           "three charge-current columns (e·Å/ps)")
+    c.add_argument("--nernst-einstein-S-per-m", type=float, help="σ_NE, to report the Haven ratio")
+    analyze.set_defaults(func=run_analyze)

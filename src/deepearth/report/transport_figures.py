@@ -1,0 +1,54 @@
+"""Figures of transport estimates: MSD with its fit window; Green–Kubo spectrum and running integral."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from deepearth.report.figures import save_figure  # noqa: E402
+
+
+def msd_figure(result: dict, out: Path) -> Path:
+    """MSD vs lag (log–log inset-free, linear axes) with the fit window and the fitted line."""
+    lag, msd = np.asarray(result["lag_ps"]), np.asarray(result["msd_A2"])
+    lo, hi = result["fit_window_ps"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(lag, msd, label=f"MSD {result['species']}")
+    w = (lag >= lo) & (lag <= hi)
+    ax.plot(lag[w], msd[w], lw=4, alpha=0.4, label=f"fit window {lo:.3g}–{hi:.3g} ps")
+    d = result["D_m2_per_s"] / 1e-8  # Å²/ps
+    intercept = float(np.mean(msd[w] - 6 * d * lag[w])) if w.any() else 0.0
+    ax.plot(lag, intercept + 6 * d * lag, "k--", lw=0.8,
+            label=f"D = {result['D_m2_per_s']:.3e} ± {result['D_stderr_m2_per_s']:.1e} m²/s")
+    ax.set_xlabel("lag time (ps)")
+    ax.set_ylabel("MSD (Å²)")
+    ax.legend(fontsize=7)
+    return save_figure(fig, out)
+
+
+def green_kubo_figure(result: dict, out: Path) -> Path:
+    """Left: sample PSD and its cepstral smoothing below f*; right: direct running GK integral with
+    the cepstral estimate ± 1σ (both in the coefficient's units; the PSD is scaled so that its
+    ω = 0 value is the coefficient)."""
+    c = result["curves"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    f = np.asarray(c["freq_THz"])
+    a1.semilogy(f, c["psd"], lw=0.5, alpha=0.6, label="sample PSD (resampled)")
+    a1.semilogy(f, c["psd_filtered"], lw=1.5, label=f"cepstral, P* = {result['cutoff_K'] + 1}")
+    a1.set_xlabel("frequency (THz)")
+    a1.set_ylabel(f"PSD × prefactor ({result['unit']})")
+    a1.legend(fontsize=7)
+    lag = np.asarray(c["lag_ps"])
+    a2.plot(lag, c["running_integral"], lw=0.8, label="running integral (direct GK)")
+    v, e = result["value"], result["stderr"]
+    a2.axhline(v, color="k", lw=1, label=f"cepstral {v:.4g} ± {e:.2g} {result['unit']}")
+    a2.axhspan(v - e, v + e, color="k", alpha=0.15)
+    a2.set_xlabel("integration time (ps)")
+    a2.set_ylabel(f"{result['quantity'].replace('_', ' ')} ({result['unit']})")
+    a2.legend(fontsize=7)
+    return save_figure(fig, out)

@@ -1,0 +1,61 @@
+"""``deepearth analyze`` end to end on files: JSON result + figure, clear errors on bad input."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.io import write
+
+from deepearth.cli import main
+
+SILICA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sportran-silica" / "Silica.dat"
+
+
+@pytest.mark.skipif(not SILICA.is_file(), reason="shared/data is not beside the checkout")
+def test_analyze_thermal_conductivity_on_sportran_silica(tmp_path, capsys):
+    rc = main(["analyze", "thermal-conductivity", str(SILICA), "--columns", "c_flux1[1]", "c_flux1[2]", "c_flux1[3]",
+               "--dt-ps", "0.001", "--volume-A3", "3130.431110818", "--temperature-column", "Temp",
+               "--out", str(tmp_path)])
+    assert rc == 0
+    res = json.loads((tmp_path / "thermal_conductivity.json").read_text())
+    assert abs(res["value"] - 2.205) < 0.215 and res["unit"] == "W/m/K"
+    assert res["inputs"]["temperature_column"] == "Temp" and (tmp_path / "thermal_conductivity.png").is_file()
+    assert "W/m/K" in capsys.readouterr().out
+
+
+def test_analyze_viscosity_table_and_bad_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal((4000, 6)) * 100.0  # white noise in bar: S(0) = σ² dt per component
+    table = tmp_path / "press.dat"
+    np.savetxt(table, np.column_stack([np.arange(4000), p]), header="TimeStep pxx pyy pzz pxy pxz pyz")
+    args = ["analyze", "viscosity", str(table), "--columns", "pxx", "pyy", "pzz", "pxy", "pxz", "pyz",
+            "--dt-ps", "0.001", "--volume-A3", "1000", "--temperature-K", "3000", "--out", str(tmp_path)]
+    assert main(args) == 0
+    res = json.loads((tmp_path / "viscosity.json").read_text())
+    # white noise: the five traceless components have variance 100², 100², 100², 100²/2, 100²/2
+    s0 = np.mean([1, 1, 1, 0.5, 0.5]) * 100.0**2 * 0.001  # bar² ps
+    truth = 1000e-30 * s0 * 1e10 * 1e-12 / (2 * 1.380649e-23 * 3000)
+    assert res["unit"] == "Pa s" and abs(res["value"] - truth) < 4 * res["stderr"]
+    assert main(args[:4] + ["pxx", "pyy", "pzz", "pxy", "pxz", "nope"] + args[10:]) == 2
+    assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_analyze_diffusion_of_a_random_walk(tmp_path):
+    rng = np.random.default_rng(1)
+    n_frames, n_atoms, dt, d_true = 400, 64, 0.1, 0.5  # Å²/ps
+    steps = rng.standard_normal((n_frames, n_atoms, 3)) * np.sqrt(2 * d_true * dt)
+    pos = np.cumsum(steps, axis=0)
+    frames = []
+    for i, x in enumerate(pos):
+        a = Atoms("Ar" * n_atoms, positions=x, cell=[200, 200, 200], pbc=True)
+        a.info["time_ps"] = i * dt
+        frames.append(a)
+    traj = tmp_path / "walk.extxyz"
+    write(traj, frames)
+    assert main(["analyze", "diffusion", str(traj), "--species", "Ar", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "diffusion_Ar.json").read_text())
+    expected = d_true * 1e-8 * (1 - 1 / n_atoms)  # removing the COM drift of N independent walkers
+    assert abs(res["D_m2_per_s"] - expected) < 3 * res["D_stderr_m2_per_s"]
+    assert (tmp_path / "diffusion_Ar.png").is_file()
