@@ -59,3 +59,24 @@ def test_analyze_diffusion_of_a_random_walk(tmp_path):
     expected = d_true * 1e-8 * (1 - 1 / n_atoms)  # removing the COM drift of N independent walkers
     assert abs(res["D_m2_per_s"] - expected) < 3 * res["D_stderr_m2_per_s"]
     assert (tmp_path / "diffusion_Ar.png").is_file()
+
+
+def test_analyze_arrhenius_from_diffusion_result_files(tmp_path):
+    """Synthetic D(T) with ΔH = 300 kJ/mol and 5 % errors → ΔH recovered within 3σ, extrapolation band."""
+    rng = np.random.default_rng(0)
+    files = []
+    for i, T in enumerate([2000, 2250, 2500, 2750, 3000, 3250, 3500]):
+        d = 1e-6 * np.exp(-300e3 / (8.314462618 * T)) * np.exp(rng.normal(0, 0.05))
+        f = tmp_path / f"d{i}.json"
+        f.write_text(json.dumps({"species": "W", "D_m2_per_s": d, "D_stderr_m2_per_s": 0.05 * d, "T_K": T,
+                                 "P_GPa": 25.0, "diffusive": True}))
+        files.append(str(f))
+    assert main(["analyze", "arrhenius", *files, "--species", "W", "--predict-T-K", "4000", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "arrhenius_W.json").read_text())
+    assert abs(res["activation_kJ_per_mol"] - 300) < 3 * res["activation_stderr_kJ_per_mol"]
+    pred = res["prediction"]
+    truth = 1e-6 * np.exp(-300e3 / (8.314462618 * 4000))
+    assert pred["extrapolated"] == [True] and pred["D_lo_m2_per_s"][0] < pred["D_m2_per_s"][0] < pred["D_hi_m2_per_s"][0]
+    assert abs(np.log(pred["D_m2_per_s"][0] / truth)) < 3 * pred["lnD_stderr"][0]
+    assert (tmp_path / "arrhenius_W.png").is_file()
+    assert main(["analyze", "arrhenius", *files, "--species", "Fe", "--out", str(tmp_path)]) == 2

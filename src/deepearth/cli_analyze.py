@@ -60,12 +60,35 @@ _QUANTITY = {"viscosity": "viscosity", "thermal-conductivity": "thermal_conducti
              "conductivity": "ionic_conductivity"}
 
 
+def _arrhenius(args) -> tuple[dict, str, dict]:
+    from deepearth.properties.arrhenius import arrhenius_fit, from_diffusion_results
+
+    data = from_diffusion_results(args.results, species=args.species, require_diffusive=not args.allow_plateau)
+    brk = None if args.break_T_K is None else ("auto" if args.break_T_K == "auto" else float(args.break_T_K))
+    fit = arrhenius_fit(*data, break_T_K=brk, fit_dV=False if args.no_dV else None, species=args.species)
+    result = fit.to_dict()
+    if args.predict_T_K:
+        result["prediction"] = fit.predict(args.predict_T_K, args.predict_P_GPa, n_samples=2000).to_dict()
+    pairs = zip(*(v if isinstance(v, list) else [v] for v in (fit.value, fit.stderr)))
+    branches = ", ".join(f"{v:.1f} ± {e:.1f}" for v, e in pairs)
+    preferred = f" ({result['preferred']} preferred)" if "preferred" in result else ""
+    line = f"Arrhenius fit of D({args.species}): activation {branches} {fit.unit}{preferred}"
+    return result, line, {"T_K": data.T_K.tolist(), "D_m2_per_s": data.D_m2_per_s.tolist(),
+                          "D_stderr_m2_per_s": None if data.D_stderr_m2_per_s is None else data.D_stderr_m2_per_s.tolist(),
+                          "P_GPa": None if data.P_GPa is None else data.P_GPa.tolist(), "fit": fit,
+                          "label": f"{branches} {fit.unit}{preferred}"}
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from deepearth.report import transport_figures as figs
 
-    if args.analysis == "diffusion":
+    if args.analysis == "arrhenius":
+        result, line, data = _arrhenius(args)
+        name = f"arrhenius_{args.species}"
+        figure = figs.arrhenius_figure(data, out / f"{name}.png")
+    elif args.analysis == "diffusion":
         result, line = _diffusion(args)
         name = f"diffusion_{result['species']}"
         figure = figs.msd_figure(result, out / f"{name}.png")
@@ -74,7 +97,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         result, line = _green_kubo(args, quantity)
         name = quantity
         figure = figs.green_kubo_figure(result, out / f"{name}.png")
-    result["inputs"] = _inputs(args)
+    result["inputs"] = {k: v for k, v in _inputs(args).items() if k != "fit"}
     result["figure"] = str(figure)
     write_json_atomic(out / f"{name}.json", result)
     print(f"{line}\n  -> {out / f'{name}.json'}, {figure}")
@@ -117,4 +140,13 @@ def add_analyze_parser(sub) -> None:
     c = _green_kubo_parser(asub, "conductivity", "ionic electrical conductivity (Green–Kubo, cepstral)",
                            "three charge-current columns (e·Å/ps)")
     c.add_argument("--nernst-einstein-S-per-m", type=float, help="σ_NE, to report the Haven ratio")
+    a = asub.add_parser("arrhenius", help="Arrhenius fit (D0, ΔH or ΔE and ΔV) of diffusion results")
+    a.add_argument("results", nargs="+", help="JSON files written by 'analyze diffusion' or a run's results/diffusion.json")
+    a.add_argument("--species", required=True)
+    a.add_argument("--break-T-K", help="'auto' or a temperature (K): two Arrhenius branches")
+    a.add_argument("--no-dV", action="store_true", help="treat slightly different pressures as one (fit ΔH only)")
+    a.add_argument("--allow-plateau", action="store_true", help="keep results flagged as not diffusive")
+    a.add_argument("--predict-T-K", type=float, nargs="*", default=[], help="extrapolate D to these temperatures")
+    a.add_argument("--predict-P-GPa", type=float, help="pressure for the extrapolation (eq. 4 fits)")
+    a.add_argument("--out", default="analysis")
     analyze.set_defaults(func=run_analyze)

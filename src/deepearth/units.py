@@ -16,6 +16,9 @@ KB_J_PER_K: float = 1.380649e-23
 R_J_PER_MOL_K: float = 8.314462618
 #: Avogadro constant, 1/mol.
 AVOGADRO: float = 6.02214076e23
+#: 1 eV per particle in kJ/mol: e·N_A/1000 = 96.485332… (e = k_B[J/K]/k_B[eV/K]), derived from the
+#: constants above so that it cannot drift from them.
+KJ_PER_MOL_PER_EV: float = KB_J_PER_K / KB_EV_PER_K * AVOGADRO / 1e3
 #: 1 eV/Å³ in GPa.
 EV_PER_A3_TO_GPA: float = 160.21766208
 #: 1 GPa in eV/Å³.

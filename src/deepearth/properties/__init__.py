@@ -1,5 +1,6 @@
 """Property estimators: work on trajectories from any code; never import the MD/ML layers."""
 
+from deepearth.properties.arrhenius import ArrheniusResult, arrhenius_fit, from_diffusion_results
 from deepearth.properties.diffusion import DiffusionResult, diffusion_coefficient
 from deepearth.properties.trajectory import Trajectory, read_trajectory, unwrap_positions
 from deepearth.properties.transport import (
@@ -12,4 +13,4 @@ from deepearth.properties.transport import (
 
 __all__ = ["DiffusionResult", "diffusion_coefficient", "Trajectory", "read_trajectory", "unwrap_positions",
            "TransportResult", "thermal_conductivity", "viscosity", "ionic_conductivity",
-           "nernst_einstein_conductivity"]
+           "nernst_einstein_conductivity", "ArrheniusResult", "arrhenius_fit", "from_diffusion_results"]

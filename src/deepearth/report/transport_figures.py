@@ -52,3 +52,23 @@ def green_kubo_figure(result: dict, out: Path) -> Path:
     a2.set_ylabel(f"{result['quantity'].replace('_', ' ')} ({result['unit']})")
     a2.legend(fontsize=7)
     return save_figure(fig, out)
+
+
+def arrhenius_figure(data: dict, out: Path) -> Path:
+    """ln D vs 10⁴/T: the data with 1σ bars, the fitted relation and its 1σ parameter band."""
+    fit = data["fit"]
+    T = np.asarray(data["T_K"])
+    D = np.asarray(data["D_m2_per_s"])
+    err = data["D_stderr_m2_per_s"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.errorbar(1e4 / T, D, yerr=err, fmt="o", ms=4, label="simulations")
+    grid = np.linspace(T.min() * 0.9, T.max() * 1.1, 200)
+    P = None if data["P_GPa"] is None else float(np.mean(data["P_GPa"]))
+    pred = fit.predict(grid, P)
+    ax.plot(1e4 / grid, pred.D_m2_per_s, "k-", lw=1, label=f"fit: {data.get('label', '')}")
+    ax.fill_between(1e4 / grid, pred.D_lo_m2_per_s, pred.D_hi_m2_per_s, color="k", alpha=0.15, label="1σ band")
+    ax.set_yscale("log")
+    ax.set_xlabel("10⁴ / T (1/K)")
+    ax.set_ylabel("D (m²/s)")
+    ax.legend(fontsize=7)
+    return save_figure(fig, out)
