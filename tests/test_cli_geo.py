@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 from deepearth.cli import main
 
 
@@ -32,3 +34,21 @@ def test_bmo_conductivity_cli_flags_extrapolation_and_bad_x(tmp_path, capsys):
     capsys.readouterr()
     assert main(["geo", "bmo-conductivity", "--P", "130", "--T", "5000", "--X", "1.3"]) == 2
     assert "X = Fe/(Fe+Mg) must be in [0, 1], got 1.3" in capsys.readouterr().err
+
+
+def test_geo_w_isotopes_from_an_arrhenius_result_file(tmp_path):
+    from deepearth.properties import arrhenius_fit
+
+    T = np.array([2000.0, 2500.0, 3000.0, 3500.0])
+    D = 1e-6 * np.exp(-200e3 / (8.314462618 * T))
+    fit_file = tmp_path / "gb.json"
+    fit_file.write_text(json.dumps(arrhenius_fit(T, D, 0.1 * D).to_dict()))
+    out = tmp_path / "geo"
+    assert main(["geo", "w-isotopes", "--arrhenius-gb", str(fit_file), "--T-K", "4000", "--pgz-height-km", "5",
+                 "--out", str(out)]) == 0
+    res = json.loads((out / "w_isotopes.json").read_text())
+    row = res["results"][0]
+    assert res["extrapolated"] is True
+    assert row["D_eff_m2_per_s"]["lower"] < row["D_eff_m2_per_s"]["median"] < row["D_eff_m2_per_s"]["upper"]
+    assert row["oib_mu182w"]["median"] < 0
+    assert main(["geo", "w-isotopes", "--arrhenius-gb", str(fit_file), "--out", str(out)]) == 2  # no --T-K

@@ -12,6 +12,8 @@ def _w_isotopes(args) -> dict:
     from deepearth.geophysics import w_isotopes as w
     from deepearth.report.geo_figures import distance_vs_grain_size, oib_vs_pgz_height
 
+    if args.arrhenius_gb:
+        return _w_isotopes_from_arrhenius(args)
     if args.D_eff:
         d_eff = list(args.D_eff)
     elif args.D_lattice is not None and args.D_gb:
@@ -33,6 +35,44 @@ def _w_isotopes(args) -> dict:
     result = {"model": "W isotopes across the CMB (W paper eqs. 5-9)", "time_gyr": args.time_gyr,
               "pgz_fraction": args.pgz_fraction, "mu_core": -220.0, "mu_mantle": 0.0, "results": rows,
               "figures": figs}
+    write_json_atomic(out / "w_isotopes.json", result)
+    return result
+
+
+def _load_fit(path: str):
+    import json
+
+    from deepearth.properties.arrhenius import ArrheniusResult
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: Arrhenius result file not found")
+    return ArrheniusResult.from_dict(json.loads(p.read_text()), source=str(p))
+
+
+def _w_isotopes_from_arrhenius(args) -> dict:
+    """D_GB (and D_lattice) from Arrhenius result files at (T, P) with Monte-Carlo bands."""
+    from dataclasses import asdict
+
+    from deepearth.geophysics import w_isotopes as w
+
+    if args.T_K is None:
+        raise ValueError("--arrhenius-gb needs --T-K (and --P-GPa for fits with an activation volume)")
+    gb = _load_fit(args.arrhenius_gb)
+    lattice = _load_fit(args.arrhenius_lattice) if args.arrhenius_lattice else None
+    t = args.time_gyr * 1e9 * w.YEAR_S
+    rows = []
+    for h in args.pgz_height_km:
+        res = w.oib_mu182w_from_arrhenius(gb, args.T_K, args.P_GPa, h * 1e3, args.grain_size_mm * 1e-3, lattice,
+                                          args.D_lattice or 0.0, args.gb_width_nm * 1e-9, t, args.pgz_fraction)
+        rows.append({"pgz_height_km": h, **{k: asdict(v) for k, v in res.items()}})
+    result = {"model": "W isotopes across the CMB from Arrhenius fits (W paper eqs. 3-9), Monte Carlo",
+              "T_K": args.T_K, "P_GPa": args.P_GPa, "grain_size_mm": args.grain_size_mm,
+              "gb_width_nm": args.gb_width_nm, "time_gyr": args.time_gyr, "pgz_fraction": args.pgz_fraction,
+              "arrhenius_gb": args.arrhenius_gb, "arrhenius_lattice": args.arrhenius_lattice,
+              "extrapolated": bool(gb.predict(args.T_K, args.P_GPa).extrapolated), "results": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "w_isotopes.json", result)
     return result
 
@@ -69,6 +109,10 @@ def add_geo_parser(sub) -> None:
     w.add_argument("--pgz-height-km", type=float, nargs="+", default=[1.0, 5.0, 10.0, 50.0])
     w.add_argument("--pgz-fraction", type=float, default=1 / 9, help="PGZ share of the OIB source (1:8)")
     w.add_argument("--time-gyr", type=float, default=4.54)
+    w.add_argument("--arrhenius-gb", help="JSON of 'deepearth analyze arrhenius' for grain-boundary D (MC band)")
+    w.add_argument("--arrhenius-lattice", help="JSON of an Arrhenius fit for lattice D (else --D-lattice, or 0)")
+    w.add_argument("--T-K", type=float, help="temperature at which the Arrhenius fits are evaluated (CMB: ~4000 K)")
+    w.add_argument("--P-GPa", type=float, help="pressure for fits with an activation volume (CMB: 136 GPa)")
     w.add_argument("--out", default="geo-w-isotopes", help="folder for the JSON and figures")
     w.set_defaults(geo_func=_w_isotopes)
     b = gsub.add_parser("bmo-conductivity", help="σ_el, κ_el and κ of the basal magma ocean at (P, T, X)")

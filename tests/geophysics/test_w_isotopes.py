@@ -12,7 +12,7 @@ T = w.EARTH_AGE_S
 def test_effective_diffusivity_eq5():
     assert w.effective_diffusivity(1e-20, 1e-12, 1e-4) == pytest.approx(1e-20 + 3e-9 / 1e-4 * 1e-12)
     assert w.effective_diffusivity(1e-20, 0.0, 1e-4) == 1e-20
-    with pytest.raises(ValueError, match="grain_size_m must be positive"):
+    with pytest.raises(ValueError, match="grain_size_m must be > 0"):
         w.effective_diffusivity(1e-20, 1e-12, -1e-4)
 
 
@@ -59,3 +59,23 @@ def test_monte_carlo_propagation_of_a_known_gaussian():
     assert res.std == pytest.approx(0.2, rel=0.02)
     assert res.median == pytest.approx(np.log10(w.diffusion_length_m(1e-15)), abs=0.01)
     assert res.upper - res.lower == pytest.approx(2 * 1.96 * 0.2, rel=0.03)
+
+
+def test_mu182w_from_arrhenius_fit_propagates_a_known_gaussian_uncertainty():
+    """D_GB from an Arrhenius fit with a known ln D covariance: the MC spread of ln D_eff (lattice 0)
+    must equal the linear propagation σ²_lnD = gᵀCg, and μ182W follow D monotonically."""
+    from deepearth.properties import arrhenius_fit
+
+    T = np.array([2000.0, 2500.0, 3000.0, 3500.0])
+    D = 1e-6 * np.exp(-200e3 / (8.314462618 * T))
+    fit = arrhenius_fit(T, D, 0.1 * D, scale_covariance="never")  # noiseless: σ from the given errors only
+    res = w.oib_mu182w_from_arrhenius(fit, T_K=4000.0, P_GPa=None, pgz_height_m=5e3, grain_size_m=1e-4,
+                                      n_samples=40000)
+    lin = fit.predict(4000.0)
+    f = 3 * 1e-9 / 1e-4
+    assert res["D_eff_m2_per_s"].median == pytest.approx(f * lin.D_m2_per_s, rel=0.01)
+    expected_hi = f * lin.D_m2_per_s * np.exp(1.959964 * lin.lnD_stderr)
+    assert res["D_eff_m2_per_s"].upper == pytest.approx(expected_hi, rel=0.02)
+    mu = res["oib_mu182w"]
+    assert mu.lower < mu.median < mu.upper < 0  # faster diffusion → more negative; all below ambient 0
+    assert mu.median == pytest.approx(w.oib_mu182w(f * lin.D_m2_per_s, 5e3), rel=0.01)

@@ -29,10 +29,11 @@ def _positive(name: str, value, allow_zero: bool = True) -> np.ndarray:
 
 
 def effective_diffusivity(D_lattice_m2_s, D_gb_m2_s, grain_size_m, gb_width_m: float = 1e-9):
-    """Eq. 5: ``D_eff = D_lattice + (3 δ / d) D_GB`` (m²/s); δ the GB width (≈ 1 nm), d the grain size."""
-    d = _positive("grain_size_m", grain_size_m, allow_zero=False)
-    delta = _positive("gb_width_m", gb_width_m)
-    return _positive("D_lattice_m2_s", D_lattice_m2_s) + 3.0 * delta / d * _positive("D_gb_m2_s", D_gb_m2_s)
+    """Eq. 5: ``D_eff = D_lattice + (3 δ / d) D_GB`` (m²/s); δ the GB width (≈ 1 nm), d the grain size.
+    The value of :func:`deepearth.properties.diffusivity_models.effective_diffusivity` (which adds errors)."""
+    from deepearth.properties.diffusivity_models import effective_diffusivity as eq5
+
+    return eq5(D_lattice_m2_s, D_gb_m2_s, grain_size_m, gb_width_m).value
 
 
 def diffusion_length_m(D_m2_s, time_s=EARTH_AGE_S):
@@ -101,6 +102,36 @@ def propagate_lognormal_D(fn, D_median_m2_s: float, D_log10_sigma: float, n_samp
     rng = np.random.default_rng(seed)
     d = 10 ** (np.log10(D_median_m2_s) + D_log10_sigma * rng.standard_normal(n_samples))
     out = np.asarray(fn(d, **kwargs), dtype=float)
+    return _percentiles(out, n_samples, f"Monte Carlo, log10 D ~ N(log10 {D_median_m2_s:.3g}, {D_log10_sigma}²)")
+
+
+def _percentiles(out: np.ndarray, n: int, method: str) -> PropagatedValue:
     lo, med, hi = np.percentile(out, [2.5, 50, 97.5])
-    return PropagatedValue(float(med), float(lo), float(hi), float(out.mean()), float(out.std(ddof=1)), n_samples,
-                           f"Monte Carlo, log10 D ~ N(log10 {D_median_m2_s:.3g}, {D_log10_sigma}²)")
+    return PropagatedValue(float(med), float(lo), float(hi), float(out.mean()), float(out.std(ddof=1)), n, method)
+
+
+def oib_mu182w_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_height_m: float, grain_size_m: float,
+                              lattice_fit=None, D_lattice_m2_s: float = 0.0, gb_width_m: float = 1e-9,
+                              time_s: float = EARTH_AGE_S, pgz_fraction: float = 1 / 9, n_samples: int = 20000,
+                              seed: int = 0) -> dict[str, PropagatedValue]:
+    """μ182W of OIBs and D_eff at CMB conditions from Arrhenius fits, by Monte Carlo (eqs. 3–9).
+
+    ``gb_fit`` (and optionally ``lattice_fit``) are :class:`deepearth.properties.ArrheniusResult`;
+    their parameters are drawn from N(params, covariance) and D_GB, D_lattice evaluated at
+    (``T_K``, ``P_GPa``) — usually an extrapolation, flagged by the fits' ``predict``. Without a lattice
+    fit ``D_lattice_m2_s`` is used as exact. Returns median and 95 % intervals of D_GB, D_eff (m²/s),
+    the diffusion length (m) and the OIB μ182W.
+    """
+    d_gb = gb_fit.predict(T_K, P_GPa, n_samples=n_samples, seed=seed).samples_m2_per_s[:, 0]
+    if lattice_fit is not None:
+        d_lat = lattice_fit.predict(T_K, P_GPa, n_samples=n_samples, seed=seed + 1).samples_m2_per_s[:, 0]
+    else:
+        d_lat = np.full(n_samples, float(D_lattice_m2_s))
+    d_eff = effective_diffusivity(d_lat, d_gb, grain_size_m, gb_width_m)
+    how = (f"Monte Carlo over the Arrhenius parameter covariance ({n_samples} samples, seed {seed}) at "
+           f"{T_K:g} K, {P_GPa} GPa; grain size {grain_size_m:g} m, GB width {gb_width_m:g} m")
+    return {"D_gb_m2_per_s": _percentiles(d_gb, n_samples, how),
+            "D_eff_m2_per_s": _percentiles(d_eff, n_samples, how),
+            "diffusion_length_m": _percentiles(diffusion_length_m(d_eff, time_s), n_samples, how),
+            "oib_mu182w": _percentiles(oib_mu182w(d_eff, pgz_height_m, time_s, pgz_fraction=pgz_fraction),
+                                       n_samples, how)}

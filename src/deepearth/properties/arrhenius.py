@@ -27,7 +27,7 @@ effective bulk diffusivity (eq. 5) and isotope exponent with :class:`ValueWithSt
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 import numpy as np
@@ -235,6 +235,21 @@ class ArrheniusResult:
         d = asdict(self)
         d.update(value=self.value, stderr=self.stderr, unit=self.unit)
         return _json_safe(d)
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "Arrhenius result") -> ArrheniusResult:
+        """Rebuild a fit from :meth:`to_dict` output (e.g. ``deepearth analyze arrhenius`` JSON);
+        JSON nulls in the covariance become NaN. A two-branch result is refused (pick a branch)."""
+        if "branches" in d:
+            raise ValueError(f"{source}: a two-branch Arrhenius result; pass one of its 'branches' entries")
+        missing = [k for k in ("params", "covariance", "activation_kind", "T_range_K") if k not in d]
+        if missing:
+            raise ValueError(f"{source}: not an Arrhenius result (missing {missing})")
+        kw = {k: d[k] for k in (f.name for f in fields(cls)) if k in d}
+        kw["covariance"] = [[np.nan if c is None else c for c in row] for row in d["covariance"]]
+        kw["T_range_K"] = tuple(d["T_range_K"])
+        kw["P_range_GPa"] = None if d.get("P_range_GPa") is None else tuple(d["P_range_GPa"])
+        return cls(**kw)
 
     # -- derived quantities --------------------------------------------------------------------------
     def activation_enthalpy(self, P_GPa: float | None = None) -> tuple[float, float]:
