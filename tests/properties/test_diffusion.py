@@ -1,9 +1,12 @@
-"""Physics tests of the MSD/diffusion estimator against analytic cases."""
+"""Physics tests of the MSD/diffusion estimators (GLS and OLS) against analytic cases."""
+
+import functools
 
 import numpy as np
 import pytest
 
-from deepearth.properties.diffusion import diffusion_coefficient, diffusive_window, msd_per_atom
+from deepearth.properties.diffusion import (diffusion_coefficient, diffusive_window, gls_line, msd_covariance,
+                                            msd_per_atom, yeh_hummer_correction)
 from deepearth.properties.trajectory import Trajectory, unwrap_positions
 from deepearth.units import A2_PER_PS_TO_M2_PER_S
 
@@ -37,25 +40,99 @@ def test_unwrap_recovers_continuous_paths():
     assert np.allclose(unwrap_positions(wrapped, cell) - unwrap_positions(wrapped, cell)[0], pos - pos[0])
 
 
+def test_msd_covariance_matches_monte_carlo_for_a_random_walk():
+    """The analytic overlapping-origin covariance (GLS's Σ) against the sample covariance of many walks."""
+    T, n, D, dt = 60, 4, 0.3, 0.02
+    lags = np.array([1, 3, 10, 25])
+    rng = np.random.default_rng(7)
+    walks = rng.normal(0, np.sqrt(2 * D * dt), (1500, T, n, 3)).cumsum(axis=1)
+    y = np.array([[((w[a:] - w[:-a]) ** 2).sum(axis=2).mean() for a in lags] for w in walks])
+    model = msd_covariance(lags, T, 6 * D * dt * np.arange(2 * T + 1.0), n, ndim=3)
+    sample = np.cov(y.T)
+    assert np.allclose(np.diag(sample) / np.diag(model), 1.0, atol=0.12)
+    assert sample[0, 3] / model[0, 3] == pytest.approx(1.0, abs=0.2)
+    assert sample[1, 2] / model[1, 2] == pytest.approx(1.0, abs=0.15)
+    # and the covariance is far from diagonal: neighbouring lags are strongly correlated
+    assert model[2, 3] / np.sqrt(model[2, 2] * model[3, 3]) > 0.6
+
+
+def test_gls_line_is_exact_on_a_line_and_matches_ols_for_white_noise():
+    t = np.linspace(1, 10, 12)
+    beta, pcov, _ = gls_line(t, 3.0 * t + 2.0, np.eye(12))
+    assert beta == pytest.approx([3.0, 2.0])
+    assert pcov[0, 0] == pytest.approx(1 / np.sum((t - t.mean()) ** 2))  # OLS variance for unit noise
+
+
 def test_random_walk_D_recovered_within_error():
     D = 0.3  # Å²/ps = 3e-9 m²/s
     reps = []
     for seed in range(4):
         pos, cell = random_walk(D, 64, 400, 0.02, seed=seed)
         reps.append(make_traj(pos % 20.0, cell, 0.02))
-    res = diffusion_coefficient(reps, species="Ar", min_fit_start_ps=0.0, remove_com_drift=False)
     expected = D * A2_PER_PS_TO_M2_PER_S
-    assert res.diffusive
-    assert res.D_stderr_m2_per_s > 0
-    assert abs(res.D_m2_per_s - expected) < 3 * res.D_stderr_m2_per_s
-    assert abs(res.D_m2_per_s - expected) / expected < 0.1
+    for method in ("gls", "ols"):
+        res = diffusion_coefficient(reps, species="Ar", min_fit_start_ps=0.0, remove_com_drift=False, method=method)
+        assert res.diffusive and res.estimator == method
+        assert res.D_stderr_m2_per_s > 0
+        assert abs(res.D_m2_per_s - expected) < 3 * res.D_stderr_m2_per_s
+        assert abs(res.D_m2_per_s - expected) / expected < 0.1
 
 
-def test_single_replica_uses_per_atom_error():
+def test_single_replica_ols_uses_per_atom_error_and_gls_its_covariance():
     pos, cell = random_walk(0.3, 64, 400, 0.02, seed=9)
-    res = diffusion_coefficient([make_traj(pos, cell, 0.02)], species="Ar")
-    assert "per-atom" in res.method
-    assert abs(res.D_m2_per_s - 0.3e-8) < 4 * res.D_stderr_m2_per_s
+    ols = diffusion_coefficient([make_traj(pos, cell, 0.02)], species="Ar", method="ols")
+    assert "per-atom" in ols.method and ols.stderr_source == "per-atom"
+    assert abs(ols.D_m2_per_s - 0.3e-8) < 4 * ols.D_stderr_m2_per_s
+    gls = diffusion_coefficient([make_traj(pos, cell, 0.02)], species="Ar")
+    assert gls.estimator == "gls" and gls.stderr_source == "gls" and gls.D_stderr_replicas_m2_per_s is None
+    assert gls.n_replicas == 1 and gls.n_atoms == 64 and gls.n_fit_lags > 10
+    assert abs(gls.D_m2_per_s - 0.3e-8) < 3 * gls.D_stderr_m2_per_s
+
+
+@functools.cache
+def _short_walk_ensemble():
+    """GLS and OLS on 200 seeded short single-replica walks (T = 120 frames, 32 atoms)."""
+    D, dt = 0.3, 0.02
+    out = {"gls": [], "ols": []}
+    for seed in range(200):
+        pos = np.random.default_rng(1000 + seed).normal(0, np.sqrt(2 * D * dt), (120, 32, 3)).cumsum(axis=0)
+        for method in out:
+            r = diffusion_coefficient(pos, dt_ps=dt, min_fit_start_ps=0.0, remove_com_drift=False, method=method)
+            out[method].append((r.value / A2_PER_PS_TO_M2_PER_S, r.stderr / A2_PER_PS_TO_M2_PER_S))
+    return D, {k: np.array(v) for k, v in out.items()}
+
+
+def test_gls_one_sigma_coverage_on_200_short_walks():
+    D, res = _short_walk_ensemble()
+    est, err = res["gls"].T
+    coverage = np.mean(np.abs(est - D) <= err)
+    assert 0.58 <= coverage <= 0.78  # 68 % ± 10 %
+    assert abs(est.mean() / D - 1) < 0.02  # no bias beyond 2 %
+
+
+def test_gls_is_more_efficient_than_ols():
+    """Same walks: GLS's actual scatter and its reported stderr are both well below OLS's."""
+    D, res = _short_walk_ensemble()
+    assert res["gls"][:, 0].std() < 0.6 * res["ols"][:, 0].std()
+    assert np.median(res["gls"][:, 1]) < 0.6 * np.median(res["ols"][:, 1])
+    # and each stderr describes its own scatter (within 20 %)
+    for m in ("gls", "ols"):
+        assert np.median(res[m][:, 1]) / res[m][:, 0].std() == pytest.approx(1.0, abs=0.2)
+
+
+def test_replicas_pool_and_report_both_errors():
+    reps = [random_walk(0.3, 24, 150, 0.02, seed=s)[0] for s in range(10, 20)]
+    res = diffusion_coefficient(reps, dt_ps=0.02, min_fit_start_ps=0.0, remove_com_drift=False)
+    assert res.stderr_source == "gls" and res.n_replicas == 10 and res.n_atoms == 240
+    assert len(res.D_replicas_m2_per_s) == 10
+    assert res.D_m2_per_s == pytest.approx(np.mean(res.D_replicas_m2_per_s), rel=1e-9)  # equal sizes: pooled = mean
+    assert abs(res.D_m2_per_s - 0.3e-8) < 3 * res.D_stderr_m2_per_s
+    # the two error bars estimate the same thing: the GLS one from the covariance model, the other
+    # from the scatter of 10 replicas (whose std/σ lies in [0.5, 1.5] with ≈ 97 % probability; over
+    # 40 seeds the rms ratio is 0.96)
+    assert 0.5 < res.D_stderr_replicas_m2_per_s / res.D_stderr_m2_per_s < 1.5
+    d = res.to_dict()
+    assert {"estimator", "stderr_source", "D_stderr_replicas_m2_per_s", "n_atoms", "fit_window_ps"} <= d.keys()
 
 
 def test_caged_oscillator_is_not_diffusive_and_D_near_zero():
@@ -68,9 +145,10 @@ def test_caged_oscillator_is_not_diffusive_and_D_near_zero():
     sites = rng.uniform(0, 10, size=(1, n, 3))
     pos = sites + 0.1 * np.sin(omega * t + phase) + rng.normal(0, 0.01, (n_t, n, 3))
     reps = [make_traj(pos + 0.0 * k, np.eye(3) * 10, 0.005) for k in range(2)]
-    res = diffusion_coefficient(reps, species="Ar")
-    assert not res.diffusive
-    assert abs(res.D_m2_per_s) < 1e-11  # vs ~1e-9 m²/s for a liquid
+    for method in ("gls", "ols"):
+        res = diffusion_coefficient(reps, species="Ar", method=method)
+        assert not res.diffusive
+        assert abs(res.D_m2_per_s) < 1e-11  # vs ~1e-9 m²/s for a liquid
 
 
 def test_window_skips_ballistic_start():
@@ -83,6 +161,14 @@ def test_window_skips_ballistic_start():
     assert np.polyfit(lag[i0:i1], msd[i0:i1], 1)[0] / 6 == pytest.approx(0.1, rel=0.05)
     # fitting from the start instead would be biased high by the caging transient
     assert np.polyfit(lag[10:i1], msd[10:i1], 1)[0] / 6 > 0.11
+
+
+def test_window_start_is_not_pushed_late_by_long_lag_noise():
+    lag = np.arange(400) * 0.01
+    msd = 6 * 0.1 * lag
+    msd[150:160] += 0.05  # a late noise excursion (well inside the window)
+    i0, i1, diffusive = diffusive_window(lag, msd, min_start_ps=0.0)
+    assert diffusive and i0 == 1 and i1 == 200
 
 
 def test_unknown_species_is_a_clear_error():
@@ -100,3 +186,50 @@ def test_array_input_and_result_protocol():
         diffusion_coefficient(pos)
     with pytest.raises(ValueError, match="n_frames, n_atoms, 3"):
         diffusion_coefficient(pos[:, :, :2], dt_ps=0.1)
+
+
+def test_index_selection_and_dimensions():
+    rng = np.random.default_rng(5)
+    fast = rng.normal(0, np.sqrt(2 * 1.0 * 0.02), (300, 32, 3)).cumsum(axis=0)
+    slow = rng.normal(0, np.sqrt(2 * 0.1 * 0.02), (300, 32, 3)).cumsum(axis=0)
+    pos = np.concatenate([fast, slow], axis=1)
+    kw = dict(dt_ps=0.02, min_fit_start_ps=0.0, remove_com_drift=False)
+    r_fast = diffusion_coefficient(pos, atoms=range(32), **kw)
+    r_slow = diffusion_coefficient(pos, atoms=np.arange(32, 64), **kw)
+    assert r_fast.n_atoms == 32 and r_fast.value == pytest.approx(1e-8, rel=0.1)
+    assert r_slow.value == pytest.approx(1e-9, rel=0.1)
+    r_xy = diffusion_coefficient(pos, atoms=range(32), dimensions="xy", **kw)
+    assert r_xy.dimensions == "xy" and r_xy.value == pytest.approx(1e-8, rel=0.1)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(n_frames=8), "at least 10"),
+    (dict(times=[0, 1, 2, 3, 5, 4, 6, 7, 8, 9, 10, 11]), "not increasing"),
+    (dict(times=[0, 1, 2, 3, 4, 5, 6.5, 7, 8, 9, 10, 11]), "not evenly spaced"),
+    (dict(method="wls"), "method must be"),
+    (dict(dimensions="xxz"), "dimensions"),
+    (dict(atoms=[0, 99]), "out of range"),
+])
+def test_bad_input_is_a_clear_error(bad, match):
+    n_frames = bad.get("n_frames", 12)
+    pos = np.random.default_rng(0).normal(size=(n_frames, 4, 3)).cumsum(axis=0)
+    kw = {k: v for k, v in bad.items() if k in ("method", "dimensions", "atoms")}
+    if "times" in bad:
+        kw["times_ps"] = np.array(bad["times"], dtype=float) * 0.1
+    else:
+        kw["dt_ps"] = 0.1
+    with pytest.raises(ValueError, match=match):
+        diffusion_coefficient(pos, **kw)
+
+
+def test_yeh_hummer_against_hand_computation():
+    # ξ k_B T / (6 π η L) with ξ = 2.837297, T = 300 K, η = 1.0e-3 Pa s, L = 30 Å:
+    # 2.837297 * 1.380649e-23 * 300 / (6 * 3.14159265 * 1.0e-3 * 30e-10) = 2.07818e-10 m²/s
+    d_inf, err = yeh_hummer_correction(2.0e-9, 1.0e-3, 30.0, 300.0, D_stderr_m2_per_s=1.0e-10,
+                                       viscosity_stderr_Pa_s=1.0e-4)
+    assert d_inf == pytest.approx(2.0e-9 + 2.07818e-10, rel=1e-5)
+    assert err == pytest.approx(np.hypot(1.0e-10, 2.07818e-11), rel=1e-4)  # σ_η/η = 10 % of the correction
+    assert yeh_hummer_correction(2.0e-9, 1.0e-3, 60.0, 300.0)[0] == pytest.approx(2.0e-9 + 2.07818e-10 / 2, rel=1e-5)
+    assert yeh_hummer_correction(2.0e-9, 1.0e-3, 30.0, 300.0, xi=0.0) == (2.0e-9, 0.0)
+    with pytest.raises(ValueError, match="viscosity"):
+        yeh_hummer_correction(2.0e-9, 0.0, 30.0, 300.0)
