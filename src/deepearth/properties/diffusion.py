@@ -6,15 +6,10 @@ centre-of-mass drift of the whole system. D is fitted on the diffusive regime on
 grows linearly after the ballistic/caging start (:func:`diffusive_window`) — and never beyond half
 the trajectory.
 
-Two estimators of the slope:
-
-* ``method="gls"`` (default) — generalised least squares with a model of the MSD covariance matrix
-  (:func:`msd_covariance`, :func:`gls_line`), the statistically efficient estimator of
-  McCluskey, Coles & Morgan, J. Chem. Theory Comput. 21, 79 (2025) (kinisi). Its standard error
-  comes from the same covariance, so one trajectory gives an error bar; with ≥ 2 replicas the
-  replica spread is reported beside it.
-* ``method="ols"`` — ordinary least squares (the earlier behaviour). Standard error from
-  independent replicas (std/√n) or, with one replica, from the spread of per-atom fits (std/√N).
+Slope estimators (details in :func:`diffusion_coefficient`): ``method="gls"`` (default) —
+generalised least squares with a model of the MSD covariance (:mod:`.msd_gls`; McCluskey, Coles &
+Morgan, J. Chem. Theory Comput. 21, 79 (2025), kinisi), error bar from one trajectory; ``method="ols"``
+— ordinary least squares, error bar from replicas (std/√n) or per-atom fits (std/√N).
 
 Atoms can be selected by species, by index and by a spatial :class:`Region` (e.g. a grain-boundary
 slab) whose membership is re-evaluated over time. Finite-size correction: :func:`yeh_hummer_correction`.
@@ -26,23 +21,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import scipy.linalg
-import tidynamics
 from scipy.ndimage import uniform_filter1d
 
-from deepearth.properties.trajectory import Region, Trajectory
+# msd_per_atom, msd_covariance, gls_line and GLS_RIDGE live in .msd_gls; re-exported here
+from deepearth.properties.msd_gls import (GLS_RIDGE, _fit_lags, _moments, _msd_curves, _variogram,  # noqa: F401
+                                          gls_line, gls_msd_slope, msd_covariance, msd_per_atom)
+from deepearth.properties.trajectory import (_AXES, Region, Trajectory, _as_replicas, _check_time_axis,
+                                             _selection)
 from deepearth.units import A2_PER_PS_TO_M2_PER_S, KB_J_PER_K
 
 #: Yeh–Hummer constant for a cubic periodic box (Yeh & Hummer, J. Phys. Chem. B 108, 15873 (2004)).
 XI_CUBIC: float = 2.837297
 #: Fewest frames accepted for an MSD analysis.
 MIN_FRAMES: int = 10
-_DIMS = {"x": 0, "y": 1, "z": 2}
-#: Shrinkage of the GLS weight matrix (fraction of the diagonal, see :func:`gls_line`). On the
-#: Langevin calibration (benchmarks/diffusion_calibration.py) 1 % removes the bias left by residual
-#: curvature at the window start and the covariance-model noise of short trajectories, for ≈ 10 %
-#: more statistical error than the unregularised GLS.
-GLS_RIDGE: float = 0.01
 
 
 @dataclass
@@ -107,15 +98,6 @@ class DiffusionResult:
 # MSD curves and the diffusive window
 # --------------------------------------------------------------------------------------------
 
-def msd_per_atom(positions: np.ndarray) -> np.ndarray:
-    """MSD of each atom over all time origins, ``(T, N)`` in Å² from unwrapped ``(T, N, k)`` Å (FFT).
-
-    ``MSD_i(n) = 1/(T-n) Σ_t |r_i(t+n) - r_i(t)|²`` (Calandrini et al., Collection SFN 12, 201 (2011)).
-    """
-    positions = np.asarray(positions, dtype=float)
-    return np.stack([tidynamics.msd(positions[:, i, :]) for i in range(positions.shape[1])], axis=1)
-
-
 def remove_drift(positions: np.ndarray, masses: np.ndarray) -> np.ndarray:
     """Positions (Å) with the centre-of-mass displacement of the whole system subtracted."""
     com = np.einsum("tni,n->ti", positions, masses) / masses.sum()
@@ -179,237 +161,13 @@ def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 
     return i0, i1, True
 
 
-# --------------------------------------------------------------------------------------------
-# GLS: covariance model and fit
-# --------------------------------------------------------------------------------------------
-
-def msd_covariance(lags: np.ndarray, n_frames: int, variogram: np.ndarray, n_atoms: float | np.ndarray,
-                   ndim: int = 3, linear_from: int | None = None,
-                   nongaussian: np.ndarray | None = None) -> np.ndarray:
-    """Model covariance matrix (Å⁴) of the time-origin-averaged MSD at integer ``lags`` (frames).
-
-    Model: each atom's ``ndim`` Cartesian components are independent Gaussian processes with
-    stationary increments whose MSD is ``variogram`` (Å², summed over the components, indexed by
-    the lag in frames, ``variogram[0] = 0``, length ≥ 2·``n_frames``). For such a process the
-    displacements ``u = x(t+a) - x(t)`` and ``v = x(s+b) - x(s)`` of one component have
-    ``Cov(u, v) = ½[γ(s+b-t) + γ(s-t-a) - γ(s+b-t-a) - γ(s-t)]`` (polarisation identity, γ the
-    one-component MSD, γ(-τ) = γ(τ)) and, being Gaussian, ``Cov(u², v²) = 2 Cov(u, v)²``. Summing
-    over the time origins of the overlapping-origin MSD estimator,
-
-        Σ_ab = (2/ndim) · Σ_k n_ab(k) C_ab(k)² / ((T-a)(T-b) N_a),
-
-    with ``k = s - t``, ``n_ab(k)`` the number of origin pairs at that offset, ``C_ab(k)`` the
-    covariance above written with the total (all-component) MSD, T = ``n_frames`` and ``N_a`` the
-    number of independent atoms (``n_atoms``; an array per lag for region-resolved MSDs, where the
-    smaller-lag count enters: an atom that stays in the region over the longer window also does
-    over the shorter one nested in it, so the pairs counted are those of the longer lag).
-
-    For a random walk (γ linear) this is exact, reproducing for a ≤ b ≪ T the known
-    ``Σ_ab ∝ a²b - a³/3`` (Qian, Sheetz & Elson, Biophys. J. 60, 910 (1991) for a = b); it is the
-    overlapping-origin counterpart of kinisi's ``Σ_ij = σ_i² N_i/N_j`` built from non-overlapping
-    observations (McCluskey et al., JCTC 2025 and kinisi's derivation notes). With
-    ``linear_from = L`` the variogram is linear from lag L on, so ``C_ab(k) = 0`` once the two
-    windows are ≥ L frames apart and only the offsets in between are summed (a speed-up, not an
-    approximation). ``nongaussian`` (per lag, ≥ 0) rescales row and column a by √f_a, so the
-    diagonal takes the measured excess variance of non-Gaussian (e.g. hopping) displacements.
-    """
-    lags = np.asarray(lags, dtype=int)
-    m = lags.size
-    T = int(n_frames)
-    g = np.asarray(variogram, dtype=float)
-    if g.size < 2 * T + 1:
-        raise ValueError("msd_covariance: variogram must cover lags up to 2*n_frames")
-    n_atoms = np.broadcast_to(np.asarray(n_atoms, dtype=float), (m,))
-    reach = T if linear_from is None else int(linear_from)
-    cov = np.empty((m, m))
-    for ia in range(m):
-        a = lags[ia]
-        b = lags[ia:]  # b >= a
-        k_lo = max(-(T - 1 - a), -(int(b.max()) + reach))
-        k_hi = min(T - 1 - a, a + reach)
-        k = np.arange(k_lo, k_hi + 1)[None, :]
-        bb = b[:, None]
-        c = 0.5 * (g[np.abs(k + bb)] + g[np.abs(k - a)] - g[np.abs(k + bb - a)] - g[np.abs(k)])
-        n_pairs = np.minimum(T - 1 - a, T - 1 - bb - k) - np.maximum(0, -k) + 1
-        s = (np.clip(n_pairs, 0, None) * c * c).sum(axis=1)
-        row = (2.0 / ndim) * s / ((T - a) * (T - b)) / n_atoms[ia]
-        cov[ia, ia:] = row
-        cov[ia:, ia] = row
-    if nongaussian is not None:
-        f = np.sqrt(np.asarray(nongaussian, dtype=float))
-        cov *= f[:, None] * f[None, :]
-    return cov
-
-
-def _gls_weights(t: np.ndarray, cov: np.ndarray, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """GLS weights ``W`` (β = W y), the parameter covariance and the whitened-residual operator.
-
-    The weight matrix is built from ``R = C + ridge·I`` (C the correlation matrix of ``cov``);
-    the parameter covariance is the sandwich ``W Σ Wᵀ`` under ``cov`` (equal to ``(XᵀΣ⁻¹X)⁻¹`` when
-    ``ridge = 0``). Returns ``(W (2, m), Cov(β) (2, 2), R⁻¹ scaled to y's units (m, m))``.
-    """
-    t = np.asarray(t, dtype=float)
-    X = np.column_stack([t, np.ones_like(t)])
-    sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-    corr = cov / np.outer(sd, sd)
-    Xs = X / sd[:, None]
-    R = corr + ridge * np.eye(len(t))
-    try:
-        chol = scipy.linalg.cholesky(R, lower=True)
-        Rinv_Xs = scipy.linalg.cho_solve((chol, True), Xs)
-        Rinv = scipy.linalg.cho_solve((chol, True), np.eye(len(t)))
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-        w, v = np.linalg.eigh(R)
-        w = np.clip(w, 1e-10 * w.max(), None)
-        Rinv = (v / w) @ v.T
-        Rinv_Xs = Rinv @ Xs
-    A_inv = np.linalg.inv(Xs.T @ Rinv_Xs)
-    W_s = A_inv @ Rinv_Xs.T  # acts on y / sd
-    pcov = A_inv if ridge == 0 else W_s @ corr @ W_s.T
-    if not np.all(np.isfinite(np.diag(pcov))) or np.any(np.diag(pcov) < 0):  # Σ numerically indefinite
-        pcov = A_inv
-    return W_s / sd[None, :], pcov, Rinv / np.outer(sd, sd)
-
-
-def gls_line(t: np.ndarray, y: np.ndarray, cov: np.ndarray, ridge: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
-    """Generalised least-squares straight line ``y = β₀ t + β₁`` with data covariance ``cov``.
-
-    ``β = (XᵀΣ⁻¹X)⁻¹ XᵀΣ⁻¹ y``, ``Cov(β) = (XᵀΣ⁻¹X)⁻¹`` (Aitken 1935; e.g. Kariya & Kurata,
-    *Generalized Least Squares*, 2004), computed on the diagonally normalised Σ (Cholesky;
-    eigenvalues of a numerically indefinite Σ are floored). ``ridge > 0`` builds the weights from
-    the correlation matrix plus ``ridge``·I — a shrinkage that keeps the near-singular MSD
-    covariance from amplifying small errors of the covariance model or of the straight-line model
-    (residual curvature at the window start) — and then ``Cov(β) = W Σ Wᵀ`` is the honest sandwich
-    variance of those weights under Σ. Returns ``(β, Cov(β), χ²/dof)``, ``χ² = rᵀR⁻¹r`` of the
-    residuals (dof = len(y) − 2).
-    """
-    y = np.asarray(y, dtype=float)
-    W, pcov, Rinv = _gls_weights(t, cov, ridge)
-    beta = W @ y
-    r = y - (beta[0] * np.asarray(t, dtype=float) + beta[1])
-    return beta, pcov, float(r @ Rinv @ r / max(len(y) - 2, 1))
-
-
-def _variogram(msd_curve: np.ndarray, curve_lags: np.ndarray, linear_from: int, n_frames: int,
-               stencil: int = 4) -> np.ndarray:
-    """Model MSD (Å²) at every integer lag 0..2T for :func:`msd_covariance`: the measured curve up
-    to ``linear_from`` (interpolated on the curve's lag grid), then a straight line continuing it
-    with the measured local slope over ``linear_from..linear_from+stencil`` (floored at 0).
-
-    Continuing the measured curve without a kink matters: for a process that is smooth on the
-    frame scale (ballistic start) Σ is nearly singular and a kink at the junction — e.g. a line
-    with the noisy globally fitted slope, or anchored at the noisy fitted intercept (an
-    uncorrelated "nugget") — distorts it badly; the measured short-lag curve is precise.
-    """
-    lag = np.arange(2 * n_frames + 1, dtype=float)
-    g = np.interp(lag, curve_lags, msd_curve)
-    top = min(linear_from + max(stencil, 1), int(curve_lags[-1]))
-    slope = float(np.polyfit(lag[linear_from:top + 1], g[linear_from:top + 1], 1)[0]) if top > linear_from else 0.0
-    g[linear_from:] = g[linear_from] + max(slope, 0.0) * (lag[linear_from:] - linear_from)
-    g[0] = 0.0
-    return np.maximum(g, 0.0)
-
-
-# --------------------------------------------------------------------------------------------
-# Input handling
-# --------------------------------------------------------------------------------------------
-
-def _as_replicas(data, dt_ps: float | None, times_ps=None) -> list[Trajectory]:
-    """Trajectory | [Trajectory] | positions (T, N, 3) | [positions] → a list of Trajectory."""
-    items = data if isinstance(data, (list, tuple)) else [data]
-    out = []
-    for item in items:
-        if isinstance(item, Trajectory):
-            out.append(item)
-            continue
-        pos = np.asarray(item, dtype=float)
-        if pos.ndim != 3 or pos.shape[2] != 3:
-            raise ValueError(f"diffusion_coefficient: positions must have shape (n_frames, n_atoms, 3), got {pos.shape}")
-        if times_ps is not None and dt_ps is None:
-            t = np.asarray(times_ps, dtype=float)
-            dt_ps = float(t[1] - t[0]) if t.size > 1 else None
-        if dt_ps is None or not dt_ps > 0:
-            raise ValueError("diffusion_coefficient: dt_ps (time between frames, ps) is required with position arrays")
-        n = pos.shape[1]
-        out.append(Trajectory(pos, np.zeros((len(pos), 3, 3)), ["X"] * n, np.ones(n), float(dt_ps), "array",
-                              times_ps=None if times_ps is None else np.asarray(times_ps, dtype=float)))
-    return out
-
-
-def _check_time_axis(r: Trajectory) -> None:
-    name = r.source or "trajectory"
-    if r.n_frames < MIN_FRAMES:
-        raise ValueError(f"{name}: {r.n_frames} frames; an MSD analysis needs at least {MIN_FRAMES}")
-    if not (np.isfinite(r.dt_ps) and r.dt_ps > 0):
-        raise ValueError(f"{name}: frame spacing dt_ps must be > 0, got {r.dt_ps}")
-    if r.times_ps is None:
-        return
-    t = np.asarray(r.times_ps, dtype=float)
-    if t.shape != (r.n_frames,):
-        raise ValueError(f"{name}: times_ps has {t.size} entries for {r.n_frames} frames")
-    steps = np.diff(t)
-    if np.any(steps <= 0):
-        i = int(np.flatnonzero(steps <= 0)[0])
-        raise ValueError(f"{name}: time axis is not increasing (frame {i}: {t[i]} ps, frame {i + 1}: {t[i + 1]} ps)")
-    if not np.allclose(steps, steps.mean(), rtol=1e-4, atol=0):
-        raise ValueError(f"{name}: time axis is not evenly spaced (spacings {steps.min():g}..{steps.max():g} ps); "
-                         "MSD lags need uniformly spaced frames")
-    if not np.isclose(steps.mean(), r.dt_ps, rtol=1e-4, atol=0):
-        raise ValueError(f"{name}: the frame times are {steps.mean():g} ps apart but dt_ps = {r.dt_ps} ps")
-
-
-def _selection(r: Trajectory, species: str | None, atoms: Sequence[int] | None) -> np.ndarray:
-    idx = np.arange(r.n_atoms)
-    if species is not None:
-        idx = r.select(species)
-    if atoms is not None:
-        want = np.asarray(atoms, dtype=int).ravel()
-        if want.size == 0:
-            raise ValueError(f"{r.source or 'trajectory'}: empty atom index list")
-        if want.min() < -r.n_atoms or want.max() >= r.n_atoms:
-            raise ValueError(f"{r.source or 'trajectory'}: atom indices out of range 0..{r.n_atoms - 1}")
-        want = np.unique(want % r.n_atoms)
-        idx = np.intersect1d(idx, want)
-        if idx.size == 0:
-            raise ValueError(f"{r.source or 'trajectory'}: no selected atoms left "
-                             f"(species {species!r} ∩ the given indices is empty)")
-    return idx
-
 
 def _dims(dimensions: str) -> list[int]:
-    dims = sorted({_DIMS[c] for c in dimensions.lower()} if set(dimensions.lower()) <= set(_DIMS) else [])
+    """Cartesian component indices of ``dimensions`` (distinct letters from 'xyz')."""
+    dims = sorted({_AXES[c] for c in dimensions.lower()} if set(dimensions.lower()) <= set(_AXES) else [])
     if not dims or len(dims) != len(dimensions):
         raise ValueError(f"diffusion_coefficient: dimensions must be distinct letters from 'xyz', got {dimensions!r}")
     return dims
-
-
-def _window_ok(inside: np.ndarray, lag: int) -> np.ndarray:
-    """(T-lag, N) bool: the atom is inside at every frame t..t+lag."""
-    outside = np.concatenate([np.zeros((1, inside.shape[1]), dtype=np.int64),
-                              np.cumsum(~inside, axis=0, dtype=np.int64)])
-    return (outside[lag + 1:] - outside[:inside.shape[0] - lag]) == 0
-
-
-def _moments(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
-    """Sums over (origin, atom) pairs at each lag: count, Σr², Σr⁴ (Å², Å⁴)."""
-    T = pos.shape[0]
-    cnt = np.zeros(len(lags))
-    s2 = np.zeros(len(lags))
-    s4 = np.zeros(len(lags))
-    for j, a in enumerate(lags):
-        if a == 0:
-            cnt[j] = T * pos.shape[1] if inside is None else inside.sum()
-            continue
-        r2 = ((pos[a:] - pos[:T - a]) ** 2).sum(axis=2)
-        if inside is not None:
-            ok = _window_ok(inside, a)
-            r2 = np.where(ok, r2, 0.0)
-            cnt[j] = ok.sum()
-        else:
-            cnt[j] = r2.size
-        s2[j] = r2.sum()
-        s4[j] = (r2 * r2).sum()
-    return cnt, s2, s4
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,7 +229,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     if not replicas:
         raise ValueError("diffusion_coefficient: no trajectories given")
     for r in replicas:
-        _check_time_axis(r)
+        _check_time_axis(r, MIN_FRAMES)
     dt = replicas[0].dt_ps
     if any(abs(r.dt_ps - dt) > 1e-9 * dt for r in replicas):
         raise ValueError("diffusion_coefficient: replicas have different frame spacings")
@@ -482,33 +240,23 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     if region is not None:
         label += f" in {region.axis}-slab {region.centre_A:g}±{region.width_A / 2:g} Å"
 
-    # positions of the selected atoms (drift removed), region membership
+    # positions of the selected atoms (drift removed), region membership (None: no region)
     sel_pos, sel_inside, n_sel = [], [], 0
     for r in replicas:
         pos = remove_drift(r.positions_A, r.masses_amu) if remove_com_drift else r.positions_A
         idx = _selection(r, species, atoms)
         n_sel += idx.size
         sel_pos.append(pos[:n_t, idx][:, :, dims])
+        inside = None
         if region is not None:
             inside = region.contains(r.positions_A[:n_t, idx], r.cells_A[:n_t])
             if not inside.any():
                 raise ValueError(f"{r.source or 'trajectory'}: no selected atom is ever inside the region "
                                  f"{region.to_dict()}")
-            sel_inside.append(inside)
+        sel_inside.append(inside)
 
     # the MSD curve (all lags; a grid of lags when region-masked) per replica, and pooled
-    if region is None:
-        curve_lags = np.arange(n_t)
-        per_atom = [msd_per_atom(p) for p in sel_pos]
-        msd_rep = np.array([m.mean(axis=1) for m in per_atom])
-        w_rep = np.array([p.shape[1] for p in sel_pos], dtype=float)[:, None] * np.ones(n_t)
-    else:
-        per_atom = None
-        step = max(1, int(np.ceil((n_t - 1) / 200)))
-        curve_lags = np.arange(0, n_t, step)
-        mom = [_moments(p, curve_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
-        w_rep = np.array([c for c, _, _ in mom])
-        msd_rep = np.array([np.where(c > 0, s2 / np.maximum(c, 1), np.nan) for c, s2, _ in mom])
+    curve_lags, msd_rep, w_rep, per_atom = _msd_curves(sel_pos, sel_inside, n_t)
     w_tot = w_rep.sum(axis=0)
     msd_mean = np.nansum(np.nan_to_num(msd_rep) * w_rep, axis=0) / np.maximum(w_tot, 1)
     lag = curve_lags * dt
@@ -524,64 +272,38 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         n_atoms_eff = float(w_tot[i0] / (n_t - curve_lags[i0]))
 
     if method == "ols":
-        if region is None:
-            d_rep = np.array([np.polyfit(lag[window], m[window], 1)[0] for m in msd_rep]) / (2 * d)
-        else:
-            d_rep = np.array([_wfit(lag[window], m[window], w[window]) for m, w in zip(msd_rep, w_rep)]) / (2 * d)
-        d_rep *= A2_PER_PS_TO_M2_PER_S
-        D = float(d_rep.mean())
-        rep_err = float(d_rep.std(ddof=1) / np.sqrt(len(d_rep))) if len(d_rep) >= 2 else None
         n_fit = i1 - i0
-        if len(replicas) >= 2:
-            stderr, source = rep_err, "replicas"
-            desc = f"OLS fit of MSD on the diffusive window; stderr from {len(d_rep)} replicas"
-        elif region is None:
-            d_atoms = np.array([np.polyfit(lag[window], per_atom[0][window, j], 1)[0]
-                                for j in range(per_atom[0].shape[1])]) / (2 * d) * A2_PER_PS_TO_M2_PER_S
-            stderr, source = float(d_atoms.std(ddof=1) / np.sqrt(len(d_atoms))), "per-atom"
-            desc = "OLS fit of MSD on the diffusive window; stderr from per-atom spread (one replica)"
-        else:
-            raise ValueError("diffusion_coefficient: method='ols' with a region needs >= 2 replicas for an error "
-                             "bar; use method='gls'")
+        d_rep = _to_si(np.array([_wfit(lag[window], m[window], w[window]) for m, w in zip(msd_rep, w_rep)]), d)
+        D = float(d_rep.mean())
     else:
         lo, hi = int(curve_lags[i0]), int(curve_lags[i1 - 1])
         fit_lags = _fit_lags(lo, hi, max_fit_lags)
         n_fit = fit_lags.size
-        mom = [_moments(p, fit_lags, ins) for p, ins in
-               zip(sel_pos, sel_inside if region is not None else [None] * len(sel_pos))]
-        cnt = np.array([c for c, _, _ in mom])
-        if np.any(cnt.sum(axis=0) == 0):
+        mom = [_moments(p, fit_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
+        if np.any(np.array([c for c, _, _ in mom]).sum(axis=0) == 0):
             raise ValueError(f"region {region.to_dict() if region else None}: no atom stays inside over the fit lags")
-        y_rep = np.array([s2 / np.maximum(c, 1) for c, s2, _ in mom])
-        c_tot = cnt.sum(axis=0)
-        y = np.array([s2 for _, s2, _ in mom]).sum(axis=0) / c_tot
-        m4 = np.array([s4 for _, _, s4 in mom]).sum(axis=0) / c_tot
-        # non-Gaussian excess f = Var(r²)/((2/d) MSD²) (1 for Gaussian displacements), one number:
-        # the inverse-variance-weighted mean over the fit lags (a lag-a variance rests on ~(T-a)/a
-        # independent windows per atom). A scalar rescales Σ, so it changes the error bar, not D.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f_lag = (m4 - y * y) / ((2.0 / d) * y * y)
-        w_f = (n_t - fit_lags) / fit_lags
-        ok = np.isfinite(f_lag)
-        ng = float(np.clip(np.sum(w_f[ok] * f_lag[ok]) / np.sum(w_f[ok]), 0.25, None)) if ok.any() else 1.0
-        n_eff = c_tot / (n_t - fit_lags)  # independent atoms per origin (= selected atoms without a region)
-        t_fit = fit_lags * dt
-        stencil = max(4, (hi - lo) // 20)
-        g = _variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil)
-        cov = ng * msd_covariance(fit_lags, n_t, g, n_eff, ndim=d, linear_from=lo)
-        weights, pcov, _ = _gls_weights(t_fit, cov, GLS_RIDGE)
-        beta = weights @ y
-        slope_err = float(np.sqrt(pcov[0, 0]))
-        D = float(beta[0]) / (2 * d) * A2_PER_PS_TO_M2_PER_S
-        stderr = slope_err / (2 * d) * A2_PER_PS_TO_M2_PER_S
-        source = "gls"
-        # replica values: the same GLS weights applied to each replica's MSD (β is linear in y)
-        d_rep = np.array([(weights @ yr)[0] for yr in y_rep]) / (2 * d) * A2_PER_PS_TO_M2_PER_S
-        rep_err = float(d_rep.std(ddof=1) / np.sqrt(len(d_rep))) if len(d_rep) >= 2 else None
+        g = _variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil=max(4, (hi - lo) // 20))
+        slope, slope_err, slope_rep = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo, ridge=GLS_RIDGE)
+        D, stderr, source = _to_si(slope, d), _to_si(slope_err, d), "gls"
+        d_rep = _to_si(slope_rep, d)  # replica values: the pooled GLS weights applied to each replica's MSD
+    rep_err = float(d_rep.std(ddof=1) / np.sqrt(len(d_rep))) if len(d_rep) >= 2 else None
+
+    if method == "gls":
         desc = (f"GLS fit of MSD on the diffusive window ({n_fit} lags) with a Gaussian-displacement MSD "
                 f"covariance (McCluskey et al. JCTC 2025); stderr from the GLS covariance")
         if rep_err is not None:
             desc += f"; replica spread over {len(d_rep)} replicas also reported"
+    elif len(replicas) >= 2:
+        stderr, source = rep_err, "replicas"
+        desc = f"OLS fit of MSD on the diffusive window; stderr from {len(d_rep)} replicas"
+    elif region is None:
+        d_atoms = _to_si(np.array([_wfit(lag[window], per_atom[0][window, j], w_rep[0][window])
+                                   for j in range(per_atom[0].shape[1])]), d)
+        stderr, source = float(d_atoms.std(ddof=1) / np.sqrt(len(d_atoms))), "per-atom"
+        desc = "OLS fit of MSD on the diffusive window; stderr from per-atom spread (one replica)"
+    else:
+        raise ValueError("diffusion_coefficient: method='ols' with a region needs >= 2 replicas for an error "
+                         "bar; use method='gls'")
     if not diffusive:
         desc += "; no diffusive regime found (no linear MSD growth): D fitted on the late half (plateau)"
     if region is not None:
@@ -597,20 +319,13 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         region=region.to_dict() if region is not None else None)
 
 
-def _fit_lags(lo: int, hi: int, max_lags: int) -> np.ndarray:
-    """Lags (frames) for the GLS fit: all of ``lo..hi`` if few, else ~2/3 log-spaced (dense at
-    the short, most informative lags) united with ~1/3 evenly spaced ones. For a random walk,
-    ~30 log-spaced lags give the same GLS variance as all lags (checked numerically), so the
-    subset costs no precision but keeps Σ small."""
-    if hi - lo + 1 <= max_lags:
-        return np.arange(lo, hi + 1)
-    n_log = max(2, (2 * max_lags) // 3)
-    log = np.geomspace(max(lo, 1), hi, n_log)
-    lin = np.linspace(lo, hi, max(2, max_lags - n_log))
-    return np.unique(np.round(np.concatenate([log, lin])).astype(int))
+def _to_si(slope_A2_per_ps, d: int):
+    """D (m²/s) from an MSD slope (Å²/ps) in ``d`` dimensions: slope / (2d)."""
+    return slope_A2_per_ps / (2 * d) * A2_PER_PS_TO_M2_PER_S
 
 
 def _wfit(t: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """OLS slope of ``y(t)`` over the points with finite ``y`` and weight ``w > 0``."""
     ok = np.isfinite(y) & (w > 0)
     return float(np.polyfit(t[ok], y[ok], 1)[0])
 

@@ -12,22 +12,23 @@ Unwrapping, in order of preference:
 3. otherwise minimum-image unwrapping (:func:`unwrap_positions`), correct as long as no atom moves
    more than half a box length between saved frames.
 
-ASE's ``lammps-dump-text`` reader drops the image flags, hence the small parser here
-(:func:`read_lammps_dump`).
+ASE's ``lammps-dump-text`` reader drops the image flags, hence the small parser in
+:mod:`.lammps_dump` (:func:`read_lammps_dump`, re-exported here). The private helpers at the end
+turn estimator input (trajectories or position arrays) into checked replicas and atom selections.
 """
 
 from __future__ import annotations
 
-import gzip
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from deepearth.properties.lammps_dump import _checked_input, _is_lammps_dump, read_lammps_dump
+
+#: Cartesian axis letters and their indices.
 _AXES = {"x": 0, "y": 1, "z": 2}
-_LAMMPS_FORMATS = {"lammps-dump-text", "lammps-dump", "lammpsdump", "lammps"}
-_LAMMPS_SUFFIXES = {".lammpstrj", ".dump", ".lammpsdump"}
 
 
 @dataclass
@@ -130,241 +131,6 @@ def unwrap_positions(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return out
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
-
-
-def _is_lammps_dump(path: Path, format: str | None) -> bool:
-    if format is not None:
-        return format.lower() in _LAMMPS_FORMATS
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    if suffixes and suffixes[-1] in _LAMMPS_SUFFIXES:
-        return True
-    try:
-        with _open_text(path) as fh:
-            return fh.readline(200).strip().startswith("ITEM: TIMESTEP")
-    except (OSError, UnicodeDecodeError, EOFError):
-        return False
-
-
-def _lammps_cell(bounds: np.ndarray, triclinic: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Cell vectors (rows) and origin from a LAMMPS ``BOX BOUNDS`` block (Å)."""
-    if triclinic:
-        (xlob, xhib, xy), (ylob, yhib, xz), (zlo, zhi, yz) = bounds
-        xlo = xlob - min(0.0, xy, xz, xy + xz)
-        xhi = xhib - max(0.0, xy, xz, xy + xz)
-        ylo = ylob - min(0.0, yz)
-        yhi = yhib - max(0.0, yz)
-    else:
-        (xlo, xhi), (ylo, yhi), (zlo, zhi) = bounds[:, :2]
-        xy = xz = yz = 0.0
-    cell = np.array([[xhi - xlo, 0.0, 0.0], [xy, yhi - ylo, 0.0], [xz, yz, zhi - zlo]])
-    return cell, np.array([xlo, ylo, zlo])
-
-
-def read_lammps_dump(path: str | Path, dt_ps: float | None = None, timestep_ps: float | None = None,
-                     stride: int = 1, type_to_symbol: Mapping[int, str] | None = None) -> Trajectory:
-    """Read a LAMMPS text dump (``dump custom``/``atom``, optionally gzipped) into an unwrapped
-    :class:`Trajectory`.
-
-    Columns: ``id`` (atoms are sorted by it in each frame), ``type`` or ``element``, and one set of
-    coordinates: ``xu yu zu`` / ``xsu ysu zsu`` (unwrapped, used directly); ``x y z`` / ``xs ys zs``
-    with ``ix iy iz`` (exact unwrapping, ``r_u = r + ix·a + iy·b + iz·c`` with the frame's cell,
-    LAMMPS's convention ``xu = x + ix·lx + iy·xy + iz·xz`` etc.); or ``x y z`` / ``xs ys zs`` alone
-    (minimum-image unwrapping, :func:`unwrap_positions`). Orthogonal and triclinic boxes.
-
-    Time: ``dt_ps`` is the time between stored frames (ps) before striding, or ``timestep_ps`` is the
-    MD timestep (ps) and the time axis is the dumped step number × ``timestep_ps`` (which must be
-    evenly spaced). ``stride`` keeps every n-th frame. ``type_to_symbol`` maps LAMMPS atom types to
-    chemical symbols (masses then come from ASE); without it (and without an ``element`` column)
-    the symbols are the type numbers as strings (``species="1"``) with unit masses.
-
-    Malformed files raise ``ValueError`` naming the file and line.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: trajectory file not found")
-    stride = int(stride)
-    if stride < 1:
-        raise ValueError(f"{path}: stride must be >= 1, got {stride}")
-    with _open_text(path) as fh:
-        lines = fh.read().splitlines()
-
-    steps, cells, positions, images_all, ids0, types0, elements0 = [], [], [], [], None, None, None
-    kind = None
-    n_atoms = None
-    i, frame = 0, 0
-    n_lines = len(lines)
-
-    def expect(idx: int, prefix: str) -> str:
-        if idx >= n_lines:
-            raise ValueError(f"{path}: line {idx + 1}: file ends where '{prefix}' was expected (truncated dump?)")
-        if not lines[idx].startswith(prefix):
-            raise ValueError(f"{path}: line {idx + 1}: expected '{prefix}', found {lines[idx][:60]!r}")
-        return lines[idx]
-
-    while i < n_lines:
-        if not lines[i].strip():
-            i += 1
-            continue
-        start = i
-        expect(i, "ITEM: TIMESTEP")
-        try:
-            step = int(lines[i + 1].split()[0])
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: line {i + 2}: expected an integer timestep") from None
-        i += 2
-        expect(i, "ITEM: NUMBER OF ATOMS")
-        try:
-            n = int(lines[i + 1].split()[0])
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: line {i + 2}: expected an integer number of atoms") from None
-        if n_atoms is None:
-            n_atoms = n
-        elif n != n_atoms:
-            raise ValueError(f"{path}: line {i + 2}: the number of atoms changes ({n_atoms} -> {n}); "
-                             "diffusion needs a fixed set of atoms")
-        i += 2
-        header = expect(i, "ITEM: BOX BOUNDS").split()[3:]
-        triclinic = "xy" in header
-        try:
-            bounds = np.array([[float(v) for v in lines[i + 1 + r].split()[:3 if triclinic else 2]]
-                               for r in range(3)])
-            if bounds.shape != (3, 3 if triclinic else 2):
-                raise ValueError
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: lines {i + 2}-{i + 4}: malformed BOX BOUNDS") from None
-        cell, origin = _lammps_cell(bounds, triclinic)
-        i += 4
-        cols = expect(i, "ITEM: ATOMS").split()[2:]
-        i += 1
-        if i + n > n_lines:
-            raise ValueError(f"{path}: line {n_lines}: file ends inside the frame starting at line {start + 1} "
-                             f"({n_lines - i} of {n} atom lines; truncated dump?)")
-        keep = frame % stride == 0
-        frame += 1
-        if not keep:
-            i += n
-            continue
-        if kind is None:
-            col = {c: k for k, c in enumerate(cols)}
-            for cand in (("xu", "yu", "zu"), ("xsu", "ysu", "zsu"), ("x", "y", "z"), ("xs", "ys", "zs")):
-                if all(c in col for c in cand):
-                    kind = cand
-                    break
-            else:
-                raise ValueError(f"{path}: line {i}: no coordinate columns (need xu yu zu, xsu ysu zsu, "
-                                 f"x y z or xs ys zs; found {' '.join(cols)})")
-            has_images = all(c in col for c in ("ix", "iy", "iz")) and kind[0] in ("x", "xs")
-            header_cols = cols
-        elif cols != header_cols:
-            raise ValueError(f"{path}: line {i}: the ATOMS columns change between frames")
-        block = lines[i:i + n]
-        try:
-            data = np.array([row.split() for row in block], dtype=object)
-            if data.ndim != 2 or data.shape[1] != len(cols):
-                raise ValueError
-        except ValueError:
-            for r, row in enumerate(block):
-                if len(row.split()) != len(cols):
-                    raise ValueError(f"{path}: line {i + r + 1}: expected {len(cols)} columns "
-                                     f"({' '.join(cols)}), found {len(row.split())}") from None
-            raise
-        try:
-            xyz = data[:, [col[c] for c in kind]].astype(float)
-            ids = data[:, col["id"]].astype(int) if "id" in col else np.arange(1, n + 1)
-            img = data[:, [col["ix"], col["iy"], col["iz"]]].astype(int) if has_images else None
-            types = data[:, col["type"]].astype(int) if "type" in col else None
-        except ValueError as exc:
-            for r, row in enumerate(block):
-                try:
-                    [float(v) for v in row.split()]
-                except ValueError:
-                    if "element" in col:
-                        continue
-                    raise ValueError(f"{path}: line {i + r + 1}: non-numeric value ({exc})") from None
-            raise ValueError(f"{path}: lines {i + 1}-{i + n}: {exc}") from None
-        order = np.argsort(ids, kind="stable")
-        if ids0 is None:
-            ids0 = ids[order]
-            if len(np.unique(ids0)) != n:
-                raise ValueError(f"{path}: lines {i + 1}-{i + n}: duplicate atom ids")
-            types0 = types[order] if types is not None else None
-            elements0 = data[order, col["element"]].astype(str) if "element" in col else None
-        elif not np.array_equal(ids[order], ids0):
-            raise ValueError(f"{path}: line {i + 1}: the atom ids change between frames")
-        xyz = xyz[order]
-        if kind[0].startswith("xs"):  # scaled coordinates
-            xyz = xyz @ cell + origin
-        steps.append(step)
-        cells.append(cell)
-        positions.append(xyz)
-        images_all.append(img[order] if img is not None else None)
-        i += n
-
-    if not positions:
-        raise ValueError(f"{path}: no frames found in the LAMMPS dump")
-    if len(positions) < 2:
-        raise ValueError(f"{path}: need at least two frames, found {len(positions)}")
-    positions = np.array(positions)
-    cells = np.array(cells)
-    if kind[0] in ("xu", "xsu"):
-        unwrapped = positions
-    elif has_images:
-        images = np.array(images_all, dtype=float)
-        unwrapped = positions + np.einsum("tnk,tkj->tnj", images, cells)
-    else:
-        unwrapped = unwrap_positions(positions, cells)
-
-    if elements0 is not None:
-        symbols = [str(s) for s in elements0]
-    elif types0 is not None:
-        if type_to_symbol is not None:
-            missing = sorted(set(types0.tolist()) - set(int(k) for k in type_to_symbol))
-            if missing:
-                raise ValueError(f"{path}: type_to_symbol has no symbol for LAMMPS type(s) {missing}")
-            mapping = {int(k): str(v) for k, v in type_to_symbol.items()}
-            symbols = [mapping[int(t)] for t in types0]
-        else:
-            symbols = [str(int(t)) for t in types0]
-    else:
-        symbols = ["X"] * len(ids0)
-    masses = _masses(symbols)
-
-    steps = np.array(steps, dtype=float)
-    if np.any(np.diff(steps) <= 0):
-        bad = int(np.flatnonzero(np.diff(steps) <= 0)[0])
-        raise ValueError(f"{path}: timesteps are not increasing (step {int(steps[bad])} then {int(steps[bad + 1])})")
-    times = None
-    if timestep_ps is not None:
-        if not timestep_ps > 0:
-            raise ValueError(f"{path}: timestep_ps must be > 0, got {timestep_ps}")
-        times = (steps - steps[0]) * float(timestep_ps)
-        d = np.diff(steps)
-        if not np.all(d == d[0]):
-            raise ValueError(f"{path}: frames are not evenly spaced in time (step differences "
-                             f"{sorted(set(d.astype(int).tolist()))[:5]})")
-        dt = float(d[0]) * float(timestep_ps)
-        if dt_ps is not None and not np.isclose(dt, float(dt_ps) * stride, rtol=1e-6):
-            raise ValueError(f"{path}: dt_ps={dt_ps} (x stride {stride}) disagrees with the dumped steps x "
-                             f"timestep_ps = {dt} ps")
-    elif dt_ps is not None:
-        if not dt_ps > 0:
-            raise ValueError(f"{path}: dt_ps must be > 0, got {dt_ps}")
-        dt = float(dt_ps) * stride
-    else:
-        raise ValueError(f"{path}: pass dt_ps (time between dumped frames, ps) or timestep_ps "
-                         "(MD timestep, ps; the dumped step numbers give the time axis)")
-    return Trajectory(unwrapped, cells, symbols, masses, dt, source=str(path), times_ps=times)
-
-
-def _masses(symbols: list[str]) -> np.ndarray:
-    """Atomic masses (amu) from symbols; 1.0 for symbols that are not elements (e.g. LAMMPS types)."""
-    from ase.data import atomic_masses, atomic_numbers
-
-    return np.array([atomic_masses[atomic_numbers[s]] if s in atomic_numbers else 1.0 for s in symbols])
-
-
 def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 1,
                     format: str | None = None, timestep_ps: float | None = None,
                     type_to_symbol: Mapping[int, str] | None = None) -> Trajectory:
@@ -379,11 +145,7 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
     or any file starting ``ITEM: TIMESTEP``) go to :func:`read_lammps_dump`, which keeps the image
     flags ASE drops; ``type_to_symbol`` maps their atom types to chemical symbols.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: trajectory file not found")
-    if int(stride) < 1:
-        raise ValueError(f"{path}: stride must be >= 1, got {stride}")
+    path, stride = _checked_input(path, stride)
     if _is_lammps_dump(path, format):
         return read_lammps_dump(path, dt_ps=dt_ps, timestep_ps=timestep_ps, stride=stride,
                                 type_to_symbol=type_to_symbol)
@@ -418,3 +180,71 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
     cells = np.array([f.cell.array for f in frames])
     return Trajectory(unwrap_positions(positions, cells), cells, symbols, frames[0].get_masses(),
                       float(dt_ps), source=str(path), times_ps=times)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimator input: replicas, time-axis checks, atom selection
+# --------------------------------------------------------------------------------------------
+
+def _as_replicas(data, dt_ps: float | None, times_ps=None) -> list[Trajectory]:
+    """Trajectory | [Trajectory] | positions (T, N, 3) | [positions] → a list of Trajectory."""
+    items = data if isinstance(data, (list, tuple)) else [data]
+    out = []
+    for item in items:
+        if isinstance(item, Trajectory):
+            out.append(item)
+            continue
+        pos = np.asarray(item, dtype=float)
+        if pos.ndim != 3 or pos.shape[2] != 3:
+            raise ValueError(f"diffusion_coefficient: positions must have shape (n_frames, n_atoms, 3), got {pos.shape}")
+        if times_ps is not None and dt_ps is None:
+            t = np.asarray(times_ps, dtype=float)
+            dt_ps = float(t[1] - t[0]) if t.size > 1 else None
+        if dt_ps is None or not dt_ps > 0:
+            raise ValueError("diffusion_coefficient: dt_ps (time between frames, ps) is required with position arrays")
+        n = pos.shape[1]
+        out.append(Trajectory(pos, np.zeros((len(pos), 3, 3)), ["X"] * n, np.ones(n), float(dt_ps), "array",
+                              times_ps=None if times_ps is None else np.asarray(times_ps, dtype=float)))
+    return out
+
+
+def _check_time_axis(r: Trajectory, min_frames: int) -> None:
+    """Check frame count (≥ ``min_frames``), ``dt_ps`` > 0 and a uniform time axis agreeing with it."""
+    name = r.source or "trajectory"
+    if r.n_frames < min_frames:
+        raise ValueError(f"{name}: {r.n_frames} frames; an MSD analysis needs at least {min_frames}")
+    if not (np.isfinite(r.dt_ps) and r.dt_ps > 0):
+        raise ValueError(f"{name}: frame spacing dt_ps must be > 0, got {r.dt_ps}")
+    if r.times_ps is None:
+        return
+    t = np.asarray(r.times_ps, dtype=float)
+    if t.shape != (r.n_frames,):
+        raise ValueError(f"{name}: times_ps has {t.size} entries for {r.n_frames} frames")
+    steps = np.diff(t)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0])
+        raise ValueError(f"{name}: time axis is not increasing (frame {i}: {t[i]} ps, frame {i + 1}: {t[i + 1]} ps)")
+    if not np.allclose(steps, steps.mean(), rtol=1e-4, atol=0):
+        raise ValueError(f"{name}: time axis is not evenly spaced (spacings {steps.min():g}..{steps.max():g} ps); "
+                         "MSD lags need uniformly spaced frames")
+    if not np.isclose(steps.mean(), r.dt_ps, rtol=1e-4, atol=0):
+        raise ValueError(f"{name}: the frame times are {steps.mean():g} ps apart but dt_ps = {r.dt_ps} ps")
+
+
+def _selection(r: Trajectory, species: str | None, atoms: Sequence[int] | None) -> np.ndarray:
+    """Indices of the atoms of ``species`` (all if None) intersected with ``atoms`` (negative allowed)."""
+    idx = np.arange(r.n_atoms)
+    if species is not None:
+        idx = r.select(species)
+    if atoms is not None:
+        want = np.asarray(atoms, dtype=int).ravel()
+        if want.size == 0:
+            raise ValueError(f"{r.source or 'trajectory'}: empty atom index list")
+        if want.min() < -r.n_atoms or want.max() >= r.n_atoms:
+            raise ValueError(f"{r.source or 'trajectory'}: atom indices out of range 0..{r.n_atoms - 1}")
+        want = np.unique(want % r.n_atoms)
+        idx = np.intersect1d(idx, want)
+        if idx.size == 0:
+            raise ValueError(f"{r.source or 'trajectory'}: no selected atoms left "
+                             f"(species {species!r} ∩ the given indices is empty)")
+    return idx
