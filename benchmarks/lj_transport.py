@@ -184,10 +184,9 @@ def viscosity_gk(workdir: str | os.PathLike, density: float, temperature: float,
 
     Near the triple point pass ``fstar`` ≈ 1/τ: the stress spectrum there has a narrow
     zero-frequency peak (width ≈ 0.1/τ, the slow structural relaxation that makes the GK running
-    integral climb from 3.0 at 1 τ to ≈ 3.5 at 3–5 τ). With the estimator's default cutoff (no
-    spectral minimum is found, so f* = Nyquist) AIC keeps too few coefficients to resolve it and
-    η* comes out ≈ 10 % low with an error bar that does not cover the difference (3.05 ± 0.06 vs
-    3.46 ± 0.21 at f* = 1/τ on the same 2000 τ run). Both are returned (``details``).
+    integral climb from 3.0 at 1 τ to ≈ 3.5 at 3–5 τ). The estimator's default cutoff (no spectral
+    minimum: where the PSD has fallen e², ≈ 4.5/τ) reads ≈ 5 % lower (3.26 ± 0.09 vs 3.46 ± 0.21 at
+    f* = 1/τ on the same 2000 τ run; before 2026-11-21 it fell back to Nyquist and read 3.05 ± 0.06). Both are returned (``details``).
     """
     cmds = lj_fluid_commands(density, temperature, fcc_cells_for(n_atoms), rc, seed,
                              melt_temperature=melt_temperature, melt_steps=melt_steps, nvt_steps=nvt_steps)

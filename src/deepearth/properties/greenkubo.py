@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.fft import dct, rfft
+from scipy.ndimage import uniform_filter1d
 from scipy.special import digamma, polygamma
 
 
@@ -203,10 +204,27 @@ def _mean_warnings(x: np.ndarray, dt_ps: float, psd: np.ndarray) -> list[str]:
     return []
 
 
+#: Without a spectral minimum, f* is where the smoothed log-PSD has fallen this much below its
+#: zero-frequency value (e² ≈ 7.4× in power) ...
+FALLBACK_LOG_DROP = 2.0
+#: ... but never with fewer periodogram frequencies below f* than this.
+FALLBACK_MIN_FREQUENCIES = 200
+
+
 def default_fstar(x: np.ndarray, dt_ps: float) -> float:
     """Default low-pass cutoff f* (THz): the first minimum of the smoothed PSD beyond its
-    low-frequency peak — where the slow, diffusive part of the spectrum gives way to the vibrational
+    low-frequency peak (at least e⁻¹ below the peak, with a band rising ≥ e^0.5 above it further on) — where the slow, diffusive part of the spectrum gives way to the vibrational
     bands (the choice Ercole et al. 2017 recommend). Bounded to [5/T, f_Nyquist], T the run length.
+
+    When the smoothed PSD has no such minimum (a spectrum that falls monotonically, e.g. the
+    stress of a dense liquid near its triple point, or an Ornstein–Uhlenbeck flux) f* is where the
+    smoothed PSD has fallen e² below its zero-frequency value (:data:`FALLBACK_LOG_DROP`), with at
+    least :data:`FALLBACK_MIN_FREQUENCIES` frequencies below it. A cutoff at Nyquist would be wrong
+    there: the log-PSD then spans many decades, AIC keeps too few cepstral coefficients to resolve
+    structure near zero frequency, and S(0) comes out biased low with an error bar that does not
+    cover the bias (LJ at ρ* 0.8442, T* 0.722, 2000 τ: η* 3.04 ± 0.06 at Nyquist = 50/τ, 3.24 ±
+    0.09 at this default (4.5/τ), 3.44 ± 0.21 at 1/τ, 3.39 ± 0.19 at 0.5/τ; Meier 2004: 3.258;
+    benchmarks/RESULTS.md). The residual dependence on f* is in the result's f* scan.
 
     The estimate depends only weakly on f* once f* is above the low-frequency structure;
     :func:`fstar_scan` shows that dependence.
@@ -217,15 +235,19 @@ def default_fstar(x: np.ndarray, dt_ps: float) -> float:
     psd = spec[:, 0, 0].real
     nyquist = freq[-1]
     width = max(5, len(freq) // 200)  # ≈ 0.5 % of the band
-    kernel = np.ones(width) / width
-    smooth = np.convolve(np.log(np.maximum(psd, np.finfo(float).tiny)), kernel, mode="same")
+    # running mean of the log-PSD; edges padded with the edge value (zero padding would drag the
+    # ends of a log-spectrum towards 0 and fake a rise at Nyquist)
+    smooth = uniform_filter1d(np.log(np.maximum(psd, np.finfo(float).tiny)), width, mode="nearest")
     coarse = smooth[::width]
     f_coarse = freq[::width]
     peak = int(np.argmax(coarse[: max(2, len(coarse) // 2)]))
     for i in range(max(peak, 1), len(coarse) - 1):
-        if coarse[i] < coarse[i - 1] and coarse[i] <= coarse[i + 1] and coarse[i] < coarse[peak] - 1.0:
+        if (coarse[i] < coarse[i - 1] and coarse[i] <= coarse[i + 1] and coarse[i] < coarse[peak] - 1.0
+                and coarse[i + 1:].max() > coarse[i] + 0.5):  # a real valley: a band rises beyond it
             return float(np.clip(f_coarse[i], 5.0 / (n * dt_ps), nyquist))
-    return float(nyquist)
+    below = np.nonzero(coarse[1:] < coarse[0] - FALLBACK_LOG_DROP)[0]
+    f_drop = f_coarse[below[0] + 1] if len(below) else nyquist
+    return float(np.clip(max(f_drop, FALLBACK_MIN_FREQUENCIES / (n * dt_ps)), 5.0 / (n * dt_ps), nyquist))
 
 
 def fstar_scan(fluxes: np.ndarray | list[np.ndarray], dt_ps: float, fstars_THz) -> list[dict]:
