@@ -163,7 +163,9 @@ class Run:
 
     def validate(self, iteration: int, models: list[Path]) -> dict:
         evaluator = DeepMDPotential().evaluator(models[0])
-        errors = validation_errors(evaluator, self.store.configurations(f"iteration<={iteration}", split="valid"))
+        # binned by the labels' own static pressure: every frame has one (seeds carry no MD temperature)
+        errors = validation_errors(evaluator, self.store.configurations(f"iteration<={iteration}", split="valid"),
+                                   bin_by="pressure")
         out = self.model_dir(iteration) / "validation.json"
         write_json_atomic(out, {**errors.summary(), "parity": errors.parity})
         log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,

@@ -44,7 +44,8 @@ def learning_curves(run_dir: Path, out: Path) -> Path | None:
 
 
 def parity(validation_json: Path, out: Path) -> Path | None:
-    """Model vs reference on held-out frames: energy per atom, force components, stress components."""
+    """Model vs reference on held-out frames: energy per atom, force components, stress components,
+    coloured by bin (temperature, pressure or composition) when the validation was binned."""
     if not validation_json.is_file():
         return None
     val = json.loads(validation_json.read_text())
@@ -56,7 +57,18 @@ def parity(validation_json: Path, out: Path) -> Path | None:
     for ax, (key, label) in zip(axes, units.items()):
         sign = -1.0 if key == "stress_GPa" else 1.0  # stored in the ASE sign (tension > 0)
         ref, mod = (sign * np.asarray(x) for x in val["parity"][key])
-        ax.plot(ref, mod, ".", ms=2)
+        if not len(ref):
+            ax.set_axis_off()
+            continue
+        bins = val["parity"].get("bin", {}).get(key)
+        if bins and len(bins) == len(ref):
+            bins = np.asarray(bins)
+            for lab in sorted(set(bins.tolist())):
+                ax.plot(ref[bins == lab], mod[bins == lab], ".", ms=2, label=lab)
+            if key == "energy_eV_per_atom":
+                ax.legend(fontsize=6, title=val.get("bin_by"), title_fontsize=6, markerscale=3)
+        else:
+            ax.plot(ref, mod, ".", ms=2)
         lim = [min(ref.min(), mod.min()), max(ref.max(), mod.max())]
         ax.plot(lim, lim, "k-", lw=0.8)
         ax.set_xlabel(f"reference {label}")

@@ -54,6 +54,8 @@ def write_report(run_dir: Path, summary: dict) -> Path:
             f"wall time {summary.get('wall_time_s', 0):.0f} s.</p>",
             "<h2>Active learning</h2>", _table(summary.get("iterations", []), it_cols),
             "<h2>Diffusion</h2>", _table(summary.get("diffusion", []), d_cols)]
+    val_json = run_dir / "models" / f"iter-{final_iter:03d}" / "validation.json"
+    body += validation_section(json.loads(val_json.read_text()) if val_json.is_file() else {})
     for title, path in figs:
         if path is not None:
             body.append(f"<h2>{html.escape(title)}</h2><img src='{path.name}' alt='{html.escape(title)}'>")
@@ -64,6 +66,18 @@ def write_report(run_dir: Path, summary: dict) -> Path:
             + "\n".join(body) + "</body></html>")
     (out / "index.html").write_text(page)
     return out / "index.html"
+
+
+def validation_section(validation: dict) -> list[str]:
+    """HTML for held-out (or k-fold pooled) errors with bootstrap bars, one row per bin."""
+    if not validation.get("n_frames"):
+        return []
+    cols = [("bin", validation.get("bin_by") or "bin", ""), ("n_frames", "frames", "d"),
+            ("rmse_energy_meV_per_atom", "E RMSE meV/atom", ".2f"), ("rmse_energy_stderr", "±", ".2f"),
+            ("rmse_force_eV_per_A", "F RMSE eV/Å", ".3f"), ("rmse_force_stderr", "±", ".3f"),
+            ("rmse_stress_GPa", "σ RMSE GPa", ".2f"), ("rmse_stress_stderr", "±", ".2f")]
+    rows = [{"bin": "all", **validation}] + [{"bin": k, **v} for k, v in validation.get("bins", {}).items()]
+    return [f"<h2>Held-out errors</h2><p>{html.escape(validation.get('method', ''))}</p>", _table(rows, cols)]
 
 
 def _trust(run_dir: Path) -> tuple[tuple[float, float], str]:
