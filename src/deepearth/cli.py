@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     from deepearth.cli_analyze import add_analyze_parser
 
     add_analyze_parser(sub)
+    from deepearth.cli_import import add_import_parser
+
+    add_import_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

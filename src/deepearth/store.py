@@ -81,12 +81,14 @@ class LabelStore:
         return self._db.count(query, **selection)
 
     def export_deepmd(self, out_dir: str | Path, type_map: list[str], query: str | None = None,
-                      **selection) -> list[Path]:
+                      fparam: str | None = None, **selection) -> list[Path]:
         """Write the selected labels as DeePMD ``npy`` systems; returns the system folders.
 
         Frames are grouped by their sequence of species (a DeePMD system has one atom order) and
         ordered by ``candidate_id``.
         ``virial = −stress × V`` (eV), the DeePMD convention.
+        ``fparam``: a key of the rows (e.g. ``"T_el_K"``) written per frame as ``fparam.npy``
+        (every selected row must have it); ``None`` (default) writes no ``fparam.npy``.
         """
         groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
         # sorted by id, not by insertion: parallel labelling finishes in any order, and the frame
@@ -100,13 +102,25 @@ class LabelStore:
             if unknown:
                 raise ValueError(f"{self.path}: species {sorted(unknown)} not in the type map {type_map}")
             name = "sys-" + frames[0].get_chemical_formula() + f"-{zlib.crc32(''.join(symbols).encode()):08x}"
-            write_deepmd_npy(out_dir / name, frames, type_map)
+            write_deepmd_npy(out_dir / name, frames, type_map, fparam=fparam)
             systems.append(out_dir / name)
         return systems
 
 
-def write_deepmd_npy(folder: Path, frames: list[Atoms], type_map: list[str]) -> None:
-    """One DeePMD npy system (``type.raw``, ``type_map.raw``, ``set.000/*.npy``) from labelled frames."""
+def _has_stress(atoms: Atoms) -> bool:
+    return atoms.calc is not None and atoms.calc.results.get("stress") is not None
+
+
+def write_deepmd_npy(folder: Path, frames: list[Atoms], type_map: list[str], fparam: str | None = None) -> None:
+    """One DeePMD npy system (``type.raw``, ``type_map.raw``, ``set.000/*.npy``) from labelled frames.
+
+    ``virial.npy`` is written when every frame has a stress (imported data may have none);
+    ``fparam`` names an ``atoms.info`` key written as ``fparam.npy`` (shape ``(nframes, 1)``).
+    """
+    if fparam is not None:
+        missing = [i for i, a in enumerate(frames) if fparam not in a.info]
+        if missing:
+            raise ValueError(f"{folder}: {len(missing)} of {len(frames)} frames have no '{fparam}' for fparam.npy")
     folder = Path(folder)
     (folder / "set.000").mkdir(parents=True, exist_ok=True)
     types = np.array([type_map.index(s) for s in frames[0].get_chemical_symbols()], dtype=int)
@@ -116,6 +130,10 @@ def write_deepmd_npy(folder: Path, frames: list[Atoms], type_map: list[str]) -> 
     box = np.array([a.cell.array.ravel() for a in frames])
     energy = np.array([a.get_potential_energy() for a in frames])
     force = np.array([a.get_forces().ravel() for a in frames])
-    virial = np.array([(-a.get_stress(voigt=False) * a.get_volume()).ravel() for a in frames])
-    for key, arr in dict(coord=coord, box=box, energy=energy, force=force, virial=virial).items():
+    arrays = dict(coord=coord, box=box, energy=energy, force=force)
+    if all(_has_stress(a) for a in frames):
+        arrays["virial"] = np.array([(-a.get_stress(voigt=False) * a.get_volume()).ravel() for a in frames])
+    if fparam is not None:
+        arrays["fparam"] = np.array([[float(a.info[fparam])] for a in frames])
+    for key, arr in arrays.items():
         np.save(folder / "set.000" / f"{key}.npy", arr)
