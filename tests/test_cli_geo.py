@@ -52,3 +52,19 @@ def test_geo_w_isotopes_from_an_arrhenius_result_file(tmp_path):
     assert row["D_eff_m2_per_s"]["lower"] < row["D_eff_m2_per_s"]["median"] < row["D_eff_m2_per_s"]["upper"]
     assert row["oib_mu182w"]["median"] < 0
     assert main(["geo", "w-isotopes", "--arrhenius-gb", str(fit_file), "--out", str(out)]) == 2  # no --T-K
+
+
+def test_prem_cli_profile_conditions_and_deviation(tmp_path, capsys):
+    """PREM at the CMB (Dziewonski & Anderson 1981: 135.75 GPa); a computed V_S 1 % above PREM's reads +1 %."""
+    out = tmp_path / "prem"
+    vs_cmb = 7.26466 * 1.01
+    assert main(["geo", "prem", "--step-km", "100", "--out", str(out),
+                 "--compare", f"P=135.751,vs={vs_cmb},vs_err=0.0726466"]) == 0
+    res = json.loads((out / "prem.json").read_text())
+    assert abs(res["conditions"]["CMB"]["P_GPa"] - 135.75) < 0.01
+    assert len(res["profile"]["depth_km"]) == 64
+    dev = res["deviations"][0]
+    assert abs(dev["dlnVs_pct"] - 1.0) < 1e-3 and abs(dev["dlnVs_err_pct"] - 1.0) < 1e-3
+    assert (out / "prem.png").stat().st_size > 1000 and (out / "prem_deviation.png").is_file()
+    assert main(["geo", "prem", "--out", str(out), "--compare", "vs=7"]) == 2
+    assert "needs P=" in capsys.readouterr().err

@@ -97,6 +97,59 @@ def _bmo_conductivity(args) -> dict:
     return result
 
 
+def _prem(args) -> dict:
+    """PREM + geotherm along depth, the named conditions, and optional deviations of computed V_P, V_S, ρ."""
+    from deepearth.geophysics import earth
+    from deepearth.report.earth_figures import deviation_figure, prem_figure
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    depths = None
+    if args.depth_km:
+        depths = args.depth_km
+    elif args.step_km:
+        import numpy as np
+
+        depths = np.arange(0.0, 6371.0 + 1e-9, args.step_km)
+    profile = earth.prem_profile(depths, geotherm=args.geotherm)
+    result = {"model": "PREM (Dziewonski & Anderson 1981) via burnman-cpp, geotherm " + args.geotherm,
+              "profile": profile.to_dict(),
+              "conditions": {name: earth.conditions(name, geotherm=args.geotherm).to_dict()
+                             for name in ("transition-zone-base", "CMB", "ICB", "centre")}}
+    figs = [str(prem_figure(out / "prem.png", geotherms=tuple(dict.fromkeys([args.geotherm, "brown_shankland"]))))]
+    if args.compare:
+        devs, labels = [], []
+        for item in args.compare:
+            devs.append(earth.prem_deviation(**_parse_compare(item), geotherm=args.geotherm))
+            labels.append(item)
+        result["deviations"] = [d.to_dict() for d in devs]
+        figs.append(str(deviation_figure(devs, out / "prem_deviation.png", labels)))
+    result["figures"] = figs
+    write_json_atomic(out / "prem.json", result)
+    return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{len(profile.depth_km)} depths in prem.json"}
+
+
+_COMPARE_KEYS = {"P": "P_GPa", "vp": "vp_km_s", "vs": "vs_km_s", "rho": "rho_kg_m3", "P_err": "P_err",
+                 "vp_err": "vp_err", "vs_err": "vs_err", "rho_err": "rho_err", "side": "side"}
+
+
+def _parse_compare(item: str) -> dict:
+    """``P=136,vp=13.7,vp_err=0.1,vs=7.2,rho=5600`` → keyword arguments of ``earth.prem_deviation``."""
+    kw = {}
+    for part in item.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in _COMPARE_KEYS:
+            raise ValueError(f"--compare {item!r}: '{part}' is not KEY=VALUE with KEY in {sorted(_COMPARE_KEYS)}")
+        try:
+            kw[_COMPARE_KEYS[key]] = value.strip() if key == "side" else float(value)
+        except ValueError:
+            raise ValueError(f"--compare {item!r}: {key} = {value!r} is not a number") from None
+    if "P_GPa" not in kw:
+        raise ValueError(f"--compare {item!r}: needs P=<GPa>")
+    return kw
+
+
 def add_geo_parser(sub) -> None:
     geo = sub.add_parser("geo", help="geophysical models (W isotopes, basal magma ocean)")
     gsub = geo.add_subparsers(dest="model", required=True)
@@ -121,6 +174,15 @@ def add_geo_parser(sub) -> None:
     b.add_argument("--X", type=float, required=True, help="Fe/(Fe+Mg)")
     b.add_argument("--out", default=None, help="folder for the JSON (optional)")
     b.set_defaults(geo_func=_bmo_conductivity)
+    p = gsub.add_parser("prem", help="PREM P, ρ, V_P, V_S and a geotherm vs depth; deviations of computed values")
+    p.add_argument("--geotherm", default="anzellini2013",
+                   help="anzellini2013 (default, to the centre), brown_shankland, anderson, katsura2022, ...")
+    p.add_argument("--depth-km", type=float, nargs="+", help="depths (km); default PREM's nodes")
+    p.add_argument("--step-km", type=float, help="uniform depth grid spacing (km) instead of PREM's nodes")
+    p.add_argument("--compare", action="append", metavar="P=..,vp=..,vs=..,rho=..[,vp_err=..]",
+                   help="computed V_P, V_S (km/s), ρ (kg/m³) at P (GPa) with 1σ errors → % deviation from PREM")
+    p.add_argument("--out", default="geo-prem", help="folder for prem.json and figures")
+    p.set_defaults(geo_func=_prem)
 
 
 def run_geo(args: argparse.Namespace) -> int:
