@@ -1,6 +1,7 @@
 """`deepearth geo ...` end to end: JSON results, figures, bad input as one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -68,3 +69,20 @@ def test_prem_cli_profile_conditions_and_deviation(tmp_path, capsys):
     assert (out / "prem.png").stat().st_size > 1000 and (out / "prem_deviation.png").is_file()
     assert main(["geo", "prem", "--out", str(out), "--compare", "vs=7"]) == 2
     assert "needs P=" in capsys.readouterr().err
+
+
+def test_bmo_evolution_cli_four_cases_with_mc_spread(tmp_path, capsys):
+    """The four standard cases; Fe enrichment lengthens the dynamo, CIA shortens it; bad TOML is one line."""
+    out = tmp_path / "bmo"
+    assert main(["geo", "bmo-evolution", "--dt-Myr", "5", "--mc-samples", "4", "--out", str(out)]) == 0
+    res = json.loads((out / "bmo_evolution.json").read_text())
+    life = {(c["fe_enrichment"], c["flow"]): c["dynamo_lifetime_Gyr"] for c in res["cases"]}
+    assert life[(True, "mlt")] > life[(False, "mlt")] and life[(True, "mlt")] > life[(True, "cia")]
+    assert abs(life[(False, "mlt")] - 1.4) < 0.3  # the paper's no-enrichment lifetime (test_bmo_evolution explains)
+    assert all("Monte Carlo" in c["lifetime_uncertainty"]["method"] for c in res["cases"])
+    assert all(Path(f).is_file() for f in res["figures"]) and (out / "bmo_evolution_fe_mlt.json").is_file()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[X0]\nvalue = 2.0\nunit = '1'\nsource = 'test'\n")
+    assert main(["geo", "bmo-evolution", "--parameters", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and len(err.strip().splitlines()) == 1

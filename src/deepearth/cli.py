@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.logging import RichHandler
 
 from deepearth.recipe import RecipeError, load_recipe
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (RecipeError, FileNotFoundError, ValueError, RunFailed) as exc:
-        console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        # one line, never wrapped, and the message is not read as rich markup (it may hold "[...]")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return 2
 
 

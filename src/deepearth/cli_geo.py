@@ -129,6 +129,38 @@ def _prem(args) -> dict:
     return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{len(profile.depth_km)} depths in prem.json"}
 
 
+def _bmo_evolution(args) -> dict:
+    """Eqs. 14–18 for the four standard cases (± Fe enrichment × MLT/CIA), figures, and optionally the
+    Monte-Carlo lifetime spread over the parameter file's ranges."""
+    from deepearth.geophysics import bmo_evolution as bmo
+    from deepearth.report.bmo_figures import all_figures
+
+    params = bmo.BMOParameters.from_toml(args.parameters)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    paper = {(True, "mlt"): 3.3, (False, "mlt"): 1.4, (True, "cia"): 2.0}  # BMO paper: 3.3, 1.4, CIA −1.3 Gyr
+    cases = []
+    for flow in ("mlt", "cia"):
+        for fe in (True, False):
+            res = bmo.evolve_bmo(params, fe_enrichment=fe, flow=flow, dt_Myr=args.dt_Myr, t_end_Gyr=args.t_end_Gyr)
+            case = {"fe_enrichment": fe, "flow": flow, "dynamo_lifetime_Gyr": res.dynamo_lifetime_Gyr,
+                    "paper_lifetime_Gyr": paper.get((fe, flow)), "convective_until_Gyr": res.convective_until_Gyr,
+                    "convects_throughout": res.convects_throughout, "frozen_at_Gyr": res.frozen_at_Gyr,
+                    "Rm_at_end": float(res.Rm[-1])}
+            if args.mc_samples:
+                unc = bmo.dynamo_lifetime_uncertainty(params, args.mc_samples, args.seed, fe_enrichment=fe, flow=flow)
+                case["lifetime_uncertainty"] = {k: v for k, v in unc.to_dict().items() if k != "lifetimes_Gyr"}
+            write_json_atomic(out / f"bmo_evolution_{'fe' if fe else 'nofe'}_{flow}.json", res.to_dict())
+            cases.append(case)
+    result = {"model": "BMO thermal and magnetic evolution (BMO paper eqs. 14-18, RK4; parameters reconstructed "
+                       "from Labrosse et al. 2007 and Stixrude et al. 2020)",
+              "parameters": str(args.parameters or "embedded bmo_parameters.toml"), "dt_Myr": args.dt_Myr,
+              "Rm_crit": params.Rm_crit, "cases": cases,
+              "figures": [str(f) for f in all_figures(out, params, args.dt_Myr)]}
+    write_json_atomic(out / "bmo_evolution.json", result)
+    return result
+
+
 _COMPARE_KEYS = {"P": "P_GPa", "vp": "vp_km_s", "vs": "vs_km_s", "rho": "rho_kg_m3", "P_err": "P_err",
                  "vp_err": "vp_err", "vs_err": "vs_err", "rho_err": "rho_err", "side": "side"}
 
@@ -174,6 +206,14 @@ def add_geo_parser(sub) -> None:
     b.add_argument("--X", type=float, required=True, help="Fe/(Fe+Mg)")
     b.add_argument("--out", default=None, help="folder for the JSON (optional)")
     b.set_defaults(geo_func=_bmo_conductivity)
+    e = gsub.add_parser("bmo-evolution", help="basal magma ocean cooling, crystallisation and dynamo lifetime")
+    e.add_argument("--parameters", default=None, help="parameter TOML (default: the embedded, cited one)")
+    e.add_argument("--dt-Myr", type=float, default=1.0, help="RK4 step (Myr)")
+    e.add_argument("--t-end-Gyr", type=float, default=4.5)
+    e.add_argument("--mc-samples", type=int, default=0, help="Monte-Carlo parameter sets for the lifetime spread")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--out", default="geo-bmo-evolution", help="folder for the JSON and figures")
+    e.set_defaults(geo_func=_bmo_evolution)
     p = gsub.add_parser("prem", help="PREM P, ρ, V_P, V_S and a geotherm vs depth; deviations of computed values")
     p.add_argument("--geotherm", default="anzellini2013",
                    help="anzellini2013 (default, to the centre), brown_shankland, anderson, katsura2022, ...")
