@@ -86,3 +86,22 @@ def test_bmo_evolution_cli_four_cases_with_mc_spread(tmp_path, capsys):
     assert main(["geo", "bmo-evolution", "--parameters", str(bad), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and len(err.strip().splitlines()) == 1
+
+
+def test_geo_recipe_runs_every_model_and_names_bad_keys(tmp_path, capsys):
+    recipe = tmp_path / "geo.toml"
+    recipe.write_text('[w_isotopes]\nD_eff = [6.2e-15]\npgz_height_km = [5]\n\n'
+                      '[bmo-conductivity]\nP = 130.0\nT = 5000.0\nX = 0.3\n\n[prem]\nstep_km = 500\n')
+    out = tmp_path / "out"
+    assert main(["geo", "recipe", str(recipe), "--out", str(out)]) == 0
+    w = json.loads((out / "w-isotopes" / "w_isotopes.json").read_text())
+    assert -0.2 < w["results"][0]["oib_mu182w"]["5 km"] < 0
+    assert (out / "bmo-conductivity" / "bmo_conductivity.json").is_file() and (out / "prem" / "prem.png").is_file()
+    capsys.readouterr()
+    recipe.write_text("[prem]\nstep_km = 'x'\n")
+    assert main(["geo", "recipe", str(recipe), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "[prem]" in err and "step-km" in err and len(err.strip().splitlines()) == 1
+    recipe.write_text("[mars]\nx = 1\n")
+    assert main(["geo", "recipe", str(recipe), "--out", str(out)]) == 2
+    assert "[mars] is not a geophysics model" in capsys.readouterr().err

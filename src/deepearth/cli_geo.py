@@ -182,6 +182,64 @@ def _parse_compare(item: str) -> dict:
     return kw
 
 
+def _geo_subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser(prog="deepearth")
+    add_geo_parser(parser.add_subparsers(dest="command"))
+    geo = next(a for a in parser._subparsers._group_actions if a.dest == "command").choices["geo"]
+    return dict(next(a for a in geo._subparsers._group_actions if a.dest == "model").choices)
+
+
+def _recipe(args) -> dict:
+    """Run the models of a geophysics recipe: one TOML table per model (``[w-isotopes]``,
+    ``[bmo-conductivity]``, ``[bmo-evolution]``, ``[prem]``) whose keys are the command's options
+    (``grain_size_mm = 0.1`` ≡ ``--grain-size-mm 0.1``); relative paths are read from the recipe's
+    folder; each model writes into ``OUT/<model>``."""
+    import contextlib
+    import io
+    import tomllib
+
+    path = Path(args.recipe)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: geophysics recipe not found")
+    try:
+        recipe = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    parsers = _geo_subparsers()
+    parsers.pop("recipe")
+    results = {}
+    for name, table in recipe.items():
+        model = name.replace("_", "-")
+        if model not in parsers or not isinstance(table, dict):
+            raise ValueError(f"{path}: [{name}] is not a geophysics model (one of {sorted(parsers)})")
+        options = {a.dest: a for a in parsers[model]._actions if a.option_strings and a.dest not in ("help", "out")}
+        argv = ["--out", str(Path(args.out) / model)]
+        for key, value in table.items():
+            dest = key.replace("-", "_")
+            if dest not in options:
+                raise ValueError(f"{path}: [{name}] {key}: unknown option (known: {sorted(options)})")
+            values = value if isinstance(value, list) else [value]
+            if dest in ("arrhenius_gb", "arrhenius_lattice", "parameters"):
+                values = [str((path.parent / str(v)).resolve()) if not Path(str(v)).is_absolute() else v for v in values]
+            if options[dest].nargs == 0:  # a flag
+                argv += [options[dest].option_strings[0]] if value else []
+                continue
+            if dest == "compare":  # repeated option: one table entry per comparison
+                for v in values:
+                    argv += ["--compare", str(v)]
+                continue
+            argv += [options[dest].option_strings[0], *(str(v) for v in values)]
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(captured):
+                sub_args = parsers[model].parse_args(argv)
+        except SystemExit:
+            why = captured.getvalue().strip().splitlines()[-1].split("error: ")[-1]
+            raise ValueError(f"{path}: [{name}] {why}") from None
+        results[model] = sub_args.geo_func(sub_args)
+    return {"recipe": str(path), "out": str(args.out), "results": results}
+
+
 def add_geo_parser(sub) -> None:
     geo = sub.add_parser("geo", help="geophysical models (W isotopes, basal magma ocean)")
     gsub = geo.add_subparsers(dest="model", required=True)
@@ -223,6 +281,10 @@ def add_geo_parser(sub) -> None:
                    help="computed V_P, V_S (km/s), ρ (kg/m³) at P (GPa) with 1σ errors → % deviation from PREM")
     p.add_argument("--out", default="geo-prem", help="folder for prem.json and figures")
     p.set_defaults(geo_func=_prem)
+    r = gsub.add_parser("recipe", help="run the models listed in a geophysics recipe (TOML, one table per model)")
+    r.add_argument("recipe", help="TOML file, e.g. examples/geophysics.toml")
+    r.add_argument("--out", default="geo", help="folder; each model writes into OUT/<model>")
+    r.set_defaults(geo_func=_recipe)
 
 
 def run_geo(args: argparse.Namespace) -> int:
