@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     from deepearth.cli_import import add_import_parser
 
     add_import_parser(sub)
+    from deepearth.cli_validate import add_validate_parser
+
+    add_validate_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
