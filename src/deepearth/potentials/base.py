@@ -47,7 +47,8 @@ class ForceEvaluator(Protocol):
 
 
 def load_potential(path: str | Path) -> Calculator:
-    """An ASE calculator for a trained model file (``.pb``: DeePMD-kit TensorFlow backend)."""
+    """An ASE calculator for a trained model file (``.pb``: DeePMD-kit TensorFlow backend;
+    ``.pod``: LAMMPS ML-POD manifest written by ``PODPotential``)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
@@ -55,4 +56,8 @@ def load_potential(path: str | Path) -> Calculator:
         from deepearth.potentials.deepmd import DeepMDPotential
 
         return DeepMDPotential().calculator(path)
-    raise ValueError(f"{path}: unknown model format '{path.suffix}' (supported: .pb, DeePMD-kit)")
+    if path.suffix == ".pod":
+        from deepearth.potentials.pod import PODPotential
+
+        return PODPotential().calculator(path)
+    raise ValueError(f"{path}: unknown model format '{path.suffix}' (supported: .pb, DeePMD-kit; .pod, LAMMPS ML-POD)")
