@@ -35,8 +35,15 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
                  rcut_A: float = 5.0, rcut_smooth_A: float = 0.5, descriptor_neurons=(8, 16),
                  axis_neurons: int = 4, fitting_neurons=(32, 32), training_steps: int = 3000,
                  start_learning_rate: float = 1e-2, stop_learning_rate: float = 1e-4,
-                 batch_size: int = 1) -> dict:
-    """The DeePMD-kit training input (a dict for ``input.json``)."""
+                 batch_size: int = 1, numb_fparam: int = 0, loss_prefactors: dict | None = None) -> dict:
+    """The DeePMD-kit training input (a dict for ``input.json``).
+
+    ``numb_fparam``: number of frame parameters fed to the fitting net (1 for the electronic
+    temperature T_el, "Tel-DP"; the data then need ``fparam.npy``, see
+    :func:`deepearth.store.write_deepmd_npy`); DeePMD standardises them with the training-data mean
+    and standard deviation, so T_el can be given in K. ``loss_prefactors``: overrides of
+    :data:`LOSS_PREFACTORS` (``{"e": (start, limit), ...}``).
+    """
     decay_steps = max(1, min(5000, training_steps // 20))
     training = {
         "training_data": {"systems": [str(Path(s).resolve()) for s in train_systems], "batch_size": batch_size},
@@ -50,16 +57,19 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
         training["validation_data"] = {"systems": [str(Path(s).resolve()) for s in valid_systems], "batch_size": 1,
                                        "numb_btch": 1}
     loss = {"type": "ener"}
-    for key, (start, limit) in LOSS_PREFACTORS.items():
+    for key, (start, limit) in dict(LOSS_PREFACTORS, **(loss_prefactors or {})).items():
         loss[f"start_pref_{key}"] = start
         loss[f"limit_pref_{key}"] = limit
+    fitting = {"neuron": list(fitting_neurons), "resnet_dt": True, "seed": int(seed) + 1}
+    if numb_fparam:
+        fitting["numb_fparam"] = int(numb_fparam)
     return {
         "model": {
             "type_map": list(type_map),
             "descriptor": {"type": "se_e2_a", "sel": "auto:1.3", "rcut": rcut_A, "rcut_smth": rcut_smooth_A,
                            "neuron": list(descriptor_neurons), "axis_neuron": axis_neurons,
                            "resnet_dt": False, "seed": int(seed)},
-            "fitting_net": {"neuron": list(fitting_neurons), "resnet_dt": True, "seed": int(seed) + 1},
+            "fitting_net": fitting,
         },
         "learning_rate": {"type": "exp", "start_lr": start_learning_rate, "stop_lr": stop_learning_rate,
                           "decay_steps": decay_steps},
@@ -81,8 +91,9 @@ class DeepMDPotential:
 
     name = "deepmd"
 
-    def __init__(self, type_map: list[str] | None = None, **hyper):
+    def __init__(self, type_map: list[str] | None = None, numb_fparam: int = 0, **hyper):
         self.type_map = type_map
+        self.numb_fparam = int(numb_fparam)
         self.hyper = hyper
 
     def train(self, workdir: Path, train_systems: list[Path], valid_systems: list[Path], seed: int,
@@ -93,7 +104,8 @@ class DeepMDPotential:
         if model.is_file():
             return model
         workdir.mkdir(parents=True, exist_ok=True)
-        inp = deepmd_input(self.type_map, train_systems, valid_systems, seed, **self.hyper)
+        inp = deepmd_input(self.type_map, train_systems, valid_systems, seed, numb_fparam=self.numb_fparam,
+                           **self.hyper)
         (workdir / "input.json").write_text(json.dumps(inp, indent=1))
         log_file = log_file or workdir / "train.log"
         with open(log_file, "a") as log:
@@ -105,11 +117,20 @@ class DeepMDPotential:
         os.replace(workdir / "frozen.pb", model)  # atomic: model.pb exists only when complete
         return model
 
-    def calculator(self, model: Path):
-        """ASE calculator of a frozen model (energy eV, forces eV/Å, stress eV/Å³)."""
+    def calculator(self, model: Path, T_el_K: float | None = None, follow_ionic: bool = False):
+        """ASE calculator of a frozen model (energy eV, forces eV/Å, stress eV/Å³).
+
+        A model with a frame parameter (the electronic temperature, ``numb_fparam=1``) needs
+        ``T_el_K`` (fixed T_el) or ``follow_ionic=True`` (T_el = the ionic kinetic temperature),
+        see :class:`deepearth.potentials.tel.TelDP`; both are ignored by models without one.
+        """
         set_single_thread_env()
         from deepmd.calculator import DP
 
+        if T_el_K is not None or follow_ionic:
+            from deepearth.potentials.tel import TelDP
+
+            return TelDP(model=str(model), T_el_K=T_el_K, follow_ionic=follow_ionic)
         return DP(model=str(model))
 
     def evaluator(self, model: Path) -> "DeepMDEvaluator":
@@ -126,6 +147,7 @@ class DeepMDEvaluator:
         self.model = Path(model)
         self._dp = DeepPot(str(model))
         self.type_map = list(self._dp.get_type_map())
+        self.dim_fparam = int(self._dp.get_dim_fparam())
 
     def _types(self, symbols: list[str]) -> np.ndarray:
         try:
@@ -134,9 +156,24 @@ class DeepMDEvaluator:
             missing = sorted(set(symbols) - set(self.type_map))
             raise ValueError(f"{self.model}: species {missing} not in the model's type map {self.type_map}") from None
 
-    def evaluate(self, positions, cell, symbols):
-        """(energy eV, forces (N,3) eV/Å, virial (3,3) eV)."""
-        e, f, v = self._dp.eval(np.reshape(positions, (1, -1)), np.reshape(cell, (1, 9)), self._types(symbols))
+    def evaluate(self, positions, cell, symbols, fparam=None):
+        """(energy eV, forces (N,3) eV/Å, virial (3,3) eV).
+
+        ``fparam``: the frame parameters of a model trained with ``numb_fparam > 0`` (the
+        electronic temperature T_el in K for a "Tel-DP" model; a number or a sequence); required by
+        such a model, ignored by a model without frame parameters (a T_el-blind model).
+        """
+        kwargs = {}
+        if self.dim_fparam > 0:
+            if fparam is None:
+                raise ValueError(f"{self.model}: this model takes {self.dim_fparam} frame parameter(s) "
+                                 "(numb_fparam, e.g. the electronic temperature T_el in K); pass fparam=")
+            fp = np.asarray(fparam, dtype=float).reshape(1, -1)
+            if fp.shape[1] != self.dim_fparam:
+                raise ValueError(f"{self.model}: expects {self.dim_fparam} frame parameter(s), got {fp.shape[1]}")
+            kwargs["fparam"] = fp
+        e, f, v = self._dp.eval(np.reshape(positions, (1, -1)), np.reshape(cell, (1, 9)), self._types(symbols),
+                                **kwargs)
         return float(np.ravel(e)[0]), np.reshape(f, (-1, 3)), np.reshape(v, (3, 3))
 
     def descriptor(self, positions, cell, symbols) -> np.ndarray:
