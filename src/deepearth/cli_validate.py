@@ -25,17 +25,6 @@ def backend(name: str, type_map: list[str], training_steps: int | None = None):
     raise ValueError(f"unknown backend {name!r} (one of {', '.join(BACKENDS)})")
 
 
-def model_evaluator(path: Path):
-    """The batch evaluator of a trained model file, chosen by suffix (``.pb`` DeePMD, ``.pod`` POD)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such model file")
-    suffix = {".pb": "deepmd", ".pod": "pod"}.get(path.suffix)
-    if suffix is None:
-        raise ValueError(f"{path}: unknown model format '{path.suffix}' (supported: .pb DeePMD, .pod LAMMPS POD)")
-    return backend(suffix, []).evaluator(path)
-
-
 def _frames(args) -> list:
     from deepearth.reference import read_frames
 
@@ -66,7 +55,9 @@ def run_validate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     binning = {"bin_by": args.bin_by, "bin_edges": args.bin_edges, "temperature_key": args.T_key}
     if args.model:
-        res = validation_errors(model_evaluator(Path(args.model)), frames, **binning)
+        from deepearth.potentials.base import load_evaluator
+
+        res = validation_errors(load_evaluator(args.model), frames, **binning)
         doc = {"model": str(args.model), **res.summary(), "parity": res.parity}
     else:
         type_map = args.type_map or sorted({s for a in frames for s in a.get_chemical_symbols()})

@@ -46,8 +46,8 @@ class ForceEvaluator(Protocol):
         ...
 
 
-def load_potential(path: str | Path) -> Calculator:
-    """An ASE calculator for a trained model file (``.pb``: DeePMD-kit TensorFlow backend;
+def backend_for_model(path: str | Path) -> "Potential":
+    """The backend that reads a trained model file, by suffix (``.pb``: DeePMD-kit TensorFlow backend;
     ``.pod``: LAMMPS ML-POD manifest written by ``PODPotential``)."""
     path = Path(path)
     if not path.is_file():
@@ -55,9 +55,19 @@ def load_potential(path: str | Path) -> Calculator:
     if path.suffix == ".pb":
         from deepearth.potentials.deepmd import DeepMDPotential
 
-        return DeepMDPotential().calculator(path)
+        return DeepMDPotential()
     if path.suffix == ".pod":
         from deepearth.potentials.pod import PODPotential
 
-        return PODPotential().calculator(path)
+        return PODPotential()
     raise ValueError(f"{path}: unknown model format '{path.suffix}' (supported: .pb, DeePMD-kit; .pod, LAMMPS ML-POD)")
+
+
+def load_potential(path: str | Path) -> Calculator:
+    """An ASE calculator (energy eV, forces eV/Å, stress eV/Å³) for a trained model file (.pb, .pod)."""
+    return backend_for_model(path).calculator(Path(path))
+
+
+def load_evaluator(path: str | Path) -> "ForceEvaluator":
+    """The batch evaluator (committees, validation) of a trained model file (.pb, .pod)."""
+    return backend_for_model(path).evaluator(Path(path))
