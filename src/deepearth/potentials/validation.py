@@ -233,7 +233,7 @@ def kfold_assignment(frames: list[Atoms], k: int, seed: int = 0, group: Callable
     unique = sorted(set(names))
     if len(unique) < k:
         raise ValueError(f"k-fold validation: {len(unique)} groups cannot make {k} folds")
-    fold_of = {g: i % k for i, g in zip(range(len(unique)), (unique[j] for j in rng.permutation(len(unique))))}
+    fold_of = {unique[j]: i % k for i, j in enumerate(rng.permutation(len(unique)))}
     return np.array([fold_of[g] for g in names])
 
 
