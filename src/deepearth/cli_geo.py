@@ -196,15 +196,11 @@ def _recipe(args) -> dict:
     folder; each model writes into ``OUT/<model>``."""
     import contextlib
     import io
-    import tomllib
+
+    from deepearth.files import read_toml
 
     path = Path(args.recipe)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: geophysics recipe not found")
-    try:
-        recipe = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    recipe = read_toml(path, "geophysics recipe")
     parsers = _geo_subparsers()
     parsers.pop("recipe")
     results = {}

@@ -1,21 +1,22 @@
-"""Small file helpers shared by the stages: atomic writes (the basis of resumability)."""
+"""Small file helpers shared by the stages: atomic writes (the basis of resumability), TOML input."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import tomllib
 from pathlib import Path
 
 
-def _strict(value):
+def json_ready(value):
     """NaN/inf (e.g. an RMSE on zero held-out frames) become null: the files stay strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
@@ -23,10 +24,27 @@ def write_json_atomic(path: str | Path, data) -> None:
     """Write strict JSON so that ``path`` is either absent or complete (a stage's done-marker)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_strict(data), indent=1, allow_nan=False))
+    tmp.write_text(json.dumps(json_ready(data), indent=1, allow_nan=False))
     os.replace(tmp, path)
 
 
 def read_json(path: str | Path):
     """The JSON content of ``path`` (a done-marker written by :func:`write_json_atomic`)."""
     return json.loads(Path(path).read_text())
+
+
+def parse_toml(text: str, origin: str, error: type[Exception] = ValueError) -> dict:
+    """TOML ``text`` as a dict; a syntax error is one ``error`` naming ``origin`` (a file or resource)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{origin}: not valid TOML: {exc}") from None
+
+
+def read_toml(path: str | Path, what: str, error: type[Exception] = ValueError,
+              missing: type[Exception] = FileNotFoundError) -> dict:
+    """The TOML file ``path`` (a ``what``, e.g. "recipe file") as a dict, with one-line errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise missing(f"{path}: {what} not found")
+    return parse_toml(path.read_text(encoding="utf-8"), str(path), error)

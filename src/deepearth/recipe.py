@@ -6,11 +6,12 @@ value raises :class:`RecipeError` whose message is one line naming the file and 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from deepearth.files import read_toml
 
 
 class RecipeError(ValueError):
@@ -163,12 +164,7 @@ def _error_line(path: Path, err: ValidationError) -> str:
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file; relative ``run_dir`` resolves against the working directory."""
     path = Path(path)
-    if not path.is_file():
-        raise RecipeError(f"{path}: recipe file not found")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise RecipeError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "recipe file", error=RecipeError, missing=RecipeError)
     try:
         recipe = Recipe.model_validate({**data, "source": str(path)})
     except ValidationError as exc:

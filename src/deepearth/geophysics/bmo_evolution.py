@@ -43,7 +43,6 @@ SI units inside; outputs carry their units in their names.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -52,6 +51,7 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.constants import mu_0
 
+from deepearth.files import parse_toml
 from deepearth.geophysics import magma_ocean
 
 #: Julian year and Gyr in s.
@@ -150,10 +150,7 @@ class BMOParameters:
         else:
             p = Path(path)
             text, origin = p.read_text(encoding="utf-8"), str(p)
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{origin}: not valid TOML: {exc}") from exc
+        doc = parse_toml(text, origin)
         doc.pop("meta", None)
         unknown = sorted(set(doc) - set(_UNITS))
         if unknown:

@@ -36,6 +36,7 @@ from scipy.constants import (
     gravitational_constant as GRAVITATIONAL_CONSTANT,  # CODATA, m³/(kg s²)
 )
 
+from deepearth.files import json_ready
 from deepearth.units import AVOGADRO
 
 #: Mean radius of the Earth in PREM, km.
@@ -367,7 +368,7 @@ class EarthCondition:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        return json_ready(asdict(self))
 
 
 def conditions(name: str, geotherm="anzellini2013") -> EarthCondition:
@@ -432,7 +433,7 @@ class PremDeviation:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        return json_ready(asdict(self))
 
 
 def _check_value(name: str, value, allow_zero: bool) -> float:
