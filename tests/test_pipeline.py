@@ -1,4 +1,5 @@
-"""End to end: a small recipe through every stage, killed (SIGKILL) mid-run and resumed.
+"""End to end: a small recipe through every stage, killed (SIGKILL) mid-run and resumed, once per
+potential backend (POD, the default, and DeePMD).
 
 This is the only proof that the stages fit together, so it runs in CI although it takes minutes.
 """
@@ -27,6 +28,7 @@ n_configs = 20
 electronic_temperature_K = 4000.0
 validation_fraction = 0.25
 [potential]
+backend = "{backend}"
 ensemble_size = 2
 training_steps = 3000
 [exploration]
@@ -60,12 +62,12 @@ def n_labels(db):
         return 0
 
 
-@pytest.fixture(scope="module")
-def killed_and_resumed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
+@pytest.fixture(scope="module", params=["pod", "deepmd"])
+def killed_and_resumed(tmp_path_factory, request):
+    root = tmp_path_factory.mktemp(f"e2e-{request.param}")
     run_dir = root / "run"
     recipe = root / "recipe.toml"
-    recipe.write_text(RECIPE.format(run_dir=run_dir))
+    recipe.write_text(RECIPE.format(run_dir=run_dir, backend=request.param))
     db = run_dir / "deepearth.db"
 
     proc = deepearth("run", str(recipe))
@@ -116,6 +118,14 @@ def test_summary_report_and_status(killed_and_resumed):
         assert d["n_replicas"] == 2 and np.isfinite(d["D_m2_per_s"]) and d["D_stderr_m2_per_s"] > 0
         assert d["fit_window_ps"][1] > d["fit_window_ps"][0]
     assert (run_dir / summary["final_model"]).is_file()
+    backend = summary["potential"]["backend"]
+    assert summary["final_model"].endswith({"pod": "model.pod", "deepmd": "model.pb"}[backend])
+    for it in summary["iterations"]:
+        cal = json.loads((run_dir / "models" / f"iter-{it['iteration']:03d}" / "validation.json").read_text())
+        cal = cal["committee_calibration"]
+        assert cal["applied"] == (backend == "pod") and cal["factor"] > 0
+        # the exploration used the calibrated spread for a bootstrap committee, the raw one otherwise
+        assert it["deviation_scale"] == (cal["factor"] if backend == "pod" else 1.0)
     page = (run_dir / "report" / "index.html").read_text()
     assert page.count("<img") >= 4
     status = subprocess.run([sys.executable, "-m", "deepearth.cli", "status", str(run_dir)], capture_output=True,
@@ -146,7 +156,8 @@ def test_nve_energy_drift_with_trained_model(killed_and_resumed):
     v0 = atoms.get_volume()
     atoms.set_cell(atoms.cell.array * (volume_at_pressure(140, v0, 160, 4) / v0) ** (1 / 3), scale_atoms=True)
     energies = []
-    ASEEngine().run(atoms, load_potential(run_dir / "models" / "final" / "member-0" / "model.pb"),
+    model = run_dir / json.loads((run_dir / "summary.json").read_text())["final_model"]
+    ASEEngine().run(atoms, load_potential(model),
                     MDSettings("nve", 3000.0, 1000, 0.5, seed=1,
                                observers=[(lambda a, s: energies.append(a.get_total_energy()), 10)]))
     e = np.array(energies) / len(atoms)

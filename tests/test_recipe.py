@@ -30,6 +30,9 @@ def test_quickstart_recipe_is_valid_and_round_trips(tmp_path):
     ("[exploration]\ntrust_lo = 0.5\ntrust_hi = 0.2\n", "exploration", "trust_hi must be larger"),
     ("[production]\npoints = [{P_GPa = 100, T_K = -5}]\n", "production.points.0.T_K", "greater than 0"),
     ("seed = -1\n", "seed", "greater than or equal to 0"),
+    ("[potential.pod]\nthree_body = [6, 4]\nfour_body = [7, 2]\n", "potential.pod", "must not increase"),
+    ("[potential]\nrcut_A = 4.0\n[potential.pod]\nrin_A = 4.5\n", "potential", "pod.rin_A must be smaller"),
+    ("[potential.pod]\nthree_body = [6]\n", "potential.pod.three_body.1", "Field required"),
 ])
 def test_bad_values_name_file_and_key(tmp_path, text, key, what):
     p = write(tmp_path, text)
@@ -38,6 +41,22 @@ def test_bad_values_name_file_and_key(tmp_path, text, key, what):
     msg = str(err.value)
     assert "\n" not in msg
     assert str(p) in msg and f"'{key}'" in msg and what in msg
+
+
+def test_backend_settings_reach_the_backend_class(tmp_path):
+    from deepearth.potentials.base import make_potential
+    from deepearth.potentials.deepmd import DeepMDPotential
+    from deepearth.potentials.pod import PODPotential
+
+    pod = load_recipe(write(tmp_path, "[potential]\nrcut_A = 5.5\n[potential.pod]\nfour_body = [0, 0]\n")).potential
+    assert pod.backend == "pod"  # the default backend
+    model = make_potential(pod.backend, ["Mg", "O"], **pod.backend_settings())
+    assert isinstance(model, PODPotential) and model.rcut_A == 5.5 and model.bootstrap
+    assert model.three_body == (6, 4) and model.four_body == (0, 0)
+    assert "fourbody_number_radial_basis_functions 0" in model.param_text(["Mg", "O"])
+    dp = load_recipe(write(tmp_path, "[potential]\nbackend = 'deepmd'\ntraining_steps = 50\n")).potential
+    model = make_potential(dp.backend, ["Mg", "O"], **dp.backend_settings())
+    assert isinstance(model, DeepMDPotential) and model.hyper["training_steps"] == 50
 
 
 def test_bad_toml_and_missing_file(tmp_path):

@@ -20,7 +20,9 @@ from deepearth.explore.campaign import GridPointTask, explore_point, load_candid
 from deepearth.files import read_json, write_json_atomic
 from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import run_tasks
-from deepearth.potentials.deepmd import DeepMDPotential, set_single_thread_env
+from deepearth.potentials.base import backend_for_model, load_evaluator, make_potential
+from deepearth.potentials.committee import Committee, committee_calibration
+from deepearth.potentials.deepmd import set_single_thread_env
 from deepearth.potentials.ensemble import train_committee
 from deepearth.potentials.validation import validation_errors
 from deepearth.properties.eos import BirchMurnaghan3, fit_birch_murnaghan3
@@ -53,10 +55,10 @@ class Run:
         r = recipe.reference
         self.labeller = xtb_labeller(r.method, r.electronic_temperature_K, r.max_scf_iterations)
         p = recipe.potential
-        self.hyper = dict(rcut_A=p.rcut_A, rcut_smooth_A=p.rcut_smooth_A, descriptor_neurons=p.descriptor_neurons,
-                          axis_neurons=p.axis_neurons, fitting_neurons=p.fitting_neurons,
-                          training_steps=p.training_steps, start_learning_rate=p.start_learning_rate,
-                          stop_learning_rate=p.stop_learning_rate, batch_size=p.batch_size)
+        self.potential = make_potential(p.backend, self.type_map, **p.backend_settings())
+        # bootstrap committees (POD) are calibrated on held-out labels; DeePMD seed committees used raw
+        self.calibrate_deviation = p.backend == "pod"
+        self.deviation_scale = 1.0
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def set_stage(self, stage: str, **extra) -> None:
@@ -158,19 +160,38 @@ class Run:
         self.set_stage(f"iteration {iteration}: training {self.recipe.potential.ensemble_size} models on {n_train} labels",
                        iteration=iteration)
         seeds = [self.seed(1, iteration, k) for k in range(self.recipe.potential.ensemble_size)]
-        return train_committee(self.hyper, self.type_map, self.model_dir(iteration), train, valid, seeds,
-                               self.recipe.workers, on_done=lambda k, p: log.info("trained member %d: %s", k, p))
+        return train_committee(self.potential, self.model_dir(iteration), train, valid, seeds, self.recipe.workers, on_done=lambda k, p: log.info("trained member %d: %s", k, p))
 
     def validate(self, iteration: int, models: list[Path]) -> dict:
-        evaluator = DeepMDPotential().evaluator(models[0])
+        """Held-out errors of member 0 and the committee's spread calibration (``validation.json``)."""
+        frames = self.store.configurations(f"iteration<={iteration}", split="valid")
         # binned by the labels' own static pressure: every frame has one (seeds carry no MD temperature)
-        errors = validation_errors(evaluator, self.store.configurations(f"iteration<={iteration}", split="valid"),
-                                   bin_by="pressure")
+        errors = validation_errors(load_evaluator(models[0]), frames, bin_by="pressure")
+        calibration = self.calibrate(models, frames)
         out = self.model_dir(iteration) / "validation.json"
-        write_json_atomic(out, {**errors.summary(), "parity": errors.parity})
+        write_json_atomic(out, {**errors.summary(), "committee_calibration": calibration, "parity": errors.parity})
         log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,
                  errors.n_frames, errors.rmse_energy_meV_per_atom, errors.rmse_force_eV_per_A, errors.rmse_stress_GPa)
-        return errors.summary()
+        return {**errors.summary(), "deviation_scale": self.deviation_scale}
+
+    def calibrate(self, models: list[Path], frames) -> dict | None:
+        """Committee spread vs error on the held-out ``frames``; sets ``deviation_scale`` for a
+        bootstrap committee (the factor s, see :func:`committee_calibration`), keeps 1 otherwise."""
+        self.deviation_scale = 1.0
+        if not frames:
+            log.warning("no held-out labels: the committee spread is used uncalibrated")
+            return None
+        try:
+            cal = committee_calibration(Committee(models, backend_for_model(models[0])), frames).to_dict()
+        except ValueError as exc:
+            log.warning("committee calibration failed (%s): the spread is used uncalibrated", exc)
+            return None
+        cal["applied"] = self.calibrate_deviation
+        if self.calibrate_deviation:
+            self.deviation_scale = cal["factor"]
+        log.info("committee spread x%.2f = held-out force error (%s)", cal["factor"],
+                 "applied to the exploration deviation" if cal["applied"] else "reported only")
+        return cal
 
     def explore(self, iteration: int, models: list[Path]) -> list[dict]:
         ex = self.recipe.exploration
@@ -179,7 +200,8 @@ class Run:
         self.set_stage(f"iteration {iteration}: exploring {len(grid)} (P, T) points", iteration=iteration)
         tasks = [(GridPointTask(str(point_dir(root, p, t)), [str(m) for m in models], self.start_structure(p), p, t,
                                 ex.ensemble, ex.steps, ex.timestep_fs, ex.deviation_interval, ex.criterion,
-                                ex.trust_lo, ex.trust_hi, ex.relative_f0_eV_per_A, self.seed(2, iteration, g)),)
+                                ex.trust_lo, ex.trust_hi, ex.relative_f0_eV_per_A, self.seed(2, iteration, g),
+                                self.deviation_scale),)
                  for g, (p, t) in enumerate(grid)]
         results: list[dict | None] = [None] * len(tasks)
         for g, res in run_tasks(explore_point, tasks, self.recipe.workers):
@@ -235,7 +257,7 @@ def _iteration_record(run: Run, iteration: int, n_new: int, results: list[dict],
             "failed_fraction": classes["failed"],
             "rmse_energy_meV_per_atom": errors["rmse_energy_meV_per_atom"],
             "rmse_force_eV_per_A": errors["rmse_force_eV_per_A"], "rmse_stress_GPa": errors["rmse_stress_GPa"],
-            "n_validation_frames": errors["n_frames"],
+            "n_validation_frames": errors["n_frames"], "deviation_scale": errors["deviation_scale"],
             "grid": [{"P_GPa": r["P_GPa"], "T_K": r["T_K"], **r["fractions"]} for r in results]}
 
 
@@ -274,7 +296,7 @@ def run_recipe(recipe: Recipe) -> dict:
     if final.is_symlink() or final.exists():
         final.unlink()
     final.symlink_to(run.model_dir(final_iteration).name)
-    final_model = run.model_dir(final_iteration) / "member-0" / "model.pb"
+    final_model = models[0]
     run.state.update(converged=converged, final_iteration=final_iteration)
 
     diffusion = []
@@ -294,7 +316,8 @@ def run_recipe(recipe: Recipe) -> dict:
 
     summary = {"deepearth_version": __version__, "recipe": str(recipe.source), "name": recipe.name,
                "converged": converged, "iterations": records,
-               "final_model": str(Path("models") / "final" / "member-0" / "model.pb"),
+               "final_model": str(Path("models") / "final" / "member-0" / final_model.name),
+               "potential": {"backend": recipe.potential.backend, **recipe.potential.backend_settings()},
                "labeller": run.labeller.provenance,
                "diffusion": [d.to_dict() for d in diffusion],
                "wall_time_s": time.time() - t0}  # this invocation (a resumed run counts only its own part)

@@ -54,13 +54,44 @@ class ReferenceSpec(_Section):
     validation_fraction: float = Field(0.15, ge=0.0, lt=0.9, description="labels held out of training")
 
 
-class PotentialSpec(_Section):
-    """The ML potential ensemble (committee)."""
+class PODSpec(_Section):
+    """LAMMPS ML-POD descriptors and fit (used when ``potential.backend = "pod"``).
 
-    backend: Literal["deepmd"] = "deepmd"
+    A linear model on proper orthogonal descriptors (Nguyen & Rohskopf, J. Comput. Phys. 480,
+    112030 (2023)), fitted by LAMMPS' ``fitpod`` in seconds; see :mod:`deepearth.potentials.pod`.
+    """
+
+    rin_A: float = Field(0.5, ge=0.0, description="inner cutoff of the radial basis, Å")
+    two_body: int = Field(8, ge=1, description="two-body radial basis functions")
+    three_body: tuple[int, int] = Field((6, 4), description="three-body (radial functions, angular degree); [0, 0] = off")
+    four_body: tuple[int, int] = Field((4, 2), description="four-body (radial functions, angular degree); [0, 0] = off")
+    bessel_degree: int = Field(4, ge=1, description="degree of the Bessel snapshot functions")
+    inverse_degree: int = Field(8, ge=1, description="degree of the inverse-power snapshot functions")
+    energy_weight: float = Field(100.0, gt=0, description="fit weight of per-atom energies")
+    force_weight: float = Field(1.0, gt=0, description="fit weight of force components")
+    regularization: float = Field(1e-10, ge=0, description="ridge parameter of the least-squares fit")
+
+    @model_validator(mode="after")
+    def _body_orders(self) -> "PODSpec":
+        (r3, a3), (r4, a4) = self.three_body, self.four_body
+        if min(r3, a3, r4, a4) < 0:
+            raise ValueError("three_body and four_body entries must be non-negative")
+        if r3 > self.two_body or r4 > r3 or a4 > a3:
+            raise ValueError("radial functions and angular degrees must not increase with body order "
+                             f"(two_body {self.two_body}, three_body {list(self.three_body)}, four_body {list(self.four_body)})")
+        return self
+
+
+class PotentialSpec(_Section):
+    """The ML potential committee. ``backend = "pod"`` (default): LAMMPS ML-POD, members fitted on
+    bootstrap resamples of the labels, their spread calibrated on the held-out labels;
+    ``"deepmd"``: DeePMD-kit se_e2_a networks (the seeds' method), members differ by seed, spread
+    used as is. The network keys (neurons, steps, learning rates, batch size) are DeePMD's only."""
+
+    backend: Literal["pod", "deepmd"] = "pod"
     ensemble_size: int = Field(4, ge=2, description="committee members (different seeds)")
     rcut_A: float = Field(5.0, gt=1.0, description="cutoff radius, Å")
-    rcut_smooth_A: float = Field(0.5, ge=0.0, description="start of the smooth cutoff, Å")
+    rcut_smooth_A: float = Field(0.5, ge=0.0, description="start of the smooth cutoff, Å (DeePMD)")
     descriptor_neurons: list[int] = Field([8, 16], min_length=1)
     axis_neurons: int = Field(4, ge=1)
     fitting_neurons: list[int] = Field([32, 32], min_length=1)
@@ -68,12 +99,24 @@ class PotentialSpec(_Section):
     start_learning_rate: float = Field(1e-2, gt=0)
     stop_learning_rate: float = Field(1e-4, gt=0)
     batch_size: int = Field(1, ge=1)
+    pod: PODSpec = Field(default_factory=PODSpec)
 
     @model_validator(mode="after")
     def _cutoffs(self) -> "PotentialSpec":
         if self.rcut_smooth_A >= self.rcut_A:
             raise ValueError("rcut_smooth_A must be smaller than rcut_A")
+        if self.backend == "pod" and self.pod.rin_A >= self.rcut_A:
+            raise ValueError("pod.rin_A must be smaller than rcut_A")
         return self
+
+    def backend_settings(self) -> dict:
+        """Keyword arguments of the chosen backend's class (``DeepMDPotential`` or ``PODPotential``)."""
+        if self.backend == "pod":
+            return dict(rcut_A=self.rcut_A, **self.pod.model_dump(), bootstrap=True)
+        return dict(rcut_A=self.rcut_A, rcut_smooth_A=self.rcut_smooth_A, descriptor_neurons=self.descriptor_neurons,
+                    axis_neurons=self.axis_neurons, fitting_neurons=self.fitting_neurons,
+                    training_steps=self.training_steps, start_learning_rate=self.start_learning_rate,
+                    stop_learning_rate=self.stop_learning_rate, batch_size=self.batch_size)
 
 
 class ExplorationSpec(_Section):

@@ -37,6 +37,7 @@ class GridPointTask:
     trust_hi: float
     f0: float
     seed: int
+    deviation_scale: float = 1.0  # committee calibration factor applied to every spread
 
 
 def point_dir(root: Path, P_GPa: float, T_K: float) -> Path:
@@ -47,14 +48,14 @@ def explore_point(task: GridPointTask) -> dict:
     """Run the MD of one grid point and classify its frames; idempotent (returns the saved result)."""
     from deepearth.md.engine import ASEEngine, MDBlowUp, MDSettings
     from deepearth.potentials.committee import Committee
-    from deepearth.potentials.deepmd import DeepMDPotential
+    from deepearth.potentials.base import backend_for_model
 
     out = Path(task.outdir)
     done = out / "result.json"
     if done.is_file():
         return read_json(done)
     out.mkdir(parents=True, exist_ok=True)
-    backend = DeepMDPotential()
+    backend = backend_for_model(task.models[0])
     committee = Committee([Path(m) for m in task.models], backend)
     traj_path = out / "traj.extxyz"
     traj_path.unlink(missing_ok=True)
@@ -62,7 +63,7 @@ def explore_point(task: GridPointTask) -> dict:
 
     def observe(atoms: Atoms, step: int) -> None:
         pred = committee.predict(atoms)
-        dev = model_deviation(pred.forces_eV_per_A, pred.energies_eV, f0=task.f0)
+        dev = model_deviation(pred.forces_eV_per_A, pred.energies_eV, f0=task.f0, scale=task.deviation_scale)
         value = dev.max_force_std if task.criterion == "absolute" else dev.max_relative_force_std
         cls = classify(value, task.trust_lo, task.trust_hi)
         rows.append({"frame": len(rows), "step": step, **asdict(dev), "class": cls,
@@ -93,6 +94,7 @@ def explore_point(task: GridPointTask) -> dict:
     if cand:
         np.save(out / "candidate_descriptors.npy", np.array(descriptors))
     result = {"P_GPa": task.P_GPa, "T_K": task.T_K, "n_frames": n_planned, "fractions": fractions(classes),
+              "deviation_scale": task.deviation_scale,
               "candidate_frames": cand, "deviation_used": used,
               "max_force_std": [r["max_force_std"] for r in rows], "blow_up": error,
               "mean_volume_A3": float(np.mean([r["volume_A3"] for r in rows])) if rows else None}

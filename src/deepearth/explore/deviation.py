@@ -17,19 +17,22 @@ class ModelDeviation:
     energy_std_per_atom: float  # std of the predicted energy / N (eV/atom)
 
 
-def model_deviation(forces: np.ndarray, energies: np.ndarray | None = None, f0: float = 1.0) -> ModelDeviation:
+def model_deviation(forces: np.ndarray, energies: np.ndarray | None = None, f0: float = 1.0,
+                    scale: float = 1.0) -> ModelDeviation:
     """Committee deviation from member forces ``(M, N, 3)`` (eV/Å) and energies ``(M,)`` (eV).
 
     Per atom ``σ_i = sqrt(<‖F_i − <F_i>‖²>)`` over members (SCIENCE.md §1 step 4); the relative form
     divides by ``‖<F_i>‖ + f0`` so that hot, dense frames with large forces are not all "failed".
+    ``scale`` multiplies every spread (σ_i and the energy std): the calibration factor of a committee
+    whose raw spread is not the error (bootstrap committees, :func:`committee_calibration`).
     """
     forces = np.asarray(forces, dtype=float)
     if forces.ndim != 3 or forces.shape[2] != 3 or forces.shape[0] < 2:
         raise ValueError(f"forces must have shape (M>=2, N, 3), got {forces.shape}")
     mean = forces.mean(axis=0)
-    sigma = np.sqrt(((forces - mean) ** 2).sum(axis=2).mean(axis=0))
+    sigma = scale * np.sqrt(((forces - mean) ** 2).sum(axis=2).mean(axis=0))
     rel = sigma / (np.linalg.norm(mean, axis=1) + f0)
-    e_std = float(np.std(energies) / forces.shape[1]) if energies is not None else float("nan")
+    e_std = float(scale * np.std(energies) / forces.shape[1]) if energies is not None else float("nan")
     return ModelDeviation(float(sigma.max()), float(sigma.mean()), float(rel.max()), e_std)
 
 

@@ -46,6 +46,24 @@ class ForceEvaluator(Protocol):
         ...
 
 
+#: Backends by name, as recipes and the CLI spell them.
+BACKENDS = ("deepmd", "pod")
+
+
+def make_potential(name: str, type_map: list[str], **settings) -> "Potential":
+    """A :class:`Potential` backend by name (``deepmd``: DeePMD-kit se_e2_a network; ``pod``: LAMMPS
+    ML-POD linear model), built with ``settings`` (the backend class's keyword arguments)."""
+    if name == "deepmd":
+        from deepearth.potentials.deepmd import DeepMDPotential
+
+        return DeepMDPotential(type_map=type_map, **settings)
+    if name == "pod":
+        from deepearth.potentials.pod import PODPotential
+
+        return PODPotential(type_map=type_map, **settings)
+    raise ValueError(f"unknown potential backend {name!r} (one of {', '.join(BACKENDS)})")
+
+
 def backend_for_model(path: str | Path) -> "Potential":
     """The backend that reads a trained model file, by suffix (``.pb``: DeePMD-kit TensorFlow backend;
     ``.pod``: LAMMPS ML-POD manifest written by ``PODPotential``)."""

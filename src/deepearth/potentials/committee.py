@@ -38,3 +38,61 @@ class Committee:
         d = self.evaluators[0].descriptor(atoms.get_positions(), atoms.cell.array, atoms.get_chemical_symbols())
         symbols = np.array(atoms.get_chemical_symbols())
         return np.concatenate([d[symbols == s].mean(axis=0) for s in sorted(set(symbols))])
+
+
+def calibration_factor(committee_std: np.ndarray, true_err: np.ndarray) -> float:
+    """Factor ``s`` such that ``s * committee_std`` matches ``true_err`` in RMS on a validation set.
+
+    ``committee_std``: committee standard deviations (e.g. per force component or per frame);
+    ``true_err``: the matching errors of the committee mean against the reference. For a Gaussian
+    error model, ``s² = mean(err²) / mean(std²)``. ``s ≈ 1`` means the bootstrap spread is
+    calibrated; ``s > 1`` (typical) measures the model (misspecification) error it misses.
+    """
+    std = np.asarray(committee_std, float).ravel()
+    err = np.asarray(true_err, float).ravel()
+    if std.shape != err.shape or std.size == 0:
+        raise ValueError("calibration_factor: committee_std and true_err must have the same non-zero size")
+    den = float(np.mean(std ** 2))
+    if den == 0.0:
+        raise ValueError("calibration_factor: the committee standard deviation is zero everywhere")
+    return float(np.sqrt(np.mean(err ** 2) / den))
+
+
+@dataclass
+class CommitteeCalibration:
+    """How far a committee's force spread is from its error on labelled frames.
+
+    ``factor`` s: ``s² = <|<F_i> − F_i*|²> / <σ_i²>`` over all atoms i of the frames (σ_i as in
+    :func:`deepearth.explore.deviation.model_deviation`, ``<F_i>`` the committee mean, ``F_i*`` the
+    reference); ``s ≈ 1``: calibrated; ``s > 1``: the spread underestimates the error (typical of
+    bootstrap committees of linear models, whose spread holds only the parameter uncertainty).
+    """
+
+    factor: float
+    n_frames: int
+    n_atoms: int
+    rmse_force_eV_per_A: float  # RMS over atoms of |<F_i> − F_i*|
+    rms_spread_eV_per_A: float  # RMS over atoms of σ_i
+
+    def to_dict(self) -> dict:
+        return {"factor": self.factor, "n_frames": self.n_frames, "n_atoms": self.n_atoms,
+                "rmse_force_eV_per_A": self.rmse_force_eV_per_A, "rms_spread_eV_per_A": self.rms_spread_eV_per_A,
+                "method": "s^2 = <|<F_i>-F_i*|^2> / <sigma_i^2> over held-out atoms"}
+
+
+def committee_calibration(committee: Committee, frames: list[Atoms]) -> CommitteeCalibration:
+    """Calibrate the committee's force spread on labelled ``frames`` (reference forces in eV/Å).
+
+    Raises ``ValueError`` when there is nothing to calibrate on (no frames, or zero spread).
+    """
+    err_sq, sig_sq = [], []
+    for atoms in frames:
+        f = committee.predict(atoms).forces_eV_per_A
+        mean = f.mean(axis=0)
+        sig_sq.append(((f - mean) ** 2).sum(axis=2).mean(axis=0))
+        err_sq.append(((mean - atoms.get_forces()) ** 2).sum(axis=1))
+    if not frames:
+        raise ValueError("committee_calibration: no labelled frames")
+    err, sig = np.sqrt(np.concatenate(err_sq)), np.sqrt(np.concatenate(sig_sq))
+    return CommitteeCalibration(calibration_factor(sig, err), len(frames), int(err.size),
+                                float(np.sqrt(np.mean(err ** 2))), float(np.sqrt(np.mean(sig ** 2))))

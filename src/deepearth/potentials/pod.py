@@ -34,6 +34,7 @@ Calibration of the committee deviation: the bootstrap spread estimates the *para
 misspecified model (descriptors too short-ranged or too low body order to represent the
 reference), which for POD on real DFT data usually dominates: the raw bootstrap standard deviation
 underestimates the true error. Scale it on the validation set: ``calibration_factor(std, err)``
+(:mod:`deepearth.potentials.committee`; the pipeline does it every iteration with ``committee_calibration``)
 returns the factor ``s`` that makes ``s·std`` match the observed error in the RMS sense; use
 ``s·std`` as the uncertainty (and for the exploration trust levels).
 """
@@ -52,6 +53,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_masses, atomic_numbers
 
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
+from deepearth.potentials.committee import calibration_factor  # noqa: F401  (re-exported)
 
 #: LAMMPS ``metal`` units: bar per eV/Å³ (``force->nktv2p``).
 NKTV2P_METAL = 1.6021765e6
@@ -113,24 +115,6 @@ def write_pod_extxyz(frames: list[dict], path: Path) -> None:
 def bootstrap_indices(n_frames: int, seed: int) -> np.ndarray:
     """Indices of a bootstrap resample (with replacement, ``n_frames`` draws), sorted."""
     return np.sort(np.random.default_rng(seed).integers(0, n_frames, n_frames))
-
-
-def calibration_factor(committee_std: np.ndarray, true_err: np.ndarray) -> float:
-    """Factor ``s`` such that ``s * committee_std`` matches ``true_err`` in RMS on a validation set.
-
-    ``committee_std``: committee standard deviations (e.g. per force component or per frame);
-    ``true_err``: the matching errors of the committee mean against the reference. For a Gaussian
-    error model, ``s² = mean(err²) / mean(std²)``. ``s ≈ 1`` means the bootstrap spread is
-    calibrated; ``s > 1`` (typical) measures the model (misspecification) error it misses.
-    """
-    std = np.asarray(committee_std, float).ravel()
-    err = np.asarray(true_err, float).ravel()
-    if std.shape != err.shape or std.size == 0:
-        raise ValueError("calibration_factor: committee_std and true_err must have the same non-zero size")
-    den = float(np.mean(std ** 2))
-    if den == 0.0:
-        raise ValueError("calibration_factor: the committee standard deviation is zero everywhere")
-    return float(np.sqrt(np.mean(err ** 2) / den))
 
 
 # --------------------------------------------------------------------------- the backend
