@@ -44,18 +44,26 @@ class CalculatorLabeller:
     ``provenance`` (method, electronic temperature in K, code settings...) is copied into every
     label. A fresh calculator per configuration keeps labels independent of call order (no SCF
     restart from the previous frame), so a resumed run reproduces the same labels.
+
+    ``force_consistent=True`` labels the energy the forces and stress are derivatives of, ASE's
+    ``get_potential_energy(force_consistent=True)`` (the ``free_energy`` result: with a finite
+    electronic temperature, the Mermin free energy E − T_el·S); the default takes the calculator's
+    plain ``energy`` (which some codes extrapolate to zero smearing).
     """
 
-    def __init__(self, factory: Callable[[], Calculator], name: str, provenance: dict):
+    def __init__(self, factory: Callable[[], Calculator], name: str, provenance: dict,
+                 force_consistent: bool = False):
         self.factory = factory
         self.name = name
         self.provenance = dict(provenance, labeller=name)
+        self.force_consistent = bool(force_consistent)
 
     def label(self, atoms: Atoms) -> Label:
         work = atoms.copy()
         work.calc = self.factory()
         try:
-            energy = float(work.get_potential_energy())
+            energy = float(work.get_potential_energy(force_consistent=True) if self.force_consistent
+                           else work.get_potential_energy())
             forces = np.array(work.get_forces(), dtype=float)
             stress = np.array(work.get_stress(voigt=True), dtype=float)
         except Exception as exc:  # any calculator failure is recorded, never fatal
