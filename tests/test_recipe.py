@@ -33,6 +33,8 @@ def test_quickstart_recipe_is_valid_and_round_trips(tmp_path):
     ("[potential.pod]\nthree_body = [6, 4]\nfour_body = [7, 2]\n", "potential.pod", "must not increase"),
     ("[potential]\nrcut_A = 4.0\n[potential.pod]\nrin_A = 4.5\n", "potential", "pod.rin_A must be smaller"),
     ("[potential.pod]\nthree_body = [6]\n", "potential.pod.three_body.1", "Field required"),
+    ("[reference]\nkind = 'vasp'\n", "reference.kind", "'xtb' or 'gpaw'"),
+    ("[reference.gpaw]\nkpts = [2, 0, 2]\n", "reference.gpaw", "kpts must be positive"),
 ])
 def test_bad_values_name_file_and_key(tmp_path, text, key, what):
     p = write(tmp_path, text)
@@ -57,6 +59,17 @@ def test_backend_settings_reach_the_backend_class(tmp_path):
     dp = load_recipe(write(tmp_path, "[potential]\nbackend = 'deepmd'\ntraining_steps = 50\n")).potential
     model = make_potential(dp.backend, ["Mg", "O"], **dp.backend_settings())
     assert isinstance(model, DeepMDPotential) and model.hyper["training_steps"] == 50
+
+
+def test_gpaw_reference_settings_reach_the_labeller(tmp_path):
+    pytest.importorskip("gpaw")
+    from deepearth.pipeline import make_labeller
+
+    text = "[reference]\nkind = 'gpaw'\nelectronic_temperature_K = 5000.0\n[reference.gpaw]\ncutoff_eV = 900\nkpts = [1, 1, 2]\n"
+    lab = make_labeller(load_recipe(write(tmp_path, text)).reference)
+    p = lab.provenance
+    assert p["labeller"] == "gpaw" and p["functional"] == "PBE" and p["cutoff_eV"] == 900.0
+    assert p["kpoints"].startswith("1x1x2") and p["T_el_K"] == 5000.0 and lab.force_consistent
 
 
 def test_bad_toml_and_missing_file(tmp_path):

@@ -81,3 +81,17 @@ def test_export_does_not_depend_on_insertion_order(tmp_path):
         (system,) = store.export_deepmd(tmp_path / name, ["Mg", "O"])
         exported.append(np.load(system / "set.000" / "force.npy"))
     assert np.array_equal(exported[0], exported[1])
+
+
+def test_labels_of_another_reference_are_refused(tmp_path):
+    import pytest
+
+    store = LabelStore(tmp_path / "db.db")
+    prov = labelled(1).provenance
+    store.check_provenance(prov)  # empty store: anything goes
+    store.add(labelled(1), "a", iteration=0, split="train")
+    store.check_provenance(dict(prov))  # the same reference again (a resumed run)
+    with pytest.raises(ValueError, match=r"db.db: labelled with T_el_K = 4000.0.*T_el_K = 3000.0"):
+        store.check_provenance(dict(prov, T_el_K=3000.0))
+    with pytest.raises(ValueError, match="labeller = 'xtb'.*labeller = 'gpaw'"):
+        store.check_provenance(dict(prov, labeller="gpaw"))

@@ -1,6 +1,7 @@
 """``deepearth validate``: errors of a trained model (or k-fold cross-validation of a backend) on any
 labelled first-principles data that ``read_frames`` reads, binned by temperature, pressure or
-composition, with bootstrap bars, a JSON file and a parity figure."""
+composition, with bootstrap bars, a JSON file and a parity figure; ``--baseline NAME`` scores pretrained
+universal potentials (:mod:`deepearth.reference.universal`) on the same frames, side by side."""
 
 from __future__ import annotations
 
@@ -8,21 +9,16 @@ import argparse
 from pathlib import Path
 
 from deepearth.files import write_json_atomic
+from deepearth.potentials.base import BACKENDS, make_potential
+from deepearth.reference.universal import BASELINES
 
-BACKENDS = ("deepmd", "pod")
+BASELINE_NAMES = tuple(BASELINES)
 
 
 def backend(name: str, type_map: list[str], training_steps: int | None = None):
-    """A :class:`~deepearth.potentials.base.Potential` by name (``deepmd`` or ``pod``)."""
-    if name == "deepmd":
-        from deepearth.potentials.deepmd import DeepMDPotential
-
-        return DeepMDPotential(type_map=type_map, **({"training_steps": training_steps} if training_steps else {}))
-    if name == "pod":
-        from deepearth.potentials.pod import PODPotential
-
-        return PODPotential(type_map=type_map)
-    raise ValueError(f"unknown backend {name!r} (one of {', '.join(BACKENDS)})")
+    """A :class:`~deepearth.potentials.base.Potential` by name (``deepmd`` or ``pod``) at its defaults."""
+    extra = {"training_steps": training_steps} if training_steps and name == "deepmd" else {}
+    return make_potential(name, type_map, **extra)
 
 
 def _frames(args) -> list:
@@ -48,23 +44,29 @@ def run_validate(args: argparse.Namespace) -> int:
     from deepearth.potentials.validation import kfold_errors, validation_errors
     from deepearth.report.figures import parity
 
-    if (args.model is None) == (args.kfold is None):
-        raise ValueError("give either --model FILE (held-out errors) or --kfold K with --backend (cross-validation)")
+    only_baselines = args.model is None and args.kfold is None and bool(args.baseline)
+    if (args.model is None) == (args.kfold is None) and not only_baselines:
+        raise ValueError("give either --model FILE (held-out errors) or --kfold K with --backend (cross-validation)"
+                         " and/or --baseline NAME")
     frames = _frames(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     binning = {"bin_by": args.bin_by, "bin_edges": args.bin_edges, "temperature_key": args.T_key}
+    doc = {}
     if args.model:
         from deepearth.potentials.base import load_evaluator
 
         res = validation_errors(load_evaluator(args.model), frames, **binning)
         doc = {"model": str(args.model), **res.summary(), "parity": res.parity}
-    else:
+    elif args.kfold is not None:
         type_map = args.type_map or sorted({s for a in frames for s in a.get_chemical_symbols()})
         kf = kfold_errors(backend(args.backend, type_map, args.training_steps), frames, args.kfold, out / "kfold",
                           type_map, seed=args.seed, **binning)
         doc = {"backend": args.backend, **kf.pooled.summary(), "k": kf.k, "folds": kf.folds,
                "fold_spread": kf.fold_spread, "models": kf.models, "parity": kf.pooled.parity}
+    baselines = _baselines(args, frames, out, binning)
+    if baselines:
+        doc["baselines"] = baselines
     doc["data"] = list(args.data)
     write_json_atomic(out / "validation.json", doc)
     fig = parity(out / "validation.json", out / "parity.png")
@@ -73,7 +75,48 @@ def run_validate(args: argparse.Namespace) -> int:
     import json
 
     print(json.dumps(summary, indent=1, default=str))
+    if baselines:
+        print(_table(doc))
     return 0
+
+
+def _baselines(args, frames: list, out: Path, binning: dict) -> dict:
+    """Errors of each ``--baseline`` universal potential on ``frames``: a summary per name (the
+    parity data in ``out/baseline-NAME.json`` and its figure), energies also after the per-element shift."""
+    from deepearth.potentials.validation import validation_errors
+    from deepearth.reference.universal import UniversalEvaluator, shifted_energy_rmse
+    from deepearth.report.figures import parity
+
+    docs = {}
+    for name in args.baseline or []:
+        ev = UniversalEvaluator(name)
+        res = validation_errors(ev, frames, **binning)
+        ref, mod = res.parity["energy_eV_per_atom"]
+        shifted = shifted_energy_rmse(frames, ref, mod, res.parity.get("bin", {}).get("energy_eV_per_atom"))
+        summary = {**res.summary(), **{k: v for k, v in shifted.items() if k != "bins"}}
+        for lab, rmse in shifted.get("bins", {}).items():
+            summary["bins"][lab]["rmse_energy_shifted_meV_per_atom"] = rmse
+        summary["provenance"] = ev.provenance
+        write_json_atomic(out / f"baseline-{name}.json", {"baseline": name, **summary, "parity": res.parity})
+        fig = parity(out / f"baseline-{name}.json", out / f"parity-{name}.png")
+        docs[name] = {**summary, "figure": str(fig) if fig else None}
+    return docs
+
+
+def _table(doc: dict) -> str:
+    """Model (or k-fold pool) and baselines side by side, pooled and per bin: RMSE of E (meV/atom; E−shift:
+    after removing a baseline's per-element energy shift, its energy zero is not ours), F (eV/Å), S (GPa)."""
+    runs = [(f"model {Path(doc['model']).name}", doc)] if "model" in doc else []
+    runs += [(f"{doc['k']}-fold {doc['backend']}", doc)] if "k" in doc else []
+    runs += [(f"baseline {name}", res) for name, res in doc["baselines"].items()]
+    rows = [f"{'':26s} {'bin':>12s} {'n':>5s} {'E meV/at':>9s} {'E-shift':>8s} {'F eV/A':>7s} {'S GPa':>6s}"]
+    for name, res in runs:
+        for lab, r in [("all", res), *res.get("bins", {}).items()]:
+            shifted = r.get("rmse_energy_shifted_meV_per_atom")
+            rows.append(f"{name:26s} {lab:>12s} {r['n_frames']:5d} {r['rmse_energy_meV_per_atom']:9.1f} "
+                        f"{'-' if shifted is None else format(shifted, '.1f'):>8s} {r['rmse_force_eV_per_A']:7.3f} "
+                        f"{r['rmse_stress_GPa']:6.2f}")
+    return "\n".join(rows)
 
 
 def add_validate_parser(sub) -> None:
@@ -90,5 +133,7 @@ def add_validate_parser(sub) -> None:
     v.add_argument("--bin-edges", type=float, nargs="+", help="bin edges (K or GPa) for numeric bins")
     v.add_argument("--T-K", type=float, nargs="+", help="temperature of each data file (K), for --bin-by temperature")
     v.add_argument("--T-key", help="atoms.info key holding the temperature (default: the usual ones)")
+    v.add_argument("--baseline", action="append", choices=BASELINE_NAMES, metavar="NAME",
+                   help=f"also score a pretrained universal potential (repeatable; {', '.join(BASELINE_NAMES)})")
     v.add_argument("--out", default="validation", help="folder for validation.json and parity.png")
     v.set_defaults(func=run_validate)

@@ -26,7 +26,7 @@ from deepearth.potentials.deepmd import set_single_thread_env
 from deepearth.potentials.ensemble import train_committee
 from deepearth.potentials.validation import validation_errors
 from deepearth.properties.eos import BirchMurnaghan3, fit_birch_murnaghan3
-from deepearth.recipe import Recipe, recipe_to_toml
+from deepearth.recipe import Recipe, ReferenceSpec, recipe_to_toml
 from deepearth.reference.batch import LabelRequest, label_requests
 from deepearth.reference.xtb import xtb_labeller
 from deepearth.store import LabelStore, assign_split
@@ -34,6 +34,17 @@ from deepearth.structures.build import build_supercell, initial_configurations, 
 from deepearth.units import stress_to_pressure_gpa
 
 log = logging.getLogger("deepearth")
+
+
+def make_labeller(r: ReferenceSpec):
+    """The recipe's reference: GFN1-xTB (tblite) or GPAW plane-wave DFT."""
+    if r.kind == "gpaw":
+        from deepearth.reference.gpaw import gpaw_labeller
+
+        g = r.gpaw
+        return gpaw_labeller(g.xc, g.cutoff_eV, g.kpts, r.electronic_temperature_K, gamma_centered=g.gamma_centered,
+                             maxiter=g.max_scf_iterations)
+    return xtb_labeller(r.method, r.electronic_temperature_K, r.max_scf_iterations)
 
 
 class Run:
@@ -53,7 +64,8 @@ class Run:
         self.structure = build_supercell(s.structure, s.formula, s.lattice_constant_A, s.supercell, base)
         self.type_map = sorted(set(self.structure.get_chemical_symbols()))
         r = recipe.reference
-        self.labeller = xtb_labeller(r.method, r.electronic_temperature_K, r.max_scf_iterations)
+        self.labeller = make_labeller(r)
+        self.store.check_provenance(self.labeller.provenance)
         p = recipe.potential
         self.potential = make_potential(p.backend, self.type_map, **p.backend_settings())
         # bootstrap committees (POD) are calibrated on held-out labels; DeePMD seed committees used raw

@@ -42,16 +42,35 @@ class InitialDataSpec(_Section):
     rattle_A: float = Field(0.1, ge=0, description="std of Gaussian atomic displacements, Å")
 
 
-class ReferenceSpec(_Section):
-    """The reference (labeller). xTB is a laptop stand-in for DFT, not an accurate reference."""
+class GPAWSpec(_Section):
+    """GPAW plane-wave DFT settings (used when ``reference.kind = "gpaw"``; install GPAW with
+    ``scripts/install-gpaw.sh``). One k-mesh for every cell of the run: keep the supercell fixed."""
 
-    kind: Literal["xtb"] = "xtb"
+    xc: str = Field("PBE", description="exchange-correlation functional (GPAW/libxc name)")
+    cutoff_eV: float = Field(800.0, gt=0, description="plane-wave cutoff, eV (MgO: 800 eV converged to < 1 meV/atom)")
+    kpts: tuple[int, int, int] = Field((2, 2, 2), description="Monkhorst-Pack mesh of the supercell")
+    gamma_centered: bool = Field(False, description="shift the mesh to contain Gamma (matters at high T_el)")
+    max_scf_iterations: int = Field(333, ge=10)
+
+    @model_validator(mode="after")
+    def _mesh(self) -> "GPAWSpec":
+        if min(self.kpts) < 1:
+            raise ValueError(f"kpts must be positive integers, got {list(self.kpts)}")
+        return self
+
+
+class ReferenceSpec(_Section):
+    """The reference (labeller): ``xtb`` (GFN1-xTB through tblite, a laptop stand-in for DFT, not an
+    accurate reference) or ``gpaw`` (PBE plane-wave DFT; the label energy is the Mermin free energy)."""
+
+    kind: Literal["xtb", "gpaw"] = "xtb"
     method: Literal["GFN1-xTB", "IPEA1-xTB"] = Field(
-        "GFN1-xTB", description="GFN2-xTB is not offered: it does not converge on displaced oxide cells"
+        "GFN1-xTB", description="xTB Hamiltonian; GFN2-xTB is not offered: it does not converge on displaced oxide cells"
     )
     electronic_temperature_K: float = Field(3000.0, gt=0, description="Fermi smearing temperature, K")
-    max_scf_iterations: int = Field(250, ge=10)
+    max_scf_iterations: int = Field(250, ge=10, description="xTB SCF iterations")
     validation_fraction: float = Field(0.15, ge=0.0, lt=0.9, description="labels held out of training")
+    gpaw: GPAWSpec = Field(default_factory=GPAWSpec)
 
 
 class PODSpec(_Section):

@@ -64,6 +64,20 @@ class LabelStore:
             kv["error"] = label.error or "unknown error"
         return self._db.write(atoms, key_value_pairs=kv)
 
+    #: Provenance keys that must agree between every label of one store.
+    REFERENCE_KEYS = ("labeller", "method", "code", "T_el_K", "kpoints", "cutoff_eV", "smearing", "setups")
+
+    def check_provenance(self, provenance: dict) -> None:
+        """Raise ``ValueError`` if the store already holds labels of another reference or setting
+        (labels of different references must never be mixed in one training set)."""
+        for row in self._db.select(limit=1):
+            for key in self.REFERENCE_KEYS:
+                old, new = row.key_value_pairs.get(key), provenance.get(key)
+                if old != new:
+                    raise ValueError(f"{self.path}: labelled with {key} = {old!r}, the reference now has "
+                                     f"{key} = {new!r}; labels of different references must not be mixed "
+                                     "(use a new run_dir)")
+
     def rows(self, query: str | None = None, **selection):
         """Raw ase.db rows matching an ase.db ``query`` string and ``selection`` (``ok=True, split='valid'``)."""
         return list(self._db.select(query, **selection))
