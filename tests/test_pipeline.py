@@ -125,7 +125,7 @@ def test_summary_report_and_status(killed_and_resumed):
         cal = cal["committee_calibration"]
         assert cal["applied"] == (backend == "pod") and cal["factor"] > 0
         # the exploration used the calibrated spread for a bootstrap committee, the raw one otherwise
-        assert it["deviation_scale"] == (cal["factor"] if backend == "pod" else 1.0)
+        assert it["deviation_scale"] == (max(1.0, cal["factor"]) if backend == "pod" else 1.0)
     page = (run_dir / "report" / "index.html").read_text()
     assert page.count("<img") >= 4
     status = subprocess.run([sys.executable, "-m", "deepearth.cli", "status", str(run_dir)], capture_output=True,

@@ -95,3 +95,7 @@ def test_labels_of_another_reference_are_refused(tmp_path):
         store.check_provenance(dict(prov, T_el_K=3000.0))
     with pytest.raises(ValueError, match="labeller = 'xtb'.*labeller = 'gpaw'"):
         store.check_provenance(dict(prov, labeller="gpaw"))
+    bad = labelled(2)
+    bad.provenance = dict(bad.provenance, energy="free energy")
+    with pytest.raises(ValueError, match=r"provenance keys \['energy'\] of labeller 'xtb' are reserved by ase.db"):
+        store.add(bad, "b", iteration=0, split="train")

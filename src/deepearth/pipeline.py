@@ -188,7 +188,7 @@ class Run:
 
     def calibrate(self, models: list[Path], frames) -> dict | None:
         """Committee spread vs error on the held-out ``frames``; sets ``deviation_scale`` for a
-        bootstrap committee (the factor s, see :func:`committee_calibration`), keeps 1 otherwise."""
+        bootstrap committee (max(1, s), s from :func:`committee_calibration`), keeps 1 otherwise."""
         self.deviation_scale = 1.0
         if not frames:
             log.warning("no held-out labels: the committee spread is used uncalibrated")
@@ -200,9 +200,11 @@ class Run:
             return None
         cal["applied"] = self.calibrate_deviation
         if self.calibrate_deviation:
-            self.deviation_scale = cal["factor"]
+            # only ever inflate: a bootstrap spread misses the model error, and a factor < 1 from a
+            # handful of held-out frames would make the exploration overconfident
+            self.deviation_scale = max(1.0, cal["factor"])
         log.info("committee spread x%.2f = held-out force error (%s)", cal["factor"],
-                 "applied to the exploration deviation" if cal["applied"] else "reported only")
+                 f"exploration deviation x{self.deviation_scale:.2f}" if cal["applied"] else "reported only")
         return cal
 
     def explore(self, iteration: int, models: list[Path]) -> list[dict]:

@@ -22,6 +22,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
+from ase.db.core import reserved_keys
 
 from deepearth.reference.labeller import Label
 
@@ -54,6 +55,10 @@ class LabelStore:
             atoms.calc = SinglePointCalculator(atoms, energy=label.energy_eV, forces=label.forces_eV_per_A,
                                                stress=label.stress_eV_per_A3)
         kv = {k: v for k, v in label.provenance.items() if isinstance(v, (str, int, float, bool))}
+        clash = sorted(set(kv) & reserved_keys)
+        if clash:
+            raise ValueError(f"{self.path}: provenance keys {clash} of labeller {label.provenance.get('labeller')!r} "
+                             "are reserved by ase.db; rename them")
         kv.update(ok=bool(label.ok), candidate_id=candidate_id, iteration=int(iteration), split=split,
                   parent=str(parent), frame=int(frame))
         if origin_P_GPa is not None:

@@ -187,7 +187,7 @@ def gpaw_labeller(xc: str = "PBE", cutoff_eV: float = 800.0, kpts: tuple[int, in
         "cutoff_eV": float(cutoff_eV), "cutoff_kind": "plane-wave (PW)",
         "kpoints": f"{mesh[0]}x{mesh[1]}x{mesh[2]} {kind}",
         "smearing": "fermi-dirac", "smearing_width_eV": width_eV, "T_el_K": float(electronic_temperature_K),
-        "setups": _setups_source(gpaw), "energy": "Mermin free energy E - T_el*S (force-consistent)",
+        "setups": _setups_source(gpaw), "label_energy": "Mermin free energy E - T_el*S (force-consistent)",
         "reference": GPAW_REF,
     }
     if convergence:
