@@ -172,7 +172,8 @@ class Run:
         self.set_stage(f"iteration {iteration}: training {self.recipe.potential.ensemble_size} models on {n_train} labels",
                        iteration=iteration)
         seeds = [self.seed(1, iteration, k) for k in range(self.recipe.potential.ensemble_size)]
-        return train_committee(self.potential, self.model_dir(iteration), train, valid, seeds, self.recipe.workers, on_done=lambda k, p: log.info("trained member %d: %s", k, p))
+        return train_committee(self.potential, self.model_dir(iteration), train, valid, seeds, self.recipe.workers,
+                               on_done=lambda k, p: log.info("trained member %d: %s", k, p))
 
     def validate(self, iteration: int, models: list[Path]) -> dict:
         """Held-out errors of member 0 and the committee's spread calibration (``validation.json``)."""

@@ -53,7 +53,7 @@ def calibration_factor(committee_std: np.ndarray, true_err: np.ndarray) -> float
     if std.shape != err.shape or std.size == 0:
         raise ValueError("calibration_factor: committee_std and true_err must have the same non-zero size")
     den = float(np.mean(std ** 2))
-    if den == 0.0:
+    if not den > 1e-24:  # below 1e-12 (eV/Å): identical members up to rounding
         raise ValueError("calibration_factor: the committee standard deviation is zero everywhere")
     return float(np.sqrt(np.mean(err ** 2) / den))
 
@@ -85,14 +85,14 @@ def committee_calibration(committee: Committee, frames: list[Atoms]) -> Committe
 
     Raises ``ValueError`` when there is nothing to calibrate on (no frames, or zero spread).
     """
+    if not frames:
+        raise ValueError("committee_calibration: no labelled frames")
     err_sq, sig_sq = [], []
     for atoms in frames:
         f = committee.predict(atoms).forces_eV_per_A
         mean = f.mean(axis=0)
         sig_sq.append(((f - mean) ** 2).sum(axis=2).mean(axis=0))
         err_sq.append(((mean - atoms.get_forces()) ** 2).sum(axis=1))
-    if not frames:
-        raise ValueError("committee_calibration: no labelled frames")
     err, sig = np.sqrt(np.concatenate(err_sq)), np.sqrt(np.concatenate(sig_sq))
     return CommitteeCalibration(calibration_factor(sig, err), len(frames), int(err.size),
                                 float(np.sqrt(np.mean(err ** 2))), float(np.sqrt(np.mean(sig ** 2))))
