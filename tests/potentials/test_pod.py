@@ -9,8 +9,8 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 
 from deepearth import load_potential
-from deepearth.potentials.committee import Committee
-from deepearth.potentials.pod import (PODCalculator, PODPotential, calibration_factor, read_model,
+from deepearth.potentials.committee import Committee, calibration_factor
+from deepearth.potentials.pod import (PODCalculator, PODPotential, read_model,
                                       read_npy_system, write_pod_extxyz)
 from deepearth.store import write_deepmd_npy
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deepearth.potentials.committee import force_spread
+
 
 @dataclass(frozen=True)
 class ModelDeviation:
@@ -29,8 +31,8 @@ def model_deviation(forces: np.ndarray, energies: np.ndarray | None = None, f0: 
     forces = np.asarray(forces, dtype=float)
     if forces.ndim != 3 or forces.shape[2] != 3 or forces.shape[0] < 2:
         raise ValueError(f"forces must have shape (M>=2, N, 3), got {forces.shape}")
-    mean = forces.mean(axis=0)
-    sigma = scale * np.sqrt(((forces - mean) ** 2).sum(axis=2).mean(axis=0))
+    mean, sigma = force_spread(forces)
+    sigma = scale * sigma
     rel = sigma / (np.linalg.norm(mean, axis=1) + f0)
     e_std = float(scale * np.std(energies) / forces.shape[1]) if energies is not None else float("nan")
     return ModelDeviation(float(sigma.max()), float(sigma.mean()), float(rel.max()), e_std)

@@ -40,6 +40,13 @@ class Committee:
         return np.concatenate([d[symbols == s].mean(axis=0) for s in sorted(set(symbols))])
 
 
+def force_spread(forces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Committee mean force ``<F_i>`` (N, 3) and per-atom spread ``σ_i = sqrt(<‖F_i − <F_i>‖²>)`` (N,)
+    over the members of ``forces`` (M, N, 3), all in eV/Å (SCIENCE.md §1 step 4)."""
+    mean = forces.mean(axis=0)
+    return mean, np.sqrt(((forces - mean) ** 2).sum(axis=2).mean(axis=0))
+
+
 def calibration_factor(committee_std: np.ndarray, true_err: np.ndarray) -> float:
     """Factor ``s`` such that ``s * committee_std`` matches ``true_err`` in RMS on a validation set.
 
@@ -62,9 +69,8 @@ def calibration_factor(committee_std: np.ndarray, true_err: np.ndarray) -> float
 class CommitteeCalibration:
     """How far a committee's force spread is from its error on labelled frames.
 
-    ``factor`` s: ``s² = <|<F_i> − F_i*|²> / <σ_i²>`` over all atoms i of the frames (σ_i as in
-    :func:`deepearth.explore.deviation.model_deviation`, ``<F_i>`` the committee mean, ``F_i*`` the
-    reference); ``s ≈ 1``: calibrated; ``s > 1``: the spread underestimates the error (typical of
+    ``factor`` s: ``s² = <|<F_i> − F_i*|²> / <σ_i²>`` over all atoms i of the frames (σ_i and the
+    committee mean ``<F_i>`` from :func:`force_spread`, ``F_i*`` the reference); ``s ≈ 1``: calibrated; ``s > 1``: the spread underestimates the error (typical of
     bootstrap committees of linear models, whose spread holds only the parameter uncertainty).
     """
 
@@ -87,12 +93,11 @@ def committee_calibration(committee: Committee, frames: list[Atoms]) -> Committe
     """
     if not frames:
         raise ValueError("committee_calibration: no labelled frames")
-    err_sq, sig_sq = [], []
+    err, sig = [], []
     for atoms in frames:
-        f = committee.predict(atoms).forces_eV_per_A
-        mean = f.mean(axis=0)
-        sig_sq.append(((f - mean) ** 2).sum(axis=2).mean(axis=0))
-        err_sq.append(((mean - atoms.get_forces()) ** 2).sum(axis=1))
-    err, sig = np.sqrt(np.concatenate(err_sq)), np.sqrt(np.concatenate(sig_sq))
+        mean, sigma = force_spread(committee.predict(atoms).forces_eV_per_A)
+        sig.append(sigma)
+        err.append(np.linalg.norm(mean - atoms.get_forces(), axis=1))
+    err, sig = np.concatenate(err), np.concatenate(sig)
     return CommitteeCalibration(calibration_factor(sig, err), len(frames), int(err.size),
                                 float(np.sqrt(np.mean(err ** 2))), float(np.sqrt(np.mean(sig ** 2))))

@@ -53,7 +53,6 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_masses, atomic_numbers
 
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
-from deepearth.potentials.committee import calibration_factor  # noqa: F401  (re-exported)
 
 #: LAMMPS ``metal`` units: bar per eV/Å³ (``force->nktv2p``).
 NKTV2P_METAL = 1.6021765e6
