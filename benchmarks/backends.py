@@ -66,6 +66,22 @@ def load_frames(temp: int):
     return out
 
 
+def split_frames() -> tuple[list, dict[int, list]]:
+    """(training frames of all T pooled, held-out frames per T): the last ``HOLDOUT`` of each block of
+    consecutive AIMD snapshots at one (T, volume) are held out (see the module docstring)."""
+    train, test = [], {}
+    for temp in TEMPS:
+        blocks: dict[float, list] = {}
+        for a in load_frames(temp):
+            blocks.setdefault(round(a.get_volume() / len(a), 2), []).append(a)
+        test[temp] = []
+        for fr in blocks.values():
+            n_test = max(1, int(round(HOLDOUT * len(fr))))
+            train += fr[:-n_test]
+            test[temp] += fr[-n_test:]
+    return train, test
+
+
 def write_systems(frames, folder: Path) -> list[Path]:
     """DeePMD npy systems (one per atom ordering)."""
     from deepearth.store import write_deepmd_npy
@@ -166,16 +182,7 @@ def main() -> None:
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
 
     # ---- data
-    train, test = [], {}
-    for temp in TEMPS:
-        blocks: dict[float, list] = {}
-        for a in load_frames(temp):
-            blocks.setdefault(round(a.get_volume() / len(a), 2), []).append(a)
-        test[temp] = []
-        for fr in blocks.values():
-            n_test = max(1, int(round(HOLDOUT * len(fr))))
-            train += fr[:-n_test]
-            test[temp] += fr[-n_test:]
+    train, test = split_frames()
     train_sys = write_systems(train, root / "data" / "train")
     print(f"data: {len(train)} training frames, held out " + ", ".join(f"{t} K: {len(f)}" for t, f in test.items()),
           flush=True)

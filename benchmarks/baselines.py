@@ -21,31 +21,21 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
-
-DATA = Path("/work/shared/data/casio3-melt-pbe")
-TEMPS = (2500, 3000, 4000)
-HOLDOUT = 0.2
+from backends import TEMPS, split_frames  # noqa: E402  (benchmarks/ is on sys.path for its scripts)
 
 
 def held_out(per_T: int | None) -> dict[int, list]:
     """The held-out frames of ``benchmarks/backends.py`` per temperature (optionally N evenly spaced)."""
-    from deepearth.reference import read_frames
-
-    test = {}
-    for temp in TEMPS:
-        blocks: dict[float, list] = {}
-        for a in read_frames(DATA / f"train_{temp}K.xyz"):
+    test = split_frames()[1]
+    for temp, frames in test.items():
+        for a in frames:
             a.info["temperature_K"] = float(temp)
-            blocks.setdefault(round(a.get_volume() / len(a), 2), []).append(a)
-        frames = [a for fr in blocks.values() for a in fr[-max(1, int(round(HOLDOUT * len(fr)))):]]
         if per_T and per_T < len(frames):
-            frames = [frames[i] for i in np.linspace(0, len(frames) - 1, per_T).round().astype(int)]
-        test[temp] = frames
+            test[temp] = [frames[i] for i in np.linspace(0, len(frames) - 1, per_T).round().astype(int)]
     return test
 
 
