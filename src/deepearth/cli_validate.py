@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from deepearth.files import write_json_atomic
-from deepearth.potentials.base import BACKENDS, make_potential
+from deepearth.potentials.base import BACKENDS, load_evaluator, make_potential
 from deepearth.reference.universal import BASELINES
 
 BASELINE_NAMES = tuple(BASELINES)
@@ -54,8 +54,6 @@ def run_validate(args: argparse.Namespace) -> int:
     binning = {"bin_by": args.bin_by, "bin_edges": args.bin_edges, "temperature_key": args.T_key}
     doc = {}
     if args.model:
-        from deepearth.potentials.base import load_evaluator
-
         res = validation_errors(load_evaluator(args.model), frames, **binning)
         doc = {"model": str(args.model), **res.summary(), "parity": res.parity}
     elif args.kfold is not None:

@@ -70,7 +70,6 @@ class Run:
         self.potential = make_potential(p.backend, self.type_map, **p.backend_settings())
         # bootstrap committees (POD) are calibrated on held-out labels; DeePMD seed committees used raw
         self.calibrate_deviation = p.backend == "pod"
-        self.deviation_scale = 1.0
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def set_stage(self, stage: str, **extra) -> None:
@@ -180,35 +179,35 @@ class Run:
         frames = self.store.configurations(f"iteration<={iteration}", split="valid")
         # binned by the labels' own static pressure: every frame has one (seeds carry no MD temperature)
         errors = validation_errors(load_evaluator(models[0]), frames, bin_by="pressure")
-        calibration = self.calibrate(models, frames)
+        calibration, scale = self.calibrate(models, frames)
         out = self.model_dir(iteration) / "validation.json"
         write_json_atomic(out, {**errors.summary(), "committee_calibration": calibration, "parity": errors.parity})
         log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,
                  errors.n_frames, errors.rmse_energy_meV_per_atom, errors.rmse_force_eV_per_A, errors.rmse_stress_GPa)
-        return {**errors.summary(), "deviation_scale": self.deviation_scale}
+        return {**errors.summary(), "deviation_scale": scale}
 
-    def calibrate(self, models: list[Path], frames) -> dict | None:
-        """Committee spread vs error on the held-out ``frames``; sets ``deviation_scale`` for a
-        bootstrap committee (max(1, s), s from :func:`committee_calibration`), keeps 1 otherwise."""
-        self.deviation_scale = 1.0
+    def calibrate(self, models: list[Path], frames) -> tuple[dict | None, float]:
+        """Committee spread vs error on the held-out ``frames``: the calibration record and the factor
+        for the exploration deviation, max(1, s) for a bootstrap committee (s from
+        :func:`committee_calibration`), 1 otherwise or when there is nothing to calibrate on."""
         if not frames:
             log.warning("no held-out labels: the committee spread is used uncalibrated")
-            return None
+            return None, 1.0
         try:
             cal = committee_calibration(Committee(models, backend_for_model(models[0])), frames).to_dict()
         except ValueError as exc:
             log.warning("committee calibration failed (%s): the spread is used uncalibrated", exc)
-            return None
+            return None, 1.0
         cal["applied"] = self.calibrate_deviation
-        if self.calibrate_deviation:
-            # only ever inflate: a bootstrap spread misses the model error, and a factor < 1 from a
-            # handful of held-out frames would make the exploration overconfident
-            self.deviation_scale = max(1.0, cal["factor"])
+        # only ever inflate: a bootstrap spread misses the model error, and a factor < 1 from a
+        # handful of held-out frames would make the exploration overconfident
+        scale = max(1.0, cal["factor"]) if self.calibrate_deviation else 1.0
         log.info("committee spread x%.2f = held-out force error (%s)", cal["factor"],
-                 f"exploration deviation x{self.deviation_scale:.2f}" if cal["applied"] else "reported only")
-        return cal
+                 f"exploration deviation x{scale:.2f}" if cal["applied"] else "reported only")
+        return cal, scale
 
-    def explore(self, iteration: int, models: list[Path]) -> list[dict]:
+    def explore(self, iteration: int, models: list[Path], deviation_scale: float = 1.0) -> list[dict]:
+        """MD at every grid point with the committee's spread × ``deviation_scale`` classified."""
         ex = self.recipe.exploration
         root = self.dir / "explore" / f"iter-{iteration:03d}"
         grid = [(p, t) for p in ex.pressures_GPa for t in ex.temperatures_K]
@@ -216,7 +215,7 @@ class Run:
         tasks = [(GridPointTask(str(point_dir(root, p, t)), [str(m) for m in models], self.start_structure(p), p, t,
                                 ex.ensemble, ex.steps, ex.timestep_fs, ex.deviation_interval, ex.criterion,
                                 ex.trust_lo, ex.trust_hi, ex.relative_f0_eV_per_A, self.seed(2, iteration, g),
-                                self.deviation_scale),)
+                                deviation_scale),)
                  for g, (p, t) in enumerate(grid)]
         results: list[dict | None] = [None] * len(tasks)
         for g, res in run_tasks(explore_point, tasks, self.recipe.workers):
@@ -294,7 +293,7 @@ def run_recipe(recipe: Recipe) -> dict:
         n_before = run.store.count(iteration=it)
         models = run.train(it)
         errors = run.validate(it, models)
-        results = run.explore(it, models)
+        results = run.explore(it, models, errors["deviation_scale"])
         records.append(_iteration_record(run, it, n_before, results, errors))
         run.state["iterations"] = records
         final_iteration = it
