@@ -17,7 +17,7 @@ import numpy as np
 from ase.build import bulk
 
 from deepearth.reference.gpaw import gpaw_labeller
-from deepearth.units import EV_PER_A3_TO_GPA
+from deepearth.units import stress_to_pressure_gpa
 
 
 def cells(n: int, a_A: float, rattle_A: float, seed: int = 0):
@@ -54,7 +54,7 @@ def main() -> None:
         dF = [1000 * (lb.energy_eV - r.energy_eV) / len(lb.atoms) for lb, r in zip(labels[T], ref)]
         dforce = np.sqrt(np.mean([np.mean((lb.forces_eV_per_A - r.forces_eV_per_A) ** 2)
                                   for lb, r in zip(labels[T], ref)]))
-        dP = np.mean([-(lb.stress_eV_per_A3[:3].mean() - r.stress_eV_per_A3[:3].mean()) * EV_PER_A3_TO_GPA
+        dP = np.mean([stress_to_pressure_gpa(lb.stress_eV_per_A3) - stress_to_pressure_gpa(r.stress_eV_per_A3)
                       for lb, r in zip(labels[T], ref)])
         print(f"{T:9.0f} {np.mean(dF):14.2f} {dF[0]:9.2f} {dforce:16.4f} {dP:9.3f}")
 

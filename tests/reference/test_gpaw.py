@@ -22,7 +22,7 @@ from deepearth.potentials.pod import PODCalculator, PODPotential
 from deepearth.properties.eos import bm3_energy, fit_birch_murnaghan3
 from deepearth.reference.gpaw import GPAWUnavailable, gpaw_labeller, kpts_from_density
 from deepearth.store import write_deepmd_npy
-from deepearth.units import GPA_TO_EV_PER_A3
+from deepearth.units import GPA_TO_EV_PER_A3, stress_to_pressure_gpa
 
 pytest.importorskip("gpaw")  # deepearth.reference.gpaw imports gpaw only when a labeller is made
 
@@ -57,10 +57,6 @@ def _mgo(a: float, rattle: float = 0.0, seed: int = 0, strain=(0.0, 0.0, 0.0)) -
     if rattle:
         atoms.rattle(rattle, seed=seed)
     return atoms
-
-
-def _pressure_GPa(stress_voigt) -> float:
-    return -float(np.mean(stress_voigt[:3])) / GPA_TO_EV_PER_A3
 
 
 def test_missing_gpaw_names_the_install_script(monkeypatch):
@@ -138,7 +134,7 @@ def test_stress_is_the_strain_derivative_of_the_energy():
     sigma_xx_fd = (e[0] - e[1]) / (2 * h) / volume  # eV/Å³, ASE sign (positive = tensile)
     sigma = center.stress_eV_per_A3
     assert np.allclose(sigma[:3], sigma[0], atol=1e-8)  # cubic: isotropic
-    assert _pressure_GPa(sigma) == pytest.approx(25.0, abs=2.0)
+    assert stress_to_pressure_gpa(sigma) == pytest.approx(25.0, abs=2.0)
     assert sigma[0] / GPA_TO_EV_PER_A3 == pytest.approx(sigma_xx_fd / GPA_TO_EV_PER_A3, abs=0.5)
 
 
@@ -191,7 +187,7 @@ def test_pod_model_reproduces_the_gpaw_equation_of_state(tmp_path):
 
     ideal = labels[: len(A_GRID)]
     v = np.array([lab.atoms.get_volume() / 4 for lab in ideal])  # Å³ per MgO
-    gpaw_p = fit_birch_murnaghan3(v, [_pressure_GPa(lab.stress_eV_per_A3) for lab in ideal], guess=(19.0, 160.0, 4.0))
+    gpaw_p = fit_birch_murnaghan3(v, [stress_to_pressure_gpa(lab.stress_eV_per_A3) for lab in ideal], guess=(19.0, 160.0, 4.0))
     gpaw_e = _fit_energy_bm3(v, [lab.energy_eV / 4 for lab in ideal])
 
     write_deepmd_npy(tmp_path / "train", frames, ["Mg", "O"])
@@ -203,7 +199,7 @@ def test_pod_model_reproduces_the_gpaw_equation_of_state(tmp_path):
     for vol in grid:
         a = _mgo((4 * vol) ** (1 / 3))
         a.calc = calc
-        p_model.append(_pressure_GPa(a.get_stress()))
+        p_model.append(stress_to_pressure_gpa(a.get_stress()))
         e_model.append(a.get_potential_energy() / 4)
     model_p = fit_birch_murnaghan3(grid, p_model, guess=(19.0, 160.0, 4.0))
     model_e = _fit_energy_bm3(grid, e_model)
