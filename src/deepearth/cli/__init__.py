@@ -97,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     p_status = sub.add_parser("status", help="where a run stands")
     p_status.add_argument("run_dir")
     p_status.set_defaults(func=cmd_status)
-    from deepearth.cli_geo import add_geo_parser, run_geo
+    from deepearth.cli.geo import add_geo_parser, run_geo
 
     add_geo_parser(sub)
     sub.choices["geo"].set_defaults(func=run_geo)
-    from deepearth.cli_analyze import add_analyze_parser
+    from deepearth.cli.analyze import add_analyze_parser
 
     add_analyze_parser(sub)
-    from deepearth.cli_import import add_import_parser
+    from deepearth.cli.import_frames import add_import_parser
 
     add_import_parser(sub)
-    from deepearth.cli_validate import add_validate_parser
+    from deepearth.cli.validate import add_validate_parser
 
     add_validate_parser(sub)
     args = parser.parse_args(argv)
