@@ -109,21 +109,34 @@ class LabelStore:
         ``fparam``: a key of the rows (e.g. ``"T_el_K"``) written per frame as ``fparam.npy``
         (every selected row must have it); ``None`` (default) writes no ``fparam.npy``.
         """
-        groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
         # sorted by id, not by insertion: parallel labelling finishes in any order, and the frame
         # order of the training data must not depend on it (same seed -> same models)
-        for atoms in sorted(self.configurations(query, **selection), key=lambda a: a.info["candidate_id"]):
-            groups[tuple(atoms.get_chemical_symbols())].append(atoms)
-        out_dir = Path(out_dir)
-        systems = []
-        for symbols, frames in sorted(groups.items()):
-            unknown = set(symbols) - set(type_map)
-            if unknown:
-                raise ValueError(f"{self.path}: species {sorted(unknown)} not in the type map {type_map}")
-            name = "sys-" + frames[0].get_chemical_formula() + f"-{zlib.crc32(''.join(symbols).encode()):08x}"
-            write_deepmd_npy(out_dir / name, frames, type_map, fparam=fparam)
-            systems.append(out_dir / name)
-        return systems
+        frames = sorted(self.configurations(query, **selection), key=lambda a: a.info["candidate_id"])
+        return export_frames_deepmd(frames, out_dir, type_map, fparam=fparam, origin=self.path)
+
+
+def export_frames_deepmd(frames: list[Atoms], out_dir: str | Path, type_map: list[str],
+                         fparam: str | None = None, origin: str | Path | None = None) -> list[Path]:
+    """Write labelled ``frames`` as DeePMD ``npy`` systems in ``out_dir``; returns the system folders.
+
+    Frames are grouped by their sequence of species (a DeePMD system has one atom order), in the
+    order given within a group; a system is named ``sys-<formula>-<crc32 of the species sequence>``.
+    ``fparam`` as in :func:`write_deepmd_npy`. Raises ``ValueError`` naming ``origin`` (default
+    ``out_dir``) for a species not in ``type_map``; nothing is written then.
+    """
+    groups: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
+    for atoms in frames:
+        groups[tuple(atoms.get_chemical_symbols())].append(atoms)
+    out_dir = Path(out_dir)
+    unknown = {s for symbols in groups for s in symbols} - set(type_map)
+    if unknown:
+        raise ValueError(f"{origin or out_dir}: species {sorted(unknown)} not in the type map {type_map}")
+    systems = []
+    for symbols, group in sorted(groups.items()):
+        name = "sys-" + group[0].get_chemical_formula() + f"-{zlib.crc32(''.join(symbols).encode()):08x}"
+        write_deepmd_npy(out_dir / name, group, type_map, fparam=fparam)
+        systems.append(out_dir / name)
+    return systems
 
 
 def _has_stress(atoms: Atoms) -> bool:
