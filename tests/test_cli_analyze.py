@@ -1,21 +1,19 @@
 """``deepearth analyze`` end to end on files: JSON result + figure, clear errors on bad input."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from ase import Atoms
 from ase.io import write
 
+from datafiles import data_path
 from deepearth.cli import main
 
-SILICA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sportran-silica" / "Silica.dat"
 
-
-@pytest.mark.skipif(not SILICA.is_file(), reason="shared/data is not beside the checkout")
 def test_analyze_thermal_conductivity_on_sportran_silica(tmp_path, capsys):
-    rc = main(["analyze", "thermal-conductivity", str(SILICA), "--columns", "c_flux1[1]", "c_flux1[2]", "c_flux1[3]",
+    silica = data_path("sportran-silica", "Silica.dat")
+    rc = main(["analyze", "thermal-conductivity", str(silica), "--columns", "c_flux1[1]", "c_flux1[2]", "c_flux1[3]",
                "--dt-ps", "0.001", "--volume-A3", "3130.431110818", "--temperature-column", "Temp",
                "--out", str(tmp_path)])
     assert rc == 0

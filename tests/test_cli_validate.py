@@ -1,21 +1,18 @@
 """`deepearth validate` end to end on real PBE data (casio3-melt-pbe), with the fast POD backend."""
 
 import json
-from pathlib import Path
 
 import pytest
 
+from datafiles import data_path
 from deepearth.cli import main
-
-CASIO3 = Path(__file__).resolve().parents[2] / "shared" / "data" / "casio3-melt-pbe"
-pytestmark = pytest.mark.skipif(not CASIO3.is_dir(), reason="shared/data is not beside the checkout")
 
 
 def test_kfold_then_held_out_with_a_fold_model(tmp_path, capsys):
     """2-fold POD cross-validation on the 2500 K PBE melt: errors of the size the W paper reports at
     these conditions (≲ 20 meV/atom, ≲ 0.5 eV/Å here with half the frames); the pooled RMSE is the
     RMS of the folds'; a fold's model re-validated on its own held-out fold gives that fold's error."""
-    data = str(CASIO3 / "train_2500K.xyz")
+    data = str(data_path("casio3-melt-pbe", "train_2500K.xyz"))
     out = tmp_path / "kfold"
     assert main(["validate", data, "--kfold", "2", "--backend", "pod", "--T-K", "2500", "--bin-by", "temperature",
                  "--out", str(out)]) == 0
@@ -36,7 +33,7 @@ def test_kfold_then_held_out_with_a_fold_model(tmp_path, capsys):
 
 
 def test_bad_input_is_one_line(tmp_path, capsys):
-    data = str(CASIO3 / "train_2500K.xyz")
+    data = str(data_path("casio3-melt-pbe", "train_2500K.xyz"))
     assert main(["validate", data, "--out", str(tmp_path)]) == 2
     assert "either --model" in capsys.readouterr().err
     assert main(["validate", data, "--model", str(tmp_path / "m.pb"), "--out", str(tmp_path)]) == 2

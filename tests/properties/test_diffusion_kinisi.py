@@ -1,4 +1,4 @@
-"""Cross-check on real MD data against another library: kinisi's argyrodite XDATCAR (shared/data).
+"""Cross-check on real MD data against another library: kinisi's argyrodite XDATCAR (tests/data).
 
 The data README records, for Li with 100 fs between frames and the diffusive regime from 2 ps:
 tidynamics FFT MSD + OLS on 2–7 ps gives D = 1.46e-5 cm²/s, and kinisi 2.1.0 (Bayesian GLS with the
@@ -6,23 +6,19 @@ MSD covariance) D* = 1.36e-5 cm²/s with the 95 % interval [1.21e-5, 1.50e-5] cm
 deviation of ≈ (1.50 − 1.21)/(2 × 1.96) = 0.074e-5 cm²/s.
 """
 
-from pathlib import Path
-
 import pytest
 
+from datafiles import data_path
 from deepearth.properties.diffusion import diffusion_coefficient
 from deepearth.properties.trajectory import read_trajectory
 
-XDATCAR = Path(__file__).resolve().parents[3] / "shared" / "data" / "kinisi-argyrodite" / "example_XDATCAR.gz"
 CM2_PER_S = 1e-4  # m²/s
 KINISI_SIGMA_CM2 = (1.50e-5 - 1.21e-5) / (2 * 1.96)
 
 
 @pytest.fixture(scope="module")
 def argyrodite():
-    if not XDATCAR.is_file():
-        pytest.skip("shared/data is not beside the checkout")
-    return read_trajectory(XDATCAR, dt_ps=0.1, format="vasp-xdatcar")
+    return read_trajectory(data_path("kinisi-argyrodite", "example_XDATCAR.gz"), dt_ps=0.1, format="vasp-xdatcar")
 
 
 def test_li_gls_diffusion_matches_kinisi(argyrodite):

@@ -1,11 +1,11 @@
 """Green–Kubo coefficients: a published reference (sportran silica), analytic Ornstein–Uhlenbeck
 processes, calibration of the cepstral error bar, multicomponent decorrelation, Haven ratio."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from datafiles import data_path
 from deepearth.properties.greenkubo import autocorrelation, cepstral_estimate, running_integral
 from deepearth.properties.transport import (
     ionic_conductivity,
@@ -15,8 +15,6 @@ from deepearth.properties.transport import (
     viscosity,
 )
 from deepearth.units import KB_EV_PER_K
-
-SILICA = Path(__file__).resolve().parents[3] / "shared" / "data" / "sportran-silica" / "Silica.dat"
 
 
 def ou_process(n: int, n_comp: int, dt: float, tau: float, sigma: float, rng) -> np.ndarray:
@@ -30,9 +28,8 @@ def ou_process(n: int, n_comp: int, dt: float, tau: float, sigma: float, rng) ->
     return x
 
 
-@pytest.mark.skipif(not SILICA.is_file(), reason="shared/data is not beside the checkout")
 def test_silica_thermal_conductivity_matches_published_cepstral_value():
-    data = np.loadtxt(SILICA, skiprows=6)
+    data = np.loadtxt(data_path("sportran-silica", "Silica.dat"), skiprows=6)
     temperature, flux = data[:, 0].mean(), data[:, 1:4]
     ref, ref_err = 2.205, 0.215  # Ercole et al. 2017 / sportran 1.0.0rc4, f* = 28 THz, K* = 33
     res = thermal_conductivity(flux, dt_ps=0.001, volume_A3=3130.431110818, temperature_K=temperature, fstar_THz=28.0)

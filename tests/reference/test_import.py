@@ -9,14 +9,11 @@ from ase.io import read as ase_read
 from ase.stress import full_3x3_to_voigt_6_stress
 from ase.units import Ry, kB
 
+from datafiles import data_path
 from deepearth.cli import main
 from deepearth.reference import read_frames
 from deepearth.store import LabelStore
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-FIX = DATA / "dpdata-fixtures"
-CASIO3 = DATA / "casio3-melt-pbe"
-needs_data = pytest.mark.skipif(not (FIX.is_dir() and CASIO3.is_dir()), reason=f"shared data missing under {DATA}")
 
 
 def stress_from_virial(virial, cell):
@@ -24,11 +21,11 @@ def stress_from_virial(virial, cell):
 
 
 # ---------------------------------------------------------------------------- dpdata fixtures
-@needs_data
 @pytest.mark.parametrize("source", ["cp2k/cp2k_normal_output/cp2k_output", "cp2k/aimd_stress"])
 def test_cp2k_fixtures_match_the_stored_deepmd_reference(source):
-    frames = read_frames(FIX / source)
-    ref_dir = (FIX / source).parent / "deepmd" if (FIX / source).is_file() else FIX / source / "deepmd"
+    path = data_path("dpdata-fixtures", source)
+    ref_dir = data_path(path.parent / "deepmd" if path.is_file() else path / "deepmd")
+    frames = read_frames(path)
     s = ref_dir / "set.000"
     energy, force, virial, box, coord = (np.load(s / f"{k}.npy") for k in ("energy", "force", "virial", "box", "coord"))
     assert len(frames) == len(energy) >= 1
@@ -51,18 +48,16 @@ def test_cp2k_fixtures_match_the_stored_deepmd_reference(source):
     assert prov["vdw"] == "DFT-D3" and "electronic_temperature_K" not in frames[0].info
 
 
-@needs_data
 def test_cp2k_density_cutoff_and_kinds():
-    (fe,) = read_frames(FIX / "cp2k/cp2k_normal_output/cp2k_output")
+    (fe,) = read_frames(data_path("dpdata-fixtures", "cp2k/cp2k_normal_output/cp2k_output"))
     assert fe.info["provenance"]["kinds"] == "Fe1,Fe2,O" and set(fe.get_tags()) == {0, 1, 2}
     assert fe.info["provenance"]["cutoff_eV"] == pytest.approx(400 * Ry)  # 200 Ha printed as [a.u.]
-    (ch4,) = read_frames(FIX / "cp2k/aimd_stress")  # input CUTOFF 800 (Ry), log 400 Ha
+    (ch4,) = read_frames(data_path("dpdata-fixtures", "cp2k/aimd_stress"))  # input CUTOFF 800 (Ry), log 400 Ha
     assert ch4.info["provenance"]["cutoff_eV"] == pytest.approx(800 * Ry)
 
 
-@needs_data
 def test_vasp_outcar_fixture_equals_dpdata_and_records_settings():
-    path = FIX / "poscars/OUTCAR.h2o.md"
+    path = data_path("dpdata-fixtures", "poscars/OUTCAR.h2o.md")
     frames = read_frames(path)
     ref = dpdata.LabeledSystem(str(path), fmt="vasp/outcar")
     assert len(frames) == ref.get_nframes() == 3
@@ -79,9 +74,8 @@ def test_vasp_outcar_fixture_equals_dpdata_and_records_settings():
     assert "T_el_K" not in prov and "electronic_temperature_K" not in frames[0].info
 
 
-@needs_data
 def test_qe_fixture_equals_dpdata(tmp_path):
-    path = FIX / "qe.scf/02.out"
+    path = data_path("dpdata-fixtures", "qe.scf/02.out")
     (atoms,) = read_frames(path)
     ref = dpdata.LabeledSystem(str(path), fmt="qe/pw/scf")
     assert atoms.get_potential_energy() == ref["energies"][0]
@@ -91,7 +85,7 @@ def test_qe_fixture_equals_dpdata(tmp_path):
     assert prov["functional"] == "SCAN" and prov["cutoff_eV"] == pytest.approx(300 * Ry)
     assert "smearing" not in prov and "electronic_temperature_K" not in atoms.info  # fixed occupations
     # the same run with Fermi-Dirac smearing: T_el = degauss / k_B
-    (tmp_path / "fd.in").write_text((FIX / "qe.scf/02.in").read_text().replace(
+    (tmp_path / "fd.in").write_text(data_path("dpdata-fixtures", "qe.scf/02.in").read_text().replace(
         "ecutwfc=300,", "ecutwfc=300,\noccupations='smearing',\nsmearing='fd',\ndegauss=0.01,"))
     (tmp_path / "fd.out").write_text(path.read_text())
     (fd,) = read_frames(tmp_path / "fd.out")
@@ -100,16 +94,15 @@ def test_qe_fixture_equals_dpdata(tmp_path):
     text = path.read_text().replace("     kinetic-energy cutoff", "     Methfessel-Paxton smearing, width (Ry)=  2.0000E-02\n"
                                                                   "     kinetic-energy cutoff", 1)
     (tmp_path / "mp.out").write_text(text)
-    (tmp_path / "mp.in").write_text((FIX / "qe.scf/02.in").read_text())
+    (tmp_path / "mp.in").write_text(data_path("dpdata-fixtures", "qe.scf/02.in").read_text())
     (mp,) = read_frames(tmp_path / "mp.out")
     assert mp.info["provenance"]["smearing"] == "methfessel-paxton"
     assert mp.info["provenance"]["smearing_width_eV"] == pytest.approx(0.02 * Ry)
     assert "electronic_temperature_K" not in mp.info
 
 
-@needs_data
 def test_cp2k_fermi_dirac_smearing_gives_T_el(tmp_path):
-    text = (FIX / "cp2k/cp2k_normal_output/cp2k_output").read_text()
+    text = data_path("dpdata-fixtures", "cp2k/cp2k_normal_output/cp2k_output").read_text()
     marker = "                        No outer SCF"
     assert marker in text
     text = text.replace(marker, "                        Smear method:                                FERMI_DIRAC\n"
@@ -121,19 +114,17 @@ def test_cp2k_fermi_dirac_smearing_gives_T_el(tmp_path):
     assert atoms.info["provenance"]["smearing"] == "fermi-dirac"
 
 
-@needs_data
 def test_lammps_dump_is_not_a_labelled_source():
     with pytest.raises(ValueError, match="traj.dump"):
-        read_frames(FIX / "lammps/traj.dump")
+        read_frames(data_path("dpdata-fixtures", "lammps/traj.dump"))
 
 
 # ------------------------------------------------------------------------- casio3 (GPUMD/NEP)
-@needs_data
 def test_casio3_gpumd_extxyz_frames():
     counts = {"2500K": 80, "3000K": 80, "4000K": 110}
     p_ranges = {"2500K": (-4.6, 81.8), "3000K": (-3.4, 83.0), "4000K": (-5.5, 128.7)}
     for T, n in counts.items():
-        path = CASIO3 / f"train_{T}.xyz"
+        path = data_path("casio3-melt-pbe", f"train_{T}.xyz")
         frames = read_frames(path)
         assert len(frames) == n
         ase_frames = ase_read(path, ":")

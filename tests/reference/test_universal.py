@@ -2,19 +2,17 @@
 the validation code, errors on real PBE data in a sane range, and one-line errors for bad names."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from ase.build import bulk
 from ase.io import write
 
+from datafiles import data_path
 from deepearth.reference import read_frames, universal
 from deepearth.reference.universal import (BASELINES, BaselineUnavailable, UniversalEvaluator, shifted_energy_rmse,
                                            universal_calculator, universal_labeller)
 
-CASIO3 = Path(__file__).resolve().parents[3] / "shared" / "data" / "casio3-melt-pbe"
-needs_data = pytest.mark.skipif(not CASIO3.is_dir(), reason="shared/data is not beside the checkout")
 #: One model per package: the other registry entries share its code path.
 FAMILY = [pytest.param("chgnet-0.3.0", id="chgnet"), pytest.param("sevennet-0", id="sevennet")]
 
@@ -94,7 +92,6 @@ def test_labeller_marks_its_labels_as_a_baseline(name, evaluators):
     assert prov["code"].split()[0] == BASELINES[name].package
 
 
-@needs_data
 @pytest.mark.parametrize("name", FAMILY)
 def test_validation_errors_on_pbe_casio3_melt(name, evaluators):
     """Two frames at 2500 K and two at 4000 K (135 atoms): forces and stresses of a universal potential are
@@ -105,7 +102,7 @@ def test_validation_errors_on_pbe_casio3_melt(name, evaluators):
 
     frames = []
     for temp in (2500, 4000):
-        part = read_frames(CASIO3 / f"train_{temp}K.xyz")
+        part = read_frames(data_path("casio3-melt-pbe", f"train_{temp}K.xyz"))
         for atoms in (part[0], part[45]):
             atoms.info["temperature_K"] = float(temp)
             frames.append(atoms)
@@ -120,14 +117,13 @@ def test_validation_errors_on_pbe_casio3_melt(name, evaluators):
     assert abs(shifted["energy_shift_meV_per_atom"]) < 1000 and set(shifted["bins"]) == {"2500", "4000"}
 
 
-@needs_data
 def test_cli_baseline_alone_then_next_to_nothing_else(tmp_path, capsys):
     """`deepearth validate DATA --baseline NAME` without a model: the baseline's table and files."""
     pytest.importorskip("chgnet")
     from deepearth.cli import main
 
     data = tmp_path / "three.xyz"
-    write(data, read_frames(CASIO3 / "train_3000K.xyz")[:3], format="extxyz")
+    write(data, read_frames(data_path("casio3-melt-pbe", "train_3000K.xyz"))[:3], format="extxyz")
     out = tmp_path / "v"
     assert main(["validate", str(data), "--baseline", "chgnet-0.3.0", "--T-K", "3000", "--bin-by", "temperature",
                  "--out", str(out)]) == 0
