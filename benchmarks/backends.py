@@ -2,7 +2,7 @@
 
     python benchmarks/backends.py [--quick] [--workdir runs/benchmarks/backends] [--backends deepmd,pod,pod4]
 
-Data: ``/work/shared/data/casio3-melt-pbe`` (VASP PBE single points on AIMD snapshots of a
+Data: ``tests/data/casio3-melt-pbe`` (VASP PBE single points on AIMD snapshots of a
 Ca27Si27O81 melt at 2500/3000/4000 K, 7.3–20.4 Å³/atom). The files hold blocks of 10 consecutive
 AIMD snapshots per (T, volume). Split: the last 20 % of each block are held out (contiguous in
 time: neighbouring AIMD snapshots are correlated, so an interleaved split would flatter the
@@ -42,7 +42,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-DATA = Path("/work/shared/data/casio3-melt-pbe")
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "casio3-melt-pbe"
 TEMPS = (2500, 3000, 4000)
 TYPE_MAP = ["Ca", "Si", "O"]
 EV_A3_TO_GPA = 160.21766208

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/baselines.py [--models chgnet-0.3.0,sevennet-0] [--per-T 16]
 
 Data and split as ``benchmarks/backends.py`` (so the numbers sit next to its trained models):
-``/work/shared/data/casio3-melt-pbe`` (VASP PBE, 135-atom Ca27Si27O81 melt at 2500/3000/4000 K,
+``tests/data/casio3-melt-pbe`` (VASP PBE, 135-atom Ca27Si27O81 melt at 2500/3000/4000 K,
 7.3–20.4 Å³/atom, up to 129 GPa), held-out frames = the last 20 % of each block of 10 consecutive AIMD
 snapshots at one T and V (16 / 16 / 22 frames); ``--per-T N`` takes N of them per T, evenly spaced.
 The baselines saw none of these frames either way (they were trained on MPtrj).
