@@ -1,22 +1,37 @@
-"""Small file helpers shared by the stages: atomic writes (the basis of resumability), TOML input."""
+"""Small file helpers shared by the stages: atomic writes (the basis of resumability), TOML input,
+and the one JSON cleaner (:func:`json_ready`) every result's ``to_dict`` and every JSON file goes through."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import tomllib
 from pathlib import Path
 
+import numpy as np
+
 
 def json_ready(value):
-    """NaN/inf (e.g. an RMSE on zero held-out frames) become null: the files stay strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """``value`` as strict JSON data: NaN/inf (e.g. an RMSE on zero held-out frames) become null, numpy
+    arrays and scalars become Python lists and numbers, tuples become lists, dataclass instances
+    become dicts of their fields; dict keys that are numpy scalars become Python ones."""
     if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
+        return {(k.item() if isinstance(k, np.generic) else k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_ready(dataclasses.asdict(value))
     return value
 
 

@@ -1,7 +1,9 @@
 """Physical constants and unit conversions — the only place they live.
 
 Internal units follow ASE: eV, Å, fs-based ASE time, K. Results are in SI.
-Values are CODATA 2018 (as in ``scipy.constants``).
+Values are CODATA 2018 (k_B, N_A and e are exact in the 2019 SI). ASE's own ``ase.units`` are
+CODATA 2014 (k_B 8.6173303e-5 eV/K): do not mix them in; only the ASE time unit is taken from ASE,
+because ASE's integrators take their timesteps in it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,34 @@ PS_TO_ASE_TIME: float = 1000.0 * _ase_units.fs
 FS_TO_ASE_TIME: float = _ase_units.fs
 #: 1 meV in eV.
 MEV: float = 1e-3
+
+# ----------------------------------------------------------------------------------- constants
+#: Elementary charge, C (exact).
+E_CHARGE_C: float = 1.602176634e-19
+#: Rydberg energy, eV (CODATA 2018).
+RY_EV: float = 13.605693122994
+#: Hartree energy, eV (CODATA 2018).
+HARTREE_EV: float = 27.211386245988
+#: Newtonian constant of gravitation, m³/(kg s²) (CODATA 2018).
+GRAVITATIONAL_CONSTANT: float = 6.67430e-11
+#: Vacuum magnetic permeability μ0, N/A² (CODATA 2018).
+MU0: float = 1.25663706212e-6
+
+# --------------------------------------------------------------------------------------- time
+#: Julian year, s.
+YEAR_S: float = 365.25 * 86400.0
+#: 1 Gyr (10⁹ Julian years), s.
+GYR_S: float = 1e9 * YEAR_S
+
+# ------------------------------------------------------------------------- volumes, transport
+#: Å³ per formula unit for a molar volume of 1 cm³/mol (1e24 Å³/cm³ / N_A).
+A3_PER_CM3_MOL: float = 1e24 / AVOGADRO
+#: Green–Kubo in LAMMPS metal units: thermal conductivity eV/(ps·Å·K) → W/(m·K).
+KAPPA_METAL_TO_W_PER_M_K: float = E_CHARGE_C / (1e-12 * 1e-10)
+#: Green–Kubo in LAMMPS metal units: viscosity bar²·ps·Å³/eV → Pa·s.
+ETA_METAL_TO_PA_S: float = (1e5) ** 2 * 1e-12 * 1e-30 / E_CHARGE_C
+#: Green–Kubo in LAMMPS metal units: ionic conductivity e²/(Å·ps·eV) → S/m.
+SIGMA_METAL_TO_S_PER_M: float = E_CHARGE_C / (1e-10 * 1e-12)
 
 
 def stress_to_pressure_gpa(stress_voigt) -> float:

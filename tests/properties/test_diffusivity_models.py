@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepearth.properties import arrhenius
-from deepearth.properties.diffusivity_models import effective_diffusivity, isotope_exponent
+from deepearth.properties.arrhenius.derived import effective_diffusivity, isotope_exponent
 
 
 def test_effective_diffusivity_hand_numbers():

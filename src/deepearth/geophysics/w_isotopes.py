@@ -30,8 +30,8 @@ def _positive(name: str, value, allow_zero: bool = True) -> np.ndarray:
 
 def effective_diffusivity(D_lattice_m2_s, D_gb_m2_s, grain_size_m, gb_width_m: float = 1e-9):
     """Eq. 5: ``D_eff = D_lattice + (3 δ / d) D_GB`` (m²/s); δ the GB width (≈ 1 nm), d the grain size.
-    The value of :func:`deepearth.properties.diffusivity_models.effective_diffusivity` (which adds errors)."""
-    from deepearth.properties.diffusivity_models import effective_diffusivity as eq5
+    The value of :func:`deepearth.properties.arrhenius.effective_diffusivity` (which adds errors)."""
+    from deepearth.properties.arrhenius import effective_diffusivity as eq5
 
     return eq5(D_lattice_m2_s, D_gb_m2_s, grain_size_m, gb_width_m).value
 

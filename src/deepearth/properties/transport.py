@@ -24,15 +24,13 @@ from deepearth.properties.greenkubo import (
     fstar_scan,
     running_integral,
 )
-from deepearth.units import KB_EV_PER_K
-
-E_CHARGE_C = 1.602176634e-19
-#: eV/(ps·Å·K) → W/(m·K)
-_KAPPA_METAL = E_CHARGE_C / (1e-12 * 1e-10)
-#: bar²·ps·Å³/eV → Pa·s
-_ETA_METAL = (1e5) ** 2 * 1e-12 * 1e-30 / E_CHARGE_C
-#: e²/(Å·ps·eV) → S/m
-_SIGMA_METAL = E_CHARGE_C / (1e-10 * 1e-12)
+from deepearth.units import (
+    E_CHARGE_C,
+    ETA_METAL_TO_PA_S,
+    KAPPA_METAL_TO_W_PER_M_K,
+    KB_EV_PER_K,
+    SIGMA_METAL_TO_S_PER_M,
+)
 
 _UNITS = {"metal": {"thermal_conductivity": "W/m/K", "viscosity": "Pa s", "ionic_conductivity": "S/m"},
           "lj": {"thermal_conductivity": "lj", "viscosity": "lj", "ionic_conductivity": "lj"}}
@@ -122,7 +120,7 @@ def thermal_conductivity(heat_flux, dt_ps: float, volume_A3: float, temperature_
     fluxes = [_as_flux(heat_flux, "heat_flux", 3)]
     fluxes += [_as_flux(f, f"extra_fluxes[{i}]", 3) for i, f in enumerate(extra_fluxes or [])]
     kb = 1.0 if units == "lj" else KB_EV_PER_K
-    factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K**2) * (_KAPPA_METAL if units == "metal" else 1.0)
+    factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K**2) * (KAPPA_METAL_TO_W_PER_M_K if units == "metal" else 1.0)
     return _estimate("thermal_conductivity", fluxes, dt_ps, factor, units, "heat flux J·V, 3 Cartesian components",
                      temperature_K, volume_A3, fstar_THz)
 
@@ -150,7 +148,7 @@ def viscosity(pressure_tensor, dt_ps: float, volume_A3: float, temperature_K: fl
     _check_scalars("viscosity", dt_ps, volume_A3, temperature_K, units)
     shear = traceless_shear_components(pressure_tensor)
     kb = 1.0 if units == "lj" else KB_EV_PER_K
-    factor = volume_A3 / (2.0 * kb * temperature_K) * (_ETA_METAL if units == "metal" else 1.0)
+    factor = volume_A3 / (2.0 * kb * temperature_K) * (ETA_METAL_TO_PA_S if units == "metal" else 1.0)
     return _estimate("viscosity", [shear], dt_ps, factor, units, "five traceless shear-stress components",
                      temperature_K, volume_A3, fstar_THz)
 
@@ -194,7 +192,7 @@ def ionic_conductivity(current_or_velocities, dt_ps: float, volume_A3: float, te
         data = charge_current(data, charges)
     current = _as_flux(data, "charge current", 3)
     kb = 1.0 if units == "lj" else KB_EV_PER_K
-    factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K) * (_SIGMA_METAL if units == "metal" else 1.0)
+    factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K) * (SIGMA_METAL_TO_S_PER_M if units == "metal" else 1.0)
     res = _estimate("ionic_conductivity", [current], dt_ps, factor, units, "charge current Σ q_i v_i",
                     temperature_K, volume_A3, fstar_THz)
     if nernst_einstein_S_per_m is not None:

@@ -1,51 +1,28 @@
-"""Arrhenius fits of diffusivities with honest uncertainties (SCIENCE.md §3; W paper eqs. 3–4).
+"""One Arrhenius branch: the fit of eq. 3 or 4 in ln D, its result and its predictions (W paper eqs. 3–4).
 
 Eq. 3, one pressure:          ``D = D0 exp(−ΔH / RT)``
 Eq. 4, several pressures:     ``D = D0 exp(−(ΔE + P ΔV) / RT)``
 
-Both are linear in ``ln D``: ``ln D = ln D0 − ΔH · 1/(RT)`` (− ``ΔV · P/(RT)``). The fit is a weighted
-least-squares fit in ln D with ``σ_lnD = σ_D / D`` (first-order propagation of the D error), or an
-ordinary one when no errors are given. Parameters are ``ln D0`` (D0 in m²/s), the activation enthalpy
-or energy in kJ/mol and the activation volume in cm³/mol; with P in GPa, ``P ΔV`` is then in kJ/mol
-exactly (1 GPa · 1 cm³/mol = 1e9 Pa · 1e-6 m³/mol = 1 kJ/mol).
-
-The W paper (Peng, Yoshino & Deng, Nat. Commun. 2025: W in (Mg,Fe)O grain boundaries) finds ΔH that changes
-with temperature (322 kJ/mol over 2000–2750 K, 218 kJ/mol over 2750–3500 K at 25 GPa), so
-:func:`arrhenius_fit` can fit two independent branches either side of a given or searched break
-temperature and says whether the data justify two branches (:mod:`.arrhenius_piecewise`).
-
-Predictions carry a 1σ band of the fitted relation (parameter uncertainty only, not the scatter of a
-new measurement), propagated linearly in ln D through the parameter covariance or by Monte Carlo.
-
-Re-exported here so that one import serves: :func:`from_diffusion_results` / :class:`ArrheniusData`
-(:mod:`.arrhenius_input`), :class:`PiecewiseArrheniusResult` (:mod:`.arrhenius_piecewise`), and the
-effective bulk diffusivity (eq. 5) and isotope exponent with :class:`ValueWithStderr`
-(:mod:`.diffusivity_models`). The least-squares solver and its covariance policy are in
-:mod:`.weighted_lsq`. Only numpy and scipy are needed.
+:func:`fit_branch` fits validated arrays (:func:`.inputs.check_inputs`) with the solver of :mod:`.lsq`
+into an :class:`ArrheniusResult`, whose :meth:`~ArrheniusResult.predict` gives an
+:class:`ArrheniusPrediction` with a 1σ band (linear propagation or Monte Carlo). The helpers that build
+a prediction (:func:`prediction_inputs`, :func:`make_prediction`, :func:`band_method`) and the design
+matrix (:func:`design_matrix`) are shared with the two-branch fit of :mod:`.piecewise`.
+Units: ln D0 (D0 in m²/s), kJ/mol, cm³/mol, K, GPa.
 """
-
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import Any, Iterator
 
 import numpy as np
 from scipy import stats
 
-from deepearth.properties.arrhenius_input import ArrheniusData, _check_inputs, from_diffusion_results
-from deepearth.properties.diffusivity_models import (
-    ValueWithStderr,
-    _json_safe,
-    _out,
-    effective_diffusivity,
-    isotope_exponent,
-)
-from deepearth.properties.weighted_lsq import DegenerateDesign, ScaleMode, linear_fit
+from deepearth.files import json_ready
+from deepearth.properties.arrhenius.lsq import DegenerateDesign, ScaleMode, linear_fit
+from deepearth.properties.arrhenius.values import float_or_array
 from deepearth.units import KJ_PER_MOL_PER_EV, R_J_PER_MOL_K
-
-if TYPE_CHECKING:  # the piecewise module imports this one; at run time see __getattr__ below
-    from deepearth.properties.arrhenius_piecewise import PiecewiseArrheniusResult
 
 
 #: Lower and upper quantiles of a ±1σ normal band (15.87 %, 84.13 %).
@@ -60,7 +37,7 @@ def _pressures_vary(P: np.ndarray | None) -> bool:
     return P is not None and float(np.ptp(P)) > 1e-9 * max(1.0, float(np.max(np.abs(P))))
 
 
-def _design(T: np.ndarray, P: np.ndarray | None, with_dV: bool) -> np.ndarray:
+def design_matrix(T: np.ndarray, P: np.ndarray | None, with_dV: bool) -> np.ndarray:
     """Columns of ∂lnD/∂(ln D0, activation [kJ/mol], ΔV [cm³/mol]) at (T, P)."""
     x = 1e3 / (R_J_PER_MOL_K * T)  # mol/kJ
     cols = [np.ones_like(T), -x]
@@ -105,7 +82,7 @@ class ArrheniusPrediction:
     @property
     def log10D_stderr(self):
         """σ of log10 D — what :func:`deepearth.geophysics.w_isotopes.propagate_lognormal_D` takes."""
-        return _out(np.asarray(self.lnD_stderr) / np.log(10.0), np.ndim(self.lnD_stderr) == 0)
+        return float_or_array(np.asarray(self.lnD_stderr) / np.log(10.0), np.ndim(self.lnD_stderr) == 0)
 
     @property
     def unit(self) -> str:
@@ -115,7 +92,7 @@ class ArrheniusPrediction:
         d = {k: v for k, v in self.__dict__.items() if k != "samples_m2_per_s"}
         if samples and self.samples_m2_per_s is not None:
             d["samples_m2_per_s"] = self.samples_m2_per_s
-        return _json_safe(d)
+        return json_ready(d)
 
 
 def _mvn_samples(theta: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -125,7 +102,7 @@ def _mvn_samples(theta: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Gene
     return theta + (rng.standard_normal((n, theta.size)) * np.sqrt(vals)) @ vecs.T
 
 
-def _prediction(T, P, lnD, sig, extrap, samples_ln, method, scalar, n_samples) -> ArrheniusPrediction:
+def make_prediction(T, P, lnD, sig, extrap, samples_ln, method, scalar, n_samples) -> ArrheniusPrediction:
     """The prediction from ln D and σ_lnD (linear band) or from Monte-Carlo samples of ln D (quantile band)."""
     if samples_ln is None:
         D, lo, hi = np.exp(lnD), np.exp(lnD - sig), np.exp(lnD + sig)
@@ -136,13 +113,13 @@ def _prediction(T, P, lnD, sig, extrap, samples_ln, method, scalar, n_samples) -
         sig = samples_ln.std(axis=0, ddof=1)
         samples = np.exp(samples_ln)
     return ArrheniusPrediction(
-        T_K=_out(T, scalar), P_GPa=None if P is None else _out(P, scalar), D_m2_per_s=_out(D, scalar),
-        D_lo_m2_per_s=_out(lo, scalar), D_hi_m2_per_s=_out(hi, scalar), lnD_stderr=_out(sig, scalar),
+        T_K=float_or_array(T, scalar), P_GPa=None if P is None else float_or_array(P, scalar), D_m2_per_s=float_or_array(D, scalar),
+        D_lo_m2_per_s=float_or_array(lo, scalar), D_hi_m2_per_s=float_or_array(hi, scalar), lnD_stderr=float_or_array(sig, scalar),
         extrapolated=bool(extrap[0]) if scalar else np.asarray(extrap, dtype=bool), method=method,
         n_samples=int(n_samples or 0), samples_m2_per_s=samples)
 
 
-def _prediction_inputs(T_K, P_GPa, n_samples, seed) -> tuple[np.ndarray, np.ndarray | None, bool, Any]:
+def prediction_inputs(T_K, P_GPa, n_samples, seed) -> tuple[np.ndarray, np.ndarray | None, bool, Any]:
     """Checked (T [K], P [GPa] or None, scalar?, generator or None) for a ``predict`` call."""
     if n_samples is not None and (int(n_samples) != n_samples or n_samples < 2):
         raise ValueError(f"n_samples must be an integer >= 2 (or None for linear propagation), got {n_samples!r}")
@@ -160,7 +137,7 @@ def _prediction_inputs(T_K, P_GPa, n_samples, seed) -> tuple[np.ndarray, np.ndar
     return T, P, scalar, (np.random.default_rng(seed) if n_samples else None)
 
 
-def _band_method(n_samples, seed, over: str = "N(params, covariance)") -> str:
+def band_method(n_samples, seed, over: str = "N(params, covariance)") -> str:
     """How a prediction's band was made, for its ``method``."""
     return (f"Monte Carlo over {over}, {int(n_samples)} samples, seed {seed}" if n_samples
             else "linear propagation sigma_lnD^2 = g^T C g")
@@ -234,7 +211,7 @@ class ArrheniusResult:
         """Strict-JSON dict (NaN → null)."""
         d = asdict(self)
         d.update(value=self.value, stderr=self.stderr, unit=self.unit)
-        return _json_safe(d)
+        return json_ready(d)
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "Arrhenius result") -> ArrheniusResult:
@@ -301,14 +278,16 @@ class ArrheniusResult:
                              "was not fitted; use with_activation_volume(dV) to extrapolate in pressure")
 
     # -- prediction ----------------------------------------------------------------------------------
-    def _ln_predict(self, T: np.ndarray, P: np.ndarray | None, n_samples: int | None,
-                    rng: np.random.Generator | None):
+    def ln_predict(self, T: np.ndarray, P: np.ndarray | None, n_samples: int | None,
+                   rng: np.random.Generator | None):
+        """(ln D, σ_lnD, extrapolated?, Monte-Carlo samples of ln D or None) at checked arrays (K, GPa);
+        the pieces :meth:`predict` (and the two-branch ``predict``) assemble into a prediction."""
         with_dV = self.activation_kind == "dE"
         if with_dV and P is None:
             raise ValueError("predict: this fit has an activation volume (eq. 4); give P_GPa")
         if not with_dV:
             self._check_pressure(P)
-        G = _design(T, P, with_dV)
+        G = design_matrix(T, P, with_dV)
         lnD = G @ self.theta
         C = self.cov
         sig = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", G, C, G), 0.0, None)) if np.all(np.isfinite(C)) \
@@ -331,10 +310,10 @@ class ArrheniusResult:
         With ``n_samples``, parameters are drawn from N(θ, C) (``seed``ed generator) and the band is the
         15.87–84.13 % quantiles; the samples (n_samples × n_T) are kept for downstream Monte Carlo.
         """
-        T, P, scalar, rng = _prediction_inputs(T_K, P_GPa, n_samples, seed)
-        lnD, sig, extrap, samples = self._ln_predict(T, P, n_samples, rng)
-        how = _band_method(n_samples, seed)
-        return _prediction(T, P, lnD, sig, extrap, samples, f"Arrhenius ({self.activation_kind}) fit; {how}",
+        T, P, scalar, rng = prediction_inputs(T_K, P_GPa, n_samples, seed)
+        lnD, sig, extrap, samples = self.ln_predict(T, P, n_samples, rng)
+        how = band_method(n_samples, seed)
+        return make_prediction(T, P, lnD, sig, extrap, samples, f"Arrhenius ({self.activation_kind}) fit; {how}",
                            scalar, n_samples)
 
 
@@ -356,9 +335,9 @@ def _make_result(theta, cov, with_dV, chi2, chi2_red, dof, n, weighted, scaled, 
         species=species)
 
 
-def _fit_branch(T, D, sD, P, fit_dV: bool | None, scale: ScaleMode, species: str | None = None,
+def fit_branch(T, D, sD, P, fit_dV: bool | None, scale: ScaleMode, species: str | None = None,
                 label: str = "") -> ArrheniusResult:
-    """One Arrhenius fit on validated arrays (see :func:`arrhenius_fit`)."""
+    """One Arrhenius fit on validated arrays (see :func:`~deepearth.properties.arrhenius.arrhenius_fit`)."""
     varies = _pressures_vary(P)
     with_dV = varies if fit_dV is None else bool(fit_dV)
     where = f" ({label})" if label else ""
@@ -372,7 +351,7 @@ def _fit_branch(T, D, sD, P, fit_dV: bool | None, scale: ScaleMode, species: str
     y = np.log(D)
     sigma = None if sD is None else sD / D
     try:
-        lf = linear_fit(_design(T, P, with_dV), y, sigma, scale)
+        lf = linear_fit(design_matrix(T, P, with_dV), y, sigma, scale)
     except DegenerateDesign:
         raise ValueError(f"pressures are a linear function of temperature (P = a + b T) over the points{where}, "
                          "so ΔE and ΔV cannot be separated (eq. 4); add points off that line or fit at one "
@@ -390,59 +369,5 @@ def _fit_branch(T, D, sD, P, fit_dV: bool | None, scale: ScaleMode, species: str
                         method, (float(T.min()), float(T.max())), P_range, P_single, lf.residuals, species)
 
 
-# --------------------------------------------------------------------------------------------------
-# public API
-# --------------------------------------------------------------------------------------------------
-
-def arrhenius_fit(T_K, D_m2_per_s, D_stderr_m2_per_s=None, P_GPa=None,
-                  break_T_K: float | Literal["auto"] | None = None, *, fit_dV: bool | None = None,
-                  scale_covariance: ScaleMode = "auto", alpha: float = 0.05,
-                  species: str | None = None) -> ArrheniusResult | PiecewiseArrheniusResult:
-    """Fit ``ln D = ln D0 − (ΔE + P ΔV)/(R T)`` (W paper eqs. 3–4; SCIENCE.md §3) with uncertainties.
-
-    Parameters
-    ----------
-    T_K, D_m2_per_s : temperatures (K) and diffusivities (m²/s), all > 0.
-    D_stderr_m2_per_s : standard errors of D (m²/s), > 0; weights ``1/σ²_lnD`` with ``σ_lnD = σ_D/D``.
-        ``None``: ordinary least squares, covariance from the residual scatter.
-    P_GPa : pressure of each point (GPa) or one value. If the pressures differ, ΔE (kJ/mol) and ΔV
-        (cm³/mol) are fitted (eq. 4, ≥ 3 points, P must not be a linear function of T); if they are all
-        equal or ``None``, D0 and ΔH = ΔE + PΔV (eq. 3, ≥ 2 points). ``fit_dV`` overrides: ``False``
-        treats slightly different pressures (e.g. NPT averages around one target) as one pressure.
-    break_T_K : ``None`` one branch; a temperature (K): two independent branches, T ≤ break and T > break
-        (≥ 2 points each); ``"auto"``: the break between neighbouring temperatures minimising the total
-        χ² (≥ 3 points per branch when there are ≥ 6 points, else ≥ 2) — the W paper's two regimes (322
-        and 218 kJ/mol either side of 2750 K at 25 GPa). Either way one vs two branches is decided by a
-        likelihood-ratio test calibrated by simulation over the break search (level ``alpha``); AIC is
-        reported too (see :class:`PiecewiseArrheniusResult`).
-    scale_covariance : with errors, ``"auto"`` multiplies the covariance by χ²_red when χ²_red > 1
-        (the errors look too small; standard practice, stated in ``method``), ``"always"``, ``"never"``.
-        With ``"auto"`` the 1σ intervals are conservative (they cover the truth ~71 % rather than 68 %
-        of the time with ~8 dof when the given errors are right).
-    species : label carried into the result.
-
-    Returns an :class:`ArrheniusResult`, or a :class:`PiecewiseArrheniusResult` when ``break_T_K`` is set.
-    """
-    if scale_covariance not in ("auto", "always", "never"):
-        raise ValueError(f"scale_covariance must be 'auto', 'always' or 'never', got {scale_covariance!r}")
-    T, D, sD, P = _check_inputs(T_K, D_m2_per_s, D_stderr_m2_per_s, P_GPa)
-    if break_T_K is None:
-        return _fit_branch(T, D, sD, P, fit_dV, scale_covariance, species)
-    if not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    from deepearth.properties.arrhenius_piecewise import _piecewise  # lazily: that module imports this one
-
-    return _piecewise(T, D, sD, P, break_T_K, fit_dV, scale_covariance, species, float(alpha))
-
-
-def __getattr__(name: str):
-    """``PiecewiseArrheniusResult`` from :mod:`.arrhenius_piecewise`, imported on first use (no import cycle)."""
-    if name == "PiecewiseArrheniusResult":
-        from deepearth.properties.arrhenius_piecewise import PiecewiseArrheniusResult
-
-        return PiecewiseArrheniusResult
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["ArrheniusResult", "PiecewiseArrheniusResult", "ArrheniusPrediction", "ArrheniusData", "ValueWithStderr",
-           "arrhenius_fit", "from_diffusion_results", "effective_diffusivity", "isotope_exponent"]
+__all__ = ["ArrheniusPrediction", "ArrheniusResult", "band_method", "design_matrix", "fit_branch",
+           "make_prediction", "prediction_inputs"]

@@ -3,7 +3,7 @@
 * :func:`from_diffusion_results`: (T, D, σ_D, P) from :class:`~deepearth.properties.diffusion.DiffusionResult`
   outputs (JSON files, dicts or result objects) as an :class:`ArrheniusData`, for
   :func:`~deepearth.properties.arrhenius.arrhenius_fit`.
-* ``_check_inputs``: the checks :func:`~deepearth.properties.arrhenius.arrhenius_fit` applies to its
+* :func:`check_inputs`: the checks :func:`~deepearth.properties.arrhenius.arrhenius_fit` applies to its
   arrays (T in K > 0, D in m²/s > 0, σ_D in m²/s > 0, P in GPa), one clear ValueError each.
 
 Only numpy is needed.
@@ -32,7 +32,7 @@ def _as_1d(name: str, values) -> np.ndarray:
     return arr
 
 
-def _check_inputs(T_K, D_m2_per_s, D_stderr_m2_per_s, P_GPa):
+def check_inputs(T_K, D_m2_per_s, D_stderr_m2_per_s, P_GPa):
     """Validated float arrays (T, D, σ_D or None, P or None); one clear ValueError otherwise."""
     T = _as_1d("T_K", T_K)
     D = _as_1d("D_m2_per_s", D_m2_per_s)
@@ -172,4 +172,4 @@ def from_diffusion_results(paths_or_dicts: Iterable | str | Path | dict, species
     return ArrheniusData(np.array([r[1] for r in rows]), np.array([r[2] for r in rows]), sD, P)
 
 
-__all__ = ["ArrheniusData", "from_diffusion_results"]
+__all__ = ["ArrheniusData", "check_inputs", "from_diffusion_results"]

@@ -3,60 +3,16 @@
 * :func:`effective_diffusivity`: bulk diffusivity of lattice + grain-boundary transport (eq. 5), m²/s.
 * :func:`isotope_exponent`: the mass exponent β of ``D_1/D_2 = (m_2/m_1)^β`` from pseudo-isotope runs.
 
-Both return a :class:`ValueWithStderr`. This module also holds the two output helpers the Arrhenius
-modules share (strict-JSON conversion, float-or-array output). Only numpy is needed.
+Both return a :class:`~deepearth.properties.arrhenius.values.ValueWithStderr`. Only numpy is needed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator
 
 import numpy as np
 
-
-def _json_safe(value: Any) -> Any:
-    """Strict-JSON version of ``value``: numpy → Python, tuples → lists, NaN/inf → None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
-
-
-def _out(x: np.ndarray, scalar: bool):
-    """A float for scalar inputs, else the array."""
-    return float(np.asarray(x).reshape(-1)[0]) if scalar else np.asarray(x, dtype=float)
-
-
-@dataclass
-class ValueWithStderr:
-    """A derived quantity with its propagated standard error; iterates as ``(value, stderr)``."""
-
-    value: Any
-    stderr: Any
-    units: str
-    method: str
-
-    @property
-    def unit(self) -> str:
-        return self.units
-
-    def __iter__(self) -> Iterator:
-        return iter((self.value, self.stderr))
-
-    def to_dict(self) -> dict:
-        return _json_safe(asdict(self))
+from deepearth.properties.arrhenius.values import ValueWithStderr, float_or_array
 
 
 def effective_diffusivity(D_lattice_m2_per_s, D_gb_m2_per_s, grain_size_m, gb_width_m=1e-9, *,
@@ -84,7 +40,7 @@ def effective_diffusivity(D_lattice_m2_per_s, D_gb_m2_per_s, grain_size_m, gb_wi
     value = DL + f * DG
     err = np.sqrt(sL**2 + (f * sG) ** 2)
     scalar = value.ndim == 0
-    return ValueWithStderr(_out(value, scalar), _out(err, scalar), "m^2/s",
+    return ValueWithStderr(float_or_array(value, scalar), float_or_array(err, scalar), "m^2/s",
                            "D_eff = D_lattice + 3 delta/d D_GB (W paper eq. 5); errors in quadrature")
 
 
@@ -121,4 +77,4 @@ def isotope_exponent(D_light_m2_per_s: float, D_light_stderr_m2_per_s: float, D_
     return ValueWithStderr(beta, err, "dimensionless", method)
 
 
-__all__ = ["ValueWithStderr", "effective_diffusivity", "isotope_exponent"]
+__all__ = ["effective_diffusivity", "isotope_exponent"]

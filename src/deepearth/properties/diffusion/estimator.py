@@ -23,11 +23,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-# msd_per_atom, msd_covariance, gls_line and GLS_RIDGE live in .msd_gls; re-exported here
-from deepearth.properties.msd_gls import (GLS_RIDGE, _fit_lags, _moments, _msd_curves, _variogram,  # noqa: F401
-                                          gls_line, gls_msd_slope, msd_covariance, msd_per_atom)
-from deepearth.properties.trajectory import (_AXES, Region, Trajectory, _as_replicas, _check_time_axis,
-                                             _selection)
+from deepearth.properties.diffusion.inputs import as_replicas, check_time_axis, select_atoms
+from deepearth.properties.diffusion.msd_gls import (GLS_RIDGE, fit_lag_grid, gls_msd_slope, model_variogram,
+                                                    msd_curves, msd_moments)
+from deepearth.properties.trajectory import Region, Trajectory
 from deepearth.units import A2_PER_PS_TO_M2_PER_S, KB_J_PER_K
 
 #: Yeh–Hummer constant for a cubic periodic box (Yeh & Hummer, J. Phys. Chem. B 108, 15873 (2004)).
@@ -164,7 +163,7 @@ def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 
 
 def _dims(dimensions: str) -> list[int]:
     """Cartesian component indices of ``dimensions`` (distinct letters from 'xyz')."""
-    dims = sorted({_AXES[c] for c in dimensions.lower()} if set(dimensions.lower()) <= set(_AXES) else [])
+    dims = sorted({"xyz".index(c) for c in dimensions.lower()} if set(dimensions.lower()) <= set("xyz") else [])
     if not dims or len(dims) != len(dimensions):
         raise ValueError(f"diffusion_coefficient: dimensions must be distinct letters from 'xyz', got {dimensions!r}")
     return dims
@@ -225,11 +224,11 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     method = method.lower()
     if method not in ("gls", "ols"):
         raise ValueError(f"diffusion_coefficient: method must be 'gls' or 'ols', got {method!r}")
-    replicas = _as_replicas(data, dt_ps, times_ps)
+    replicas = as_replicas(data, dt_ps, times_ps)
     if not replicas:
         raise ValueError("diffusion_coefficient: no trajectories given")
     for r in replicas:
-        _check_time_axis(r, MIN_FRAMES)
+        check_time_axis(r, MIN_FRAMES)
     dt = replicas[0].dt_ps
     if any(abs(r.dt_ps - dt) > 1e-9 * dt for r in replicas):
         raise ValueError("diffusion_coefficient: replicas have different frame spacings")
@@ -244,7 +243,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     sel_pos, sel_inside, n_sel = [], [], 0
     for r in replicas:
         pos = remove_drift(r.positions_A, r.masses_amu) if remove_com_drift else r.positions_A
-        idx = _selection(r, species, atoms)
+        idx = select_atoms(r, species, atoms)
         n_sel += idx.size
         sel_pos.append(pos[:n_t, idx][:, :, dims])
         inside = None
@@ -256,7 +255,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         sel_inside.append(inside)
 
     # the MSD curve (all lags; a grid of lags when region-masked) per replica, and pooled
-    curve_lags, msd_rep, w_rep, per_atom = _msd_curves(sel_pos, sel_inside, n_t)
+    curve_lags, msd_rep, w_rep, per_atom = msd_curves(sel_pos, sel_inside, n_t)
     w_tot = w_rep.sum(axis=0)
     msd_mean = np.nansum(np.nan_to_num(msd_rep) * w_rep, axis=0) / np.maximum(w_tot, 1)
     lag = curve_lags * dt
@@ -277,12 +276,12 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         D = float(d_rep.mean())
     else:
         lo, hi = int(curve_lags[i0]), int(curve_lags[i1 - 1])
-        fit_lags = _fit_lags(lo, hi, max_fit_lags)
+        fit_lags = fit_lag_grid(lo, hi, max_fit_lags)
         n_fit = fit_lags.size
-        mom = [_moments(p, fit_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
+        mom = [msd_moments(p, fit_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
         if np.any(np.array([c for c, _, _ in mom]).sum(axis=0) == 0):
             raise ValueError(f"region {region.to_dict() if region else None}: no atom stays inside over the fit lags")
-        g = _variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil=max(4, (hi - lo) // 20))
+        g = model_variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil=max(4, (hi - lo) // 20))
         slope, slope_err, slope_rep = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo, ridge=GLS_RIDGE)
         D, stderr, source = _to_si(slope, d), _to_si(slope_err, d), "gls"
         d_rep = _to_si(slope_rep, d)  # replica values: the pooled GLS weights applied to each replica's MSD

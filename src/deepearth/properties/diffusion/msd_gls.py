@@ -1,11 +1,11 @@
 """MSD curves and moments, the MSD covariance model and the generalised-least-squares line for D.
 
 Per-atom MSDs over all time origins (:func:`msd_per_atom`, FFT), optionally restricted to atoms
-that stay in a region (:func:`_moments`), and the statistically efficient slope estimator of
+that stay in a region (:func:`msd_moments`), and the statistically efficient slope estimator of
 McCluskey, Coles & Morgan, J. Chem. Theory Comput. 21, 79 (2025) (kinisi): the covariance of the
 time-origin-averaged MSD under a Gaussian-displacement model (:func:`msd_covariance`, Å⁴) and the
 GLS straight line with a ridge-regularised weight matrix and sandwich variance (:func:`gls_line`,
-:func:`gls_msd_slope`). Used by :func:`deepearth.properties.diffusion.diffusion_coefficient`.
+:func:`gls_msd_slope`). Used by :func:`deepearth.properties.diffusion.diffusion_coefficient` (:mod:`.estimator`).
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ def msd_per_atom(positions: np.ndarray) -> np.ndarray:
     return np.stack([tidynamics.msd(positions[:, i, :]) for i in range(positions.shape[1])], axis=1)
 
 
-def _msd_curves(positions: list[np.ndarray], inside: list[np.ndarray | None], n_frames: int):
+def msd_curves(positions: list[np.ndarray], inside: list[np.ndarray | None], n_frames: int):
     """Per-replica MSD curves (Å²) of unwrapped positions ``(T, N, k)`` Å, with their weights.
 
     Without a region (``inside`` entries None): every lag 0..T-1 from the FFT per-atom MSD
     (:func:`msd_per_atom`), weight = number of atoms. With one (``inside`` the ``(T, N)`` membership
-    of each replica): a grid of ≤ ~200 lags from :func:`_moments`, weight = (origin, atom) pairs
+    of each replica): a grid of ≤ ~200 lags from :func:`msd_moments`, weight = (origin, atom) pairs
     that stay inside, NaN where there are none. Returns ``(lags (frames), msd (R, L), weights (R, L),
     per-atom MSDs (list of (T, N)) or None)``.
     """
@@ -51,7 +51,7 @@ def _msd_curves(positions: list[np.ndarray], inside: list[np.ndarray | None], n_
         return curve_lags, msd_rep, w_rep, per_atom
     step = max(1, int(np.ceil((n_frames - 1) / 200)))
     curve_lags = np.arange(0, n_frames, step)
-    mom = [_moments(p, curve_lags, ins) for p, ins in zip(positions, inside)]
+    mom = [msd_moments(p, curve_lags, ins) for p, ins in zip(positions, inside)]
     w_rep = np.array([c for c, _, _ in mom])
     msd_rep = np.array([np.where(c > 0, s2 / np.maximum(c, 1), np.nan) for c, s2, _ in mom])
     return curve_lags, msd_rep, w_rep, None
@@ -64,7 +64,7 @@ def _window_ok(inside: np.ndarray, lag: int) -> np.ndarray:
     return (outside[lag + 1:] - outside[:inside.shape[0] - lag]) == 0
 
 
-def _moments(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
+def msd_moments(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
     """Sums over (origin, atom) pairs at each lag: count, Σr², Σr⁴ (Å², Å⁴)."""
     T = pos.shape[0]
     cnt = np.zeros(len(lags))
@@ -86,7 +86,7 @@ def _moments(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
     return cnt, s2, s4
 
 
-def _fit_lags(lo: int, hi: int, max_lags: int) -> np.ndarray:
+def fit_lag_grid(lo: int, hi: int, max_lags: int) -> np.ndarray:
     """Lags (frames) for the GLS fit: all of ``lo..hi`` if few, else ~2/3 log-spaced (dense at
     the short, most informative lags) united with ~1/3 evenly spaced ones. For a random walk,
     ~30 log-spaced lags give the same GLS variance as all lags (checked numerically), so the
@@ -211,7 +211,7 @@ def gls_line(t: np.ndarray, y: np.ndarray, cov: np.ndarray, ridge: float = 0.0) 
     return beta, pcov, float(r @ Rinv @ r / max(len(y) - 2, 1))
 
 
-def _variogram(msd_curve: np.ndarray, curve_lags: np.ndarray, linear_from: int, n_frames: int,
+def model_variogram(msd_curve: np.ndarray, curve_lags: np.ndarray, linear_from: int, n_frames: int,
                stencil: int = 4) -> np.ndarray:
     """Model MSD (Å²) at every integer lag 0..2T for :func:`msd_covariance`: the measured curve up
     to ``linear_from`` (interpolated on the curve's lag grid), then a straight line continuing it
@@ -238,8 +238,8 @@ def gls_msd_slope(moments: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fit_
     """GLS slope (Å²/ps) of the pooled MSD at ``fit_lags`` (frames), its standard error and the
     slope of each replica under the same weights.
 
-    ``moments`` are the per-replica :func:`_moments` at ``fit_lags`` (pooled MSD ``Σs2/Σcount``),
-    ``variogram`` the model MSD of :func:`_variogram`. Σ is :func:`msd_covariance` with the
+    ``moments`` are the per-replica :func:`msd_moments` at ``fit_lags`` (pooled MSD ``Σs2/Σcount``),
+    ``variogram`` the model MSD of :func:`model_variogram`. Σ is :func:`msd_covariance` with the
     independent atoms per origin ``Σcount/(T-a)`` and one measured non-Gaussian factor
     ``f = Var(r²)/((2/d)MSD²)`` (1 for Gaussian displacements, > 1 for hopping): the
     inverse-variance-weighted mean over the fit lags (a lag-a variance rests on ~(T-a)/a

@@ -5,7 +5,7 @@ temperature: 322 kJ/mol over 2000–2750 K and 218 kJ/mol over 2750–3500 K at 
 a given or searched break (K) gets its own eq. 3/4 fit (:func:`~deepearth.properties.arrhenius.arrhenius_fit`
 with ``break_T_K``), and a likelihood-ratio test whose null distribution is simulated under the
 one-branch fit, over the same break search, says whether the data justify two branches; AIC/AICc are
-reported for information. Units as in :mod:`.arrhenius`: ln D0 (D0 in m²/s), kJ/mol, cm³/mol, K, GPa.
+reported for information. Units as in :mod:`.branch`: ln D0 (D0 in m²/s), kJ/mol, cm³/mol, K, GPa.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Literal
 
 import numpy as np
 
-from deepearth.properties.arrhenius import (
+from deepearth.files import json_ready
+from deepearth.properties.arrhenius.branch import (
     ArrheniusPrediction,
     ArrheniusResult,
-    _band_method,
-    _design,
-    _fit_branch,
-    _prediction,
-    _prediction_inputs,
+    band_method,
+    design_matrix,
+    fit_branch,
+    make_prediction,
+    prediction_inputs,
 )
-from deepearth.properties.diffusivity_models import _json_safe
 
 
 @dataclass
@@ -85,7 +85,7 @@ class PiecewiseArrheniusResult:
         d["branches"] = [b.to_dict() for b in self.branches]
         d["single"] = self.single.to_dict()
         d.update(value=self.value, stderr=self.stderr, unit=self.unit)
-        return _json_safe(d)
+        return json_ready(d)
 
     def predict(self, T_K, P_GPa=None, n_samples: int | None = None, seed: int = 0,
                 model: Literal["auto", "two_branch", "one_branch"] = "auto") -> ArrheniusPrediction:
@@ -103,19 +103,19 @@ class PiecewiseArrheniusResult:
             pred = self.single.predict(T_K, P_GPa, n_samples, seed)
             pred.method = f"one-branch model; {pred.method}"
             return pred
-        T, P, scalar, rng = _prediction_inputs(T_K, P_GPa, n_samples, seed)
+        T, P, scalar, rng = prediction_inputs(T_K, P_GPa, n_samples, seed)
         lnD, sig = np.empty(T.size), np.empty(T.size)
         extrap = np.zeros(T.size, dtype=bool)
         samples = np.empty((int(n_samples), T.size)) if n_samples else None
         for idx, branch in zip((T <= self.break_T_K, T > self.break_T_K), self.branches):
             if not idx.any():
                 continue
-            out = branch._ln_predict(T[idx], None if P is None else P[idx], n_samples, rng)
+            out = branch.ln_predict(T[idx], None if P is None else P[idx], n_samples, rng)
             lnD[idx], sig[idx], extrap[idx] = out[0], out[1], out[2]
             if samples is not None:
                 samples[:, idx] = out[3]
-        how = _band_method(n_samples, seed, "each branch's N(params, covariance)")
-        return _prediction(T, P, lnD, sig, extrap, samples,
+        how = band_method(n_samples, seed, "each branch's N(params, covariance)")
+        return make_prediction(T, P, lnD, sig, extrap, samples,
                            f"two-branch Arrhenius fit, break {self.break_T_K:g} K; {how}", scalar, n_samples)
 
 
@@ -156,7 +156,7 @@ def _break_test(T, P, w, single, splits, chi2_two_obs, scale_free: bool):
     """
     n = T.size
     k1 = len(single.params)
-    X1 = _design(T, P, single.activation_kind == "dE")
+    X1 = design_matrix(T, P, single.activation_kind == "dE")
     k2 = np.array([(3 if a else 2) + (3 if b else 2) for _, a, b in splits])
     obs = float(_break_stat(single.chi2, k1, np.asarray(chi2_two_obs), k2, n, scale_free))
     rng = np.random.default_rng(_NULL_SEED)
@@ -171,7 +171,7 @@ def _break_test(T, P, w, single, splits, chi2_two_obs, scale_free: bool):
     for lo, dv_lo, dv_hi in splits:
         blocks = []
         for mask, dv in ((lo, dv_lo), (~lo, dv_hi)):
-            blocks.append(_design(T, P, dv) * mask[:, None])
+            blocks.append(design_matrix(T, P, dv) * mask[:, None])
         c2.append(chi2_of(np.hstack(blocks)))
     null = _break_stat(c1, k1, np.array(c2), k2, n, scale_free)
     p = (1.0 + np.sum(null >= obs - 1e-9 * max(1.0, abs(obs)))) / (1.0 + _N_NULL)
@@ -222,18 +222,18 @@ def _candidate_breaks(T: np.ndarray, break_T_K, split):
     return [b], fits, "fixed", 0
 
 
-def _piecewise(T, D, sD, P, break_T_K, fit_dV, scale, species, alpha) -> PiecewiseArrheniusResult:
+def fit_piecewise(T, D, sD, P, break_T_K, fit_dV, scale, species, alpha) -> PiecewiseArrheniusResult:
     """Two-branch fit on validated arrays (see :func:`~deepearth.properties.arrhenius.arrhenius_fit`)."""
     n = T.size
     order = np.argsort(T, kind="stable")
     T, D = T[order], D[order]
     sD = None if sD is None else sD[order]
     P = None if P is None else P[order]
-    single = _fit_branch(T, D, sD, P, fit_dV, scale, species)
+    single = fit_branch(T, D, sD, P, fit_dV, scale, species)
 
     def fit(mask: np.ndarray, label: str) -> ArrheniusResult:
-        return _fit_branch(T[mask], D[mask], None if sD is None else sD[mask], None if P is None else P[mask], fit_dV,
-                           scale, species, label)
+        return fit_branch(T[mask], D[mask], None if sD is None else sD[mask], None if P is None else P[mask], fit_dV,
+                          scale, species, label)
 
     def split(b: float, label_lo: str, label_hi: str):
         lo = T <= b
@@ -281,4 +281,4 @@ def _piecewise(T, D, sD, P, break_T_K, fit_dV, scale, species, alpha) -> Piecewi
         break_chi2=[float(c) for c in chi2s])
 
 
-__all__ = ["PiecewiseArrheniusResult"]
+__all__ = ["PiecewiseArrheniusResult", "fit_piecewise"]

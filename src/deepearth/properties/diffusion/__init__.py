@@ -1,0 +1,26 @@
+"""Self-diffusion coefficients from mean squared displacements (W paper eq. 2; SCIENCE.md §3).
+
+The modules of this package, each one job (their shared helpers are public names inside the package):
+
+* :mod:`.estimator` — :func:`diffusion_coefficient` and its :class:`DiffusionResult`, the diffusive
+  window, and the finite-size correction :func:`yeh_hummer_correction`;
+* :mod:`.msd_gls` — MSD curves and moments, the MSD covariance model and the generalised-least-squares
+  line (McCluskey, Coles & Morgan, J. Chem. Theory Comput. 21, 79 (2025));
+* :mod:`.inputs` — estimator input: trajectories or position arrays as checked replicas, atom selection.
+"""
+
+from deepearth.properties.diffusion.estimator import (
+    MIN_FRAMES,
+    XI_CUBIC,
+    DiffusionResult,
+    diffusion_coefficient,
+    diffusive_window,
+    local_slope,
+    remove_drift,
+    yeh_hummer_correction,
+)
+from deepearth.properties.diffusion.msd_gls import GLS_RIDGE, gls_line, gls_msd_slope, msd_covariance, msd_per_atom
+
+__all__ = ["DiffusionResult", "diffusion_coefficient", "diffusive_window", "local_slope", "remove_drift",
+           "yeh_hummer_correction", "XI_CUBIC", "MIN_FRAMES", "GLS_RIDGE", "gls_line", "gls_msd_slope",
+           "msd_covariance", "msd_per_atom"]
