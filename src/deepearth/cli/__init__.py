@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     from deepearth.cli.validate import add_validate_parser
 
     add_validate_parser(sub)
+    from deepearth.cli.train import add_train_parser
+    add_train_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
