@@ -30,7 +30,7 @@ validation_fraction = 0.25
 [potential]
 backend = "{backend}"
 ensemble_size = 2
-training_steps = 3000
+{backend_settings}
 [exploration]
 pressures_GPa = [140.0]
 temperatures_K = [4000.0]
@@ -67,7 +67,8 @@ def killed_and_resumed(tmp_path_factory, request):
     root = tmp_path_factory.mktemp(f"e2e-{request.param}")
     run_dir = root / "run"
     recipe = root / "recipe.toml"
-    recipe.write_text(RECIPE.format(run_dir=run_dir, backend=request.param))
+    recipe.write_text(RECIPE.format(run_dir=run_dir, backend=request.param,
+                                    backend_settings="training_steps = 3000" if request.param == "deepmd" else ""))
     db = run_dir / "deepearth.db"
 
     proc = deepearth("run", str(recipe))

@@ -30,11 +30,14 @@ def test_quickstart_recipe_is_valid_and_round_trips(tmp_path):
     ("[exploration]\ntrust_lo = 0.5\ntrust_hi = 0.2\n", "exploration", "trust_hi must be larger"),
     ("[production]\npoints = [{P_GPa = 100, T_K = -5}]\n", "production.points.0.T_K", "greater than 0"),
     ("seed = -1\n", "seed", "greater than or equal to 0"),
-    ("[potential.pod]\nthree_body = [6, 4]\nfour_body = [7, 2]\n", "potential.pod", "must not increase"),
-    ("[potential]\nrcut_A = 4.0\n[potential.pod]\nrin_A = 4.5\n", "potential", "pod.rin_A must be smaller"),
-    ("[potential.pod]\nthree_body = [6]\n", "potential.pod.three_body.1", "Field required"),
-    ("[reference]\nkind = 'vasp'\n", "reference.kind", "'xtb' or 'gpaw'"),
-    ("[reference.gpaw]\nkpts = [2, 0, 2]\n", "reference.gpaw", "kpts must be positive"),
+    ("[potential]\nthree_body = [6, 4]\nfour_body = [7, 2]\n", "potential", "must not increase"),
+    ("[potential]\nrcut_A = 4.0\nrin_A = 4.5\n", "potential", "rin_A must be smaller"),
+    ("[potential]\nthree_body = [6]\n", "potential.three_body.1", "Field required"),
+    ("[potential]\nbackend = 'deepmd'\ntwo_body = 6\n", "potential.two_body", "unknown key"),
+    ("[potential]\nrcut_smooth_A = 0.5\n", "potential.rcut_smooth_A", "unknown key"),
+    ("[reference]\nkind = 'vasp'\n", "reference", "'xtb', 'gpaw', 'emt', 'imported'"),
+    ("[reference]\nkind = 'gpaw'\nkpts = [2, 0, 2]\n", "reference", "kpts must be positive"),
+    ("[exploration]\nengine = 'gromacs'\n", "exploration.engine", "unknown MD engine"),
 ])
 def test_bad_values_name_file_and_key(tmp_path, text, key, what):
     p = write(tmp_path, text)
@@ -46,11 +49,11 @@ def test_bad_values_name_file_and_key(tmp_path, text, key, what):
 
 
 def test_backend_settings_reach_the_backend_class(tmp_path):
-    from deepearth.potentials.base import make_potential
+    from deepearth.potentials.registry import make_potential
     from deepearth.potentials.deepmd import DeepMDPotential
     from deepearth.potentials.pod import PODPotential
 
-    pod = load_recipe(write(tmp_path, "[potential]\nrcut_A = 5.5\n[potential.pod]\nfour_body = [0, 0]\n")).potential
+    pod = load_recipe(write(tmp_path, "[potential]\nrcut_A = 5.5\nfour_body = [0, 0]\n")).potential
     assert pod.backend == "pod"  # the default backend
     model = make_potential(pod.backend, ["Mg", "O"], **pod.backend_settings())
     assert isinstance(model, PODPotential) and model.rcut_A == 5.5 and model.bootstrap
@@ -63,9 +66,9 @@ def test_backend_settings_reach_the_backend_class(tmp_path):
 
 def test_gpaw_reference_settings_reach_the_labeller(tmp_path):
     pytest.importorskip("gpaw")
-    from deepearth.pipeline import make_labeller
+    from deepearth.reference.registry import make_labeller
 
-    text = "[reference]\nkind = 'gpaw'\nelectronic_temperature_K = 5000.0\n[reference.gpaw]\ncutoff_eV = 900\nkpts = [1, 1, 2]\n"
+    text = "[reference]\nkind = 'gpaw'\nelectronic_temperature_K = 5000.0\ncutoff_eV = 900\nkpts = [1, 1, 2]\n"
     lab = make_labeller(load_recipe(write(tmp_path, text)).reference)
     p = lab.provenance
     assert p["labeller"] == "gpaw" and p["functional"] == "PBE" and p["cutoff_eV"] == 900.0
@@ -83,7 +86,7 @@ def test_cli_prints_one_line_and_exits_2(tmp_path, capsys):
     p = write(tmp_path, "[potential]\nbackend = 'nequip'\n")
     assert main(["run", str(p)]) == 2
     err = capsys.readouterr().err
-    assert "potential.backend" in err and "Traceback" not in err
+    assert "potential" in err and "nequip" in err and "Traceback" not in err
 
 
 def test_status_of_a_run_directory(tmp_path, capsys):

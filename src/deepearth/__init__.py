@@ -9,8 +9,8 @@ except PackageNotFoundError:  # running from a source tree
 
 
 def load_potential(path):
-    """An ASE calculator for a trained model file (see :func:`deepearth.potentials.load_potential`)."""
-    from deepearth.potentials.base import load_potential as _load
+    """An ASE calculator for a trained model file (see :func:`deepearth.potentials.registry.load_potential`)."""
+    from deepearth.potentials.registry import load_potential as _load
 
     return _load(path)
 

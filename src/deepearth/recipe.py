@@ -7,22 +7,31 @@ value raises :class:`RecipeError` whose message is one line naming the file and 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from deepearth.files import read_toml
+from deepearth.md.engine import ENGINES
+from deepearth.potentials.registry import POTENTIALS, PODSettings
+from deepearth.reference.registry import LABELLERS, XTBReference
+from deepearth.settings import Section
 
 
 class RecipeError(ValueError):
     """A recipe that cannot be used; the message names the file and the key."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+ReferenceSpec = Annotated[Union[tuple(e.settings for e in LABELLERS.values())],  # type: ignore[misc]
+                          Field(discriminator="kind")]
+# The reference (labeller), by ``kind``, and the potential, by ``backend``: one settings model per
+# entry of the registries (deepearth.reference.registry.LABELLERS, deepearth.potentials.registry.POTENTIALS).
+
+PotentialSpec = Annotated[Union[tuple(e.settings for e in POTENTIALS.values())],  # type: ignore[misc]
+                          Field(discriminator="backend")]
 
 
-class SystemSpec(_Section):
+class SystemSpec(Section):
     """What is simulated: a structure, one fixed supercell (xTB is Γ-only: keep ≥ 64 atoms)."""
 
     structure: str = Field("rocksalt", description="'rocksalt' | 'fluorite' | 'perovskite' or a structure file ASE reads")
@@ -33,7 +42,7 @@ class SystemSpec(_Section):
     bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' guess for the same")
 
 
-class InitialDataSpec(_Section):
+class InitialDataSpec(Section):
     """Strained and rattled copies of the structure at the target densities (labelled first)."""
 
     n_eos_volumes: int = Field(6, ge=4, description="ideal-cell volumes for the reference's static EOS (BM3 fit)")
@@ -42,108 +51,22 @@ class InitialDataSpec(_Section):
     rattle_A: float = Field(0.1, ge=0, description="std of Gaussian atomic displacements, Å")
 
 
-class GPAWSpec(_Section):
-    """GPAW plane-wave DFT settings (used when ``reference.kind = "gpaw"``; install GPAW with
-    ``scripts/install-gpaw.sh``). One k-mesh for every cell of the run: keep the supercell fixed."""
-
-    xc: str = Field("PBE", description="exchange-correlation functional (GPAW/libxc name)")
-    cutoff_eV: float = Field(800.0, gt=0, description="plane-wave cutoff, eV (MgO: 800 eV converged to < 1 meV/atom)")
-    kpts: tuple[int, int, int] = Field((2, 2, 2), description="Monkhorst-Pack mesh of the supercell")
-    gamma_centered: bool = Field(False, description="shift the mesh to contain Gamma (matters at high T_el)")
-    max_scf_iterations: int = Field(333, ge=10)
-
-    @model_validator(mode="after")
-    def _mesh(self) -> "GPAWSpec":
-        if min(self.kpts) < 1:
-            raise ValueError(f"kpts must be positive integers, got {list(self.kpts)}")
-        return self
+def _engine_name(name: str) -> str:
+    if name not in ENGINES:
+        raise ValueError(f"unknown MD engine {name!r} (one of {', '.join(ENGINES)})")
+    return name
 
 
-class ReferenceSpec(_Section):
-    """The reference (labeller): ``xtb`` (GFN1-xTB through tblite, a laptop stand-in for DFT, not an
-    accurate reference) or ``gpaw`` (PBE plane-wave DFT; the label energy is the Mermin free energy)."""
-
-    kind: Literal["xtb", "gpaw"] = "xtb"
-    method: Literal["GFN1-xTB", "IPEA1-xTB"] = Field(
-        "GFN1-xTB", description="xTB Hamiltonian; GFN2-xTB is not offered: it does not converge on displaced oxide cells"
-    )
-    electronic_temperature_K: float = Field(3000.0, gt=0, description="Fermi smearing temperature, K")
-    max_scf_iterations: int = Field(250, ge=10, description="xTB SCF iterations")
-    validation_fraction: float = Field(0.15, ge=0.0, lt=0.9, description="labels held out of training")
-    gpaw: GPAWSpec = Field(default_factory=GPAWSpec)
+EngineName = Annotated[str, AfterValidator(_engine_name)]
 
 
-class PODSpec(_Section):
-    """LAMMPS ML-POD descriptors and fit (used when ``potential.backend = "pod"``).
-
-    A linear model on proper orthogonal descriptors (Nguyen & Rohskopf, J. Comput. Phys. 480,
-    112030 (2023)), fitted by LAMMPS' ``fitpod`` in seconds; see :mod:`deepearth.potentials.pod`.
-    """
-
-    rin_A: float = Field(0.5, ge=0.0, description="inner cutoff of the radial basis, Å")
-    two_body: int = Field(8, ge=1, description="two-body radial basis functions")
-    three_body: tuple[int, int] = Field((6, 4), description="three-body (radial functions, angular degree); [0, 0] = off")
-    four_body: tuple[int, int] = Field((4, 2), description="four-body (radial functions, angular degree); [0, 0] = off")
-    bessel_degree: int = Field(4, ge=1, description="degree of the Bessel snapshot functions")
-    inverse_degree: int = Field(8, ge=1, description="degree of the inverse-power snapshot functions")
-    energy_weight: float = Field(100.0, gt=0, description="fit weight of per-atom energies")
-    force_weight: float = Field(1.0, gt=0, description="fit weight of force components")
-    regularization: float = Field(1e-10, ge=0, description="ridge parameter of the least-squares fit")
-
-    @model_validator(mode="after")
-    def _body_orders(self) -> "PODSpec":
-        (r3, a3), (r4, a4) = self.three_body, self.four_body
-        if min(r3, a3, r4, a4) < 0:
-            raise ValueError("three_body and four_body entries must be non-negative")
-        if r3 > self.two_body or r4 > r3 or a4 > a3:
-            raise ValueError("radial functions and angular degrees must not increase with body order "
-                             f"(two_body {self.two_body}, three_body {list(self.three_body)}, four_body {list(self.four_body)})")
-        return self
-
-
-class PotentialSpec(_Section):
-    """The ML potential committee. ``backend = "pod"`` (default): LAMMPS ML-POD, members fitted on
-    bootstrap resamples of the labels, their spread calibrated on the held-out labels;
-    ``"deepmd"``: DeePMD-kit se_e2_a networks (the seeds' method), members differ by seed, spread
-    used as is. The network keys (neurons, steps, learning rates, batch size) are DeePMD's only."""
-
-    backend: Literal["pod", "deepmd"] = "pod"
-    ensemble_size: int = Field(4, ge=2, description="committee members (different seeds)")
-    rcut_A: float = Field(5.0, gt=1.0, description="cutoff radius, Å")
-    rcut_smooth_A: float = Field(0.5, ge=0.0, description="start of the smooth cutoff, Å (DeePMD)")
-    descriptor_neurons: list[int] = Field([8, 16], min_length=1)
-    axis_neurons: int = Field(4, ge=1)
-    fitting_neurons: list[int] = Field([32, 32], min_length=1)
-    training_steps: int = Field(3000, ge=10)
-    start_learning_rate: float = Field(1e-2, gt=0)
-    stop_learning_rate: float = Field(1e-4, gt=0)
-    batch_size: int = Field(1, ge=1)
-    pod: PODSpec = Field(default_factory=PODSpec)
-
-    @model_validator(mode="after")
-    def _cutoffs(self) -> "PotentialSpec":
-        if self.rcut_smooth_A >= self.rcut_A:
-            raise ValueError("rcut_smooth_A must be smaller than rcut_A")
-        if self.backend == "pod" and self.pod.rin_A >= self.rcut_A:
-            raise ValueError("pod.rin_A must be smaller than rcut_A")
-        return self
-
-    def backend_settings(self) -> dict:
-        """Keyword arguments of the chosen backend's class (``DeepMDPotential`` or ``PODPotential``)."""
-        if self.backend == "pod":
-            return dict(rcut_A=self.rcut_A, **self.pod.model_dump(), bootstrap=True)
-        return dict(rcut_A=self.rcut_A, rcut_smooth_A=self.rcut_smooth_A, descriptor_neurons=self.descriptor_neurons,
-                    axis_neurons=self.axis_neurons, fitting_neurons=self.fitting_neurons,
-                    training_steps=self.training_steps, start_learning_rate=self.start_learning_rate,
-                    stop_learning_rate=self.stop_learning_rate, batch_size=self.batch_size)
-
-
-class ExplorationSpec(_Section):
+class ExplorationSpec(Section):
     """Active learning: MD with one member over a P–T grid, model deviation with all members."""
 
     pressures_GPa: list[float] = Field([100.0, 140.0], min_length=1)
     temperatures_K: list[float] = Field([3000.0, 5000.0], min_length=1)
     ensemble: Literal["npt", "nvt"] = "npt"
+    engine: EngineName = Field("ase", description="MD engine of the exploration (deepearth.md.engine.ENGINES)")
     steps: int = Field(600, ge=10, description="MD steps per grid point per iteration")
     timestep_fs: float = Field(1.0, gt=0)
     deviation_interval: int = Field(10, ge=1, description="evaluate the committee every k steps")
@@ -166,12 +89,12 @@ class ExplorationSpec(_Section):
         return self
 
 
-class ProductionPoint(_Section):
+class ProductionPoint(Section):
     P_GPa: float
     T_K: float = Field(gt=0)
 
 
-class ProductionSpec(_Section):
+class ProductionSpec(Section):
     """Production MD with the final model: NPT equilibration, then NVT at the mean volume."""
 
     points: list[ProductionPoint] = Field(default_factory=lambda: [ProductionPoint(P_GPa=140.0, T_K=5000.0)], min_length=1)
@@ -181,18 +104,19 @@ class ProductionSpec(_Section):
     sample_interval: int = Field(10, ge=1, description="save a frame every n steps")
     replicas: int = Field(3, ge=1, description="independent replicas (different velocity seeds)")
     thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
+    engine: EngineName = Field("ase", description="MD engine of production (deepearth.md.engine.ENGINES)")
 
 
-class DiffusionSpec(_Section):
+class DiffusionSpec(Section):
     species: list[str] = Field(default_factory=list, description="empty: every species")
     min_fit_start_ps: float = Field(0.1, ge=0, description="never fit before this lag (ballistic regime)")
 
 
-class PropertiesSpec(_Section):
+class PropertiesSpec(Section):
     diffusion: DiffusionSpec | None = Field(default_factory=DiffusionSpec)
 
 
-class Recipe(_Section):
+class Recipe(Section):
     """A whole run. ``run_dir`` is relative to the working directory; a structure file named in
     ``system.structure`` is relative to the recipe file's folder."""
 
@@ -202,18 +126,31 @@ class Recipe(_Section):
     workers: int = Field(2, ge=1, description="parallel worker processes (one thread each)")
     system: SystemSpec = Field(default_factory=SystemSpec)
     initial: InitialDataSpec = Field(default_factory=InitialDataSpec)
-    reference: ReferenceSpec = Field(default_factory=ReferenceSpec)
-    potential: PotentialSpec = Field(default_factory=PotentialSpec)
+    reference: ReferenceSpec = Field(default_factory=XTBReference)
+    potential: PotentialSpec = Field(default_factory=PODSettings)
     exploration: ExplorationSpec = Field(default_factory=ExplorationSpec)
     production: ProductionSpec = Field(default_factory=ProductionSpec)
     properties: PropertiesSpec = Field(default_factory=PropertiesSpec)
 
     source: str | None = Field(None, description="(set by the loader) the recipe file path")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_backends(cls, data):
+        """``[reference]`` without ``kind`` is xTB, ``[potential]`` without ``backend`` is POD."""
+        if isinstance(data, dict):
+            for section, tag, default in (("reference", "kind", "xtb"), ("potential", "backend", "pod")):
+                if isinstance(data.get(section), dict) and tag not in data[section]:
+                    data = {**data, section: {**data[section], tag: default}}
+        return data
+
 
 def _error_line(path: Path, err: ValidationError) -> str:
     first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = list(first["loc"])
+    if len(loc) > 1 and loc[0] in ("reference", "potential") and loc[1] in {**LABELLERS, **POTENTIALS}:
+        del loc[1]  # the union member's tag: the user wrote no such key
+    key = ".".join(str(p) for p in loc) or "(top level)"
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"

@@ -69,19 +69,38 @@ class LabelStore:
             kv["error"] = label.error or "unknown error"
         return self._db.write(atoms, key_value_pairs=kv)
 
-    #: Provenance keys that must agree between every label of one store.
+    #: Provenance keys that must agree between every label of one store made by a labeller.
     REFERENCE_KEYS = ("labeller", "method", "code", "T_el_K", "kpoints", "cutoff_eV", "smearing", "setups")
+    #: ... and between imported labels (their T_el, k-mesh or cutoff may differ frame to frame).
+    IMPORT_KEYS = ("code_name", "method")
 
-    def check_provenance(self, provenance: dict) -> None:
-        """Raise ``ValueError`` if the store already holds labels of another reference or setting
-        (labels of different references must never be mixed in one training set)."""
-        for row in self._db.select(limit=1):
-            for key in self.REFERENCE_KEYS:
-                old, new = row.key_value_pairs.get(key), provenance.get(key)
+    def references(self, keys: tuple[str, ...] = REFERENCE_KEYS) -> list[dict]:
+        """The distinct values of the provenance ``keys`` over every successful label."""
+        seen = {tuple(row.key_value_pairs.get(k) for k in keys) for row in self._db.select(ok=True)}
+        return [dict(zip(keys, values)) for values in sorted(seen, key=repr)]
+
+    def check_provenance(self, provenance: dict, keys: tuple[str, ...] = REFERENCE_KEYS) -> None:
+        """Raise ``ValueError`` if any label in the store has another reference or setting than
+        ``provenance`` (labels of different references must never be mixed in one training set)."""
+        for ref in self.references(keys):
+            for key in keys:
+                old, new = ref[key], provenance.get(key)
                 if old != new:
                     raise ValueError(f"{self.path}: labelled with {key} = {old!r}, the reference now has "
                                      f"{key} = {new!r}; labels of different references must not be mixed "
                                      "(use a new run_dir)")
+
+    def check_single_reference(self, keys: tuple[str, ...] = IMPORT_KEYS) -> None:
+        """Raise ``ValueError`` if the labels in the store come from more than one reference."""
+        refs = self.references(keys)
+        if len(refs) > 1:
+            raise ValueError(f"{self.path}: holds labels of {len(refs)} references "
+                             f"({'; '.join(', '.join(f'{k} {v}' for k, v in r.items()) for r in refs)}); "
+                             "a training set must come from one")
+
+    def elements(self) -> list[str]:
+        """The chemical symbols present in the successful labels, sorted."""
+        return sorted({s for row in self._db.select(ok=True) for s in row.symbols})
 
     def rows(self, query: str | None = None, **selection):
         """Raw ase.db rows matching an ase.db ``query`` string and ``selection`` (``ok=True, split='valid'``)."""

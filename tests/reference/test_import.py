@@ -318,10 +318,17 @@ def test_import_is_idempotent_and_keeps_provenance(tmp_path, capsys):
     vasprun = tmp_path / "vasprun.xml"
     vasprun.write_text(VASPRUN)
     run = tmp_path / "run"
-    assert main(["import", str(xyz), str(vasprun), "--run", str(run), "--split-seed", "3"]) == 0
+    # an extxyz of unknown code/functional and a VASP PBEsol run: two references, refused as one line,
+    # the store untouched; --allow-mixed imports them anyway
+    assert main(["import", str(xyz), str(vasprun), "--run", str(run), "--split-seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "2 references in one store" in err and "PBEsol" in err and len(err.strip().splitlines()) == 1
+    assert LabelStore(run / "deepearth.db").count() == 0
+    mixed = ["import", str(xyz), str(vasprun), "--run", str(run), "--split-seed", "3", "--allow-mixed"]
+    assert main(mixed) == 0
     out = capsys.readouterr().out
     assert "2 frames read, 2 added" in out and "1 frames read, 1 added" in out and "3000, 4000 K" in out
-    assert main(["import", str(xyz), str(vasprun), "--run", str(run), "--split-seed", "3"]) == 0
+    assert main(mixed) == 0
     out = capsys.readouterr().out
     assert "2 frames read, 0 added, 2 already in the store" in out and "0 added ->" in out
     store = LabelStore(run / "deepearth.db")

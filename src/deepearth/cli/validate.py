@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from deepearth.files import write_json_atomic
-from deepearth.potentials.base import BACKENDS, load_evaluator, make_potential
+from deepearth.potentials.registry import POTENTIALS, load_evaluator, make_potential
 from deepearth.reference.universal import BASELINES
 
 BASELINE_NAMES = tuple(BASELINES)
@@ -122,7 +122,7 @@ def add_validate_parser(sub) -> None:
     v.add_argument("data", nargs="+", help="labelled data: OUTCAR, vasprun.xml, QE/CP2K output, DeePMD npy, extxyz...")
     v.add_argument("--model", help="trained model file (.pb DeePMD, .pod LAMMPS POD)")
     v.add_argument("--kfold", type=int, help="k-fold cross-validation: train k models with --backend")
-    v.add_argument("--backend", choices=BACKENDS, default="deepmd")
+    v.add_argument("--backend", choices=list(POTENTIALS), default="deepmd")
     v.add_argument("--training-steps", type=int, help="DeePMD training steps per fold (default: the backend's)")
     v.add_argument("--type-map", nargs="+", help="species order for training (default: sorted species of the data)")
     v.add_argument("--seed", type=int, default=0)

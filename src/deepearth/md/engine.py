@@ -101,3 +101,15 @@ class ASEEngine:
             dyn.attach(lambda fn=fn: fn(atoms, dyn.nsteps), interval=interval)  # ASE also calls at step 0
         dyn.run(s.steps)
         return atoms
+
+
+#: Engines by name, as recipes spell them (``exploration.engine``, ``production.engine``). The
+#: LAMMPS engine (production scale, MPI) joins this table.
+ENGINES: dict[str, Callable[[], Engine]] = {"ase": ASEEngine}
+
+
+def make_engine(name: str) -> Engine:
+    """An :class:`Engine` by name."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown MD engine {name!r} (one of {', '.join(ENGINES)})")
+    return ENGINES[name]()

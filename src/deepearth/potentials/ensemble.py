@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deepearth.parallel import run_tasks
+from deepearth.parallel import Executor, InProcessExecutor, map_or_raise
 from deepearth.potentials.base import Potential
 
 
@@ -13,14 +13,14 @@ def _train_member(potential: Potential, workdir: str, train: list[str], valid: l
 
 
 def train_committee(potential: Potential, workdir: Path, train_systems: list[Path], valid_systems: list[Path],
-                    seeds: list[int], workers: int = 1, on_done=None) -> list[Path]:
+                    seeds: list[int], executor: Executor | None = None, on_done=None) -> list[Path]:
     """Train ``len(seeds)`` members of ``potential`` (a configured backend, e.g. ``DeepMDPotential``:
     members differ by the network seed; ``PODPotential``: by the bootstrap resample) in
-    ``workdir/member-k``; finished members are not retrained (``Potential.train`` is idempotent)."""
+    ``workdir/member-k`` on ``executor`` (default: in this process); finished members are not retrained (``Potential.train`` is idempotent)."""
     tasks = [(potential, str(Path(workdir) / f"member-{k}"), [str(s) for s in train_systems],
               [str(s) for s in valid_systems], seed) for k, seed in enumerate(seeds)]
     models: list[Path | None] = [None] * len(tasks)
-    for i, path in run_tasks(_train_member, tasks, workers):
+    for i, path in map_or_raise(executor or InProcessExecutor(), _train_member, tasks, "committee member"):
         models[i] = Path(path)
         if on_done:
             on_done(i, models[i])

@@ -7,7 +7,7 @@ from typing import Callable
 
 from ase import Atoms
 
-from deepearth.parallel import run_tasks
+from deepearth.parallel import Executor, InProcessExecutor
 from deepearth.reference.labeller import Label, Labeller
 
 
@@ -30,16 +30,22 @@ def _label_one(labeller: Labeller, atoms: Atoms) -> Label:
 
 
 def label_requests(labeller: Labeller, requests: list[LabelRequest], store, split_of: Callable[[str], str],
-                   workers: int = 1, on_label: Callable[[LabelRequest, Label], None] | None = None) -> dict:
-    """Label the requests not yet in ``store``; each result is written as soon as it finishes.
+                   executor: Executor | None = None,
+                   on_label: Callable[[LabelRequest, Label], None] | None = None) -> dict:
+    """Label the requests not yet in ``store`` on ``executor`` (default: in this process); each
+    result is written as soon as it finishes.
 
-    Returns counts ``{"ok", "failed", "skipped"}`` (skipped: already in the store from an earlier,
-    interrupted run — never recomputed).
+    A task that fails outside the labeller (its worker died) is stored as a failed label with the
+    error, like a calculator failure. Returns counts ``{"ok", "failed", "skipped"}`` (skipped:
+    already in the store from an earlier, interrupted run — never recomputed).
     """
     todo = [r for r in requests if not store.has(r.candidate_id)]
     counts = {"ok": 0, "failed": 0, "skipped": len(requests) - len(todo)}
-    for i, label in run_tasks(_label_one, [(labeller, r.atoms) for r in todo], workers):
-        req = todo[i]
+    executor = executor or InProcessExecutor()
+    for res in executor.map(_label_one, [(labeller, r.atoms) for r in todo]):
+        req = todo[res.index]
+        label = res.value if res.ok else Label(atoms=req.atoms, ok=False, error=res.error[:500],
+                                               provenance=labeller.provenance)
         store.add(label, req.candidate_id, req.iteration, split_of(req.candidate_id), req.origin_P_GPa,
                   req.origin_T_K, req.parent, req.frame)
         counts["ok" if label.ok else "failed"] += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -10,9 +9,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from ase.db import connect  # noqa: E402
-
-from deepearth.units import stress_to_pressure_gpa  # noqa: E402
 
 
 def save_figure(fig, path: Path) -> Path:
@@ -23,16 +19,15 @@ def save_figure(fig, path: Path) -> Path:
     return path
 
 
-def learning_curves(run_dir: Path, out: Path) -> Path | None:
-    """Training/validation force RMSE vs step of member 0 of every iteration (DeePMD ``lcurve.out``)."""
-    files = sorted(run_dir.glob("models/iter-*/member-0/lcurve.out"))
-    if not files:
+def learning_curves(lcurves: dict[int, Path], out: Path) -> Path | None:
+    """Training/validation force RMSE vs step, one DeePMD ``lcurve.out`` per iteration."""
+    if not lcurves:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
-    for f in files:
+    for iteration, f in sorted(lcurves.items()):
         names = f.read_text().splitlines()[0].lstrip("#").split()
         data = np.atleast_2d(np.loadtxt(f))
-        it = f.parent.parent.name
+        it = f"iter-{iteration:03d}"
         for col, style in (("rmse_f_trn", "-"), ("rmse_f_val", "--")):
             if col in names:  # single-batch values are noisy: show a running mean over 5 reports
                 y = np.convolve(data[:, names.index(col)], np.ones(5) / 5, mode="valid")
@@ -43,12 +38,10 @@ def learning_curves(run_dir: Path, out: Path) -> Path | None:
     return save_figure(fig, out)
 
 
-def parity(validation_json: Path, out: Path) -> Path | None:
-    """Model vs reference on held-out frames: energy per atom, force components, stress components,
-    coloured by bin (temperature, pressure or composition) when the validation was binned."""
-    if not validation_json.is_file():
-        return None
-    val = json.loads(validation_json.read_text())
+def parity(val: dict, out: Path) -> Path | None:
+    """Model vs reference on held-out frames (a validation record with ``parity``): energy per atom,
+    force components, stress components, coloured by bin (temperature, pressure or composition)
+    when the validation was binned."""
     if not val.get("parity"):
         return None
     units = {"energy_eV_per_atom": "E (eV/atom)", "force_eV_per_A": "F (eV/Å)",
@@ -77,16 +70,16 @@ def parity(validation_json: Path, out: Path) -> Path | None:
     return save_figure(fig, out)
 
 
-def deviation_histograms(run_dir: Path, out: Path, trust: tuple[float, float], criterion: str) -> Path | None:
-    """Distribution of the model deviation used for classification, one histogram per iteration."""
-    iters = sorted(run_dir.glob("explore/iter-*"))
-    if not iters:
+def deviation_histograms(deviations: dict[int, list[float]], out: Path, trust: tuple[float, float],
+                         criterion: str) -> Path | None:
+    """Distribution of the model deviation used for classification (values by iteration), one
+    histogram per iteration, with the trust levels."""
+    if not deviations:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
-    for d in iters:
-        vals = [v for f in sorted(d.glob("*/result.json")) for v in json.loads(f.read_text())["deviation_used"]]
+    for it, vals in sorted(deviations.items()):
         if vals:
-            ax.hist(vals, bins=40, histtype="step", label=d.name)
+            ax.hist(vals, bins=40, histtype="step", label=f"iter-{it:03d}")
     for t in trust:
         ax.axvline(t, color="k", ls=":")
     ax.set_xlabel(f"model deviation ({criterion}{', eV/Å' if criterion == 'absolute' else ''})")
@@ -95,16 +88,9 @@ def deviation_histograms(run_dir: Path, out: Path, trust: tuple[float, float], c
     return save_figure(fig, out)
 
 
-def pt_coverage(db_path: Path, out: Path) -> Path | None:
-    """Labelled configurations in the P–T plane: virial pressure of the label vs the MD temperature
-    it came from (initial static configurations at T = 0)."""
-    if not db_path.is_file():
-        return None
-    db = connect(str(db_path))
-    pts = {}
-    for row in db.select(ok=True):
-        p = stress_to_pressure_gpa(row.stress)
-        pts.setdefault(row.get("iteration", 0), []).append((p, row.get("origin_T_K", 0.0)))
+def pt_coverage(pts: dict[int, list[tuple[float, float]]], out: Path) -> Path | None:
+    """Labelled configurations in the P–T plane, by iteration: (virial pressure of the label GPa,
+    MD temperature it came from K; initial static configurations at T = 0)."""
     if not pts:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -117,11 +103,8 @@ def pt_coverage(db_path: Path, out: Path) -> Path | None:
     return save_figure(fig, out)
 
 
-def msd_curves(diffusion_json: Path, out: Path) -> Path | None:
-    """Replica-averaged MSD per species with the fit window."""
-    if not diffusion_json.is_file():
-        return None
-    results = json.loads(diffusion_json.read_text())
+def msd_curves(results: list[dict], out: Path) -> Path | None:
+    """Replica-averaged MSD per species with the fit window (diffusion results with their curves)."""
     if not results:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))

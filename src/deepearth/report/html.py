@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
+from deepearth.files import read_json
+from deepearth.recipe import Recipe
 from deepearth.report import figures
+from deepearth.rundir import RunDir, RunSummary
+from deepearth.store import LabelStore
+from deepearth.units import stress_to_pressure_gpa
 
 
 def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
@@ -21,22 +25,39 @@ def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_report(run_dir: Path, summary: dict) -> Path:
-    """Write the figures and ``index.html`` into ``run_dir/report``; returns the page path."""
-    run_dir = Path(run_dir)
-    out = run_dir / "report"
+def label_coverage(store: LabelStore) -> dict[int, list[tuple[float, float]]]:
+    """(static virial pressure GPa, MD temperature of origin K; 0 for static seeds) of every
+    successful label, by iteration."""
+    pts: dict[int, list[tuple[float, float]]] = {}
+    for row in store.rows(ok=True):
+        pts.setdefault(row.get("iteration", 0), []).append((stress_to_pressure_gpa(row.stress),
+                                                           row.get("origin_T_K", 0.0)))
+    return pts
+
+
+def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
+    """Write the figures and ``index.html`` into the run's report folder; returns the page path."""
+    out = rundir.report_dir
     out.mkdir(parents=True, exist_ok=True)
-    recipe = (run_dir / "recipe.toml").read_text() if (run_dir / "recipe.toml").is_file() else ""
-    state = json.loads((run_dir / "state.json").read_text()) if (run_dir / "state.json").is_file() else {}
-    final_iter = state.get("final_iteration", 0)
-    trust, criterion = _trust(run_dir)
+    summary = summary.to_dict()
+    recipe_text = rundir.recipe_file.read_text() if rundir.recipe_file.is_file() else ""
+    final_iter = rundir.read_state().final_iteration or 0
+    ex = recipe.exploration
+    lcurves = {it: rundir.member_files(it, "lcurve.out")[:1] for it in rundir.iterations_with_models()}
+    deviations = {it: [v for r in rundir.exploration_results(it) for v in r.deviation_used]
+                  for it in rundir.explored_iterations()}
+    val_file = rundir.validation_file(final_iter)
+    validation = read_json(val_file) if val_file.is_file() else {}
+    diffusion = rundir.read_result("diffusion") or []
     figs = [
-        ("Learning curves", figures.learning_curves(run_dir, out / "learning_curves.png")),
-        ("Parity on held-out data (final model)",
-         figures.parity(run_dir / "models" / f"iter-{final_iter:03d}" / "validation.json", out / "parity.png")),
-        ("Model deviation per iteration", figures.deviation_histograms(run_dir, out / "deviation.png", trust, criterion)),
-        ("P–T coverage of the labels", figures.pt_coverage(run_dir / "deepearth.db", out / "coverage.png")),
-        ("Mean squared displacement", figures.msd_curves(run_dir / "results" / "diffusion.json", out / "msd.png")),
+        ("Learning curves", figures.learning_curves({it: f[0] for it, f in lcurves.items() if f},
+                                                    out / "learning_curves.png")),
+        ("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png")),
+        ("Model deviation per iteration", figures.deviation_histograms(deviations, out / "deviation.png",
+                                                                       (ex.trust_lo, ex.trust_hi), ex.criterion)),
+        ("P–T coverage of the labels", figures.pt_coverage(label_coverage(LabelStore(rundir.store_file)),
+                                                           out / "coverage.png")),
+        ("Mean squared displacement", figures.msd_curves(diffusion, out / "msd.png")),
     ]
     it_cols = [("iteration", "iter", "d"), ("n_labelled_total", "labels", "d"), ("n_new_labels", "new", "d"),
                ("accurate_fraction", "accurate", ".2f"), ("candidate_fraction", "candidate", ".2f"),
@@ -54,18 +75,17 @@ def write_report(run_dir: Path, summary: dict) -> Path:
             f"wall time {summary.get('wall_time_s', 0):.0f} s.</p>",
             "<h2>Active learning</h2>", _table(summary.get("iterations", []), it_cols),
             "<h2>Diffusion</h2>", _table(summary.get("diffusion", []), d_cols)]
-    val_json = run_dir / "models" / f"iter-{final_iter:03d}" / "validation.json"
-    body += validation_section(json.loads(val_json.read_text()) if val_json.is_file() else {})
+    body += validation_section(validation)
     for title, path in figs:
         if path is not None:
             body.append(f"<h2>{html.escape(title)}</h2><img src='{path.name}' alt='{html.escape(title)}'>")
-    body.append(f"<h2>Recipe</h2><pre>{html.escape(recipe)}</pre>")
+    body.append(f"<h2>Recipe</h2><pre>{html.escape(recipe_text)}</pre>")
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>deepearth report</title><style>"
             "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}img{max-width:100%}</style></head><body>"
             + "\n".join(body) + "</body></html>")
     (out / "index.html").write_text(page)
-    return out / "index.html"
+    return str(out / "index.html")
 
 
 def validation_section(validation: dict) -> list[str]:
@@ -78,13 +98,3 @@ def validation_section(validation: dict) -> list[str]:
             ("rmse_stress_GPa", "σ RMSE GPa", ".2f"), ("rmse_stress_stderr", "±", ".2f")]
     rows = [{"bin": "all", **validation}] + [{"bin": k, **v} for k, v in validation.get("bins", {}).items()]
     return [f"<h2>Held-out errors</h2><p>{html.escape(validation.get('method', ''))}</p>", _table(rows, cols)]
-
-
-def _trust(run_dir: Path) -> tuple[tuple[float, float], str]:
-    import tomllib
-
-    try:
-        ex = tomllib.loads((run_dir / "recipe.toml").read_text()).get("exploration", {})
-        return (ex.get("trust_lo", 0.0), ex.get("trust_hi", 0.0)), ex.get("criterion", "absolute")
-    except (OSError, tomllib.TOMLDecodeError):
-        return (0.0, 0.0), "absolute"

@@ -1,0 +1,7 @@
+"""``python -m deepearth.cli``: the ``deepearth`` command."""
+
+import sys
+
+from deepearth.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""``deepearth run RECIPE``: run (or resume) a recipe; ``deepearth status RUN_DIR``: where it stands."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from rich.logging import RichHandler
+
+from deepearth.cli.console import console
+from deepearth.recipe import load_recipe
+from deepearth.rundir import RunDir
+
+
+class RunFailed(RuntimeError):
+    """A stage failed; the message says which and where the log is."""
+
+
+def setup_logging(rundir: RunDir) -> None:
+    """Log to the console and to the run's log file."""
+    logger = logging.getLogger("deepearth")
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    logger.addHandler(RichHandler(console=console, show_path=False, markup=False))
+    fh = logging.FileHandler(rundir.log_file)
+    fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(fh)
+
+
+def cmd_run(args) -> int:
+    recipe = load_recipe(args.recipe)
+    rundir = RunDir(recipe.run_dir)
+    setup_logging(rundir)
+    from deepearth.pipeline import run_recipe  # the ML stack loads only for a run
+
+    try:
+        summary = run_recipe(recipe)
+    except Exception as exc:  # the whole traceback goes to the run's log file, one line to the user
+        with open(rundir.log_file, "a") as fh:
+            fh.write(traceback.format_exc())
+        raise RunFailed(f"{exc} (traceback in {rundir.log_file})") from None
+    console.print(f"[bold green]finished[/] in {summary.wall_time_s:.0f} s: "
+                  f"{rundir.report_dir / 'index.html'}, {rundir.summary_file}")
+    for d in summary.diffusion:
+        console.print(f"  D({d['species']}, {d['P_GPa']:g} GPa, {d['T_K']:g} K) = "
+                      f"{d['D_m2_per_s']:.3e} ± {d['D_stderr_m2_per_s']:.2e} m²/s")
+    return 0
+
+
+def status_text(run_dir: str | Path) -> str:
+    """Where a run stands: stage, iteration records, label counts."""
+    rundir = RunDir(run_dir, create=False)
+    if not rundir.is_run():
+        raise FileNotFoundError(f"{run_dir}: not a deepearth run directory (no state.json)")
+    state = rundir.read_state()
+    lines = [f"run: {run_dir}", f"stage: {state.stage} (updated {state.updated})"]
+    if rundir.store_file.is_file():
+        from deepearth.store import LabelStore
+
+        store = LabelStore(rundir.store_file)
+        lines.append(f"labels: {store.count(ok=True)} ok, {store.count(ok=False)} failed")
+    for r in state.iteration_records():
+        rmse = r.rmse_force_eV_per_A
+        rmse_text = "n/a (no held-out frames)" if rmse is None or rmse != rmse else f"{rmse:.3f} eV/Å"
+        lines.append(f"iteration {r.iteration}: labels {r.n_labelled_total} (+{r.n_new_labels}), "
+                     f"accurate {r.accurate_fraction:.2f} candidate {r.candidate_fraction:.2f} "
+                     f"failed {r.failed_fraction:.2f}, F RMSE {rmse_text}")
+    if state.converged is not None:
+        lines.append(f"converged: {state.converged} (final iteration {state.final_iteration})")
+    return "\n".join(lines)
+
+
+def cmd_status(args) -> int:
+    print(status_text(args.run_dir))
+    return 0
+
+
+def add_run_parsers(sub) -> None:
+    p_run = sub.add_parser("run", help="run (or resume) a recipe")
+    p_run.add_argument("recipe", help="recipe TOML file")
+    p_run.set_defaults(func=cmd_run)
+    p_status = sub.add_parser("status", help="where a run stands")
+    p_status.add_argument("run_dir")
+    p_status.set_defaults(func=cmd_status)

@@ -1,0 +1,99 @@
+"""The context every stage works on: built once from the recipe, each part replaceable.
+
+A test (or a cluster user) passes its own labeller, potential backend, engines or executor to
+:func:`build_context`; the stages never build parts themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from deepearth.md.engine import Engine, make_engine
+from deepearth.parallel import Executor, make_executor
+from deepearth.potentials.base import Potential
+from deepearth.potentials.registry import make_potential, potential_entry
+from deepearth.properties.eos import BirchMurnaghan3
+from deepearth.recipe import Recipe
+from deepearth.reference.labeller import Labeller
+from deepearth.reference.registry import make_labeller
+from deepearth.rundir import RunDir, RunState
+from deepearth.store import LabelStore, assign_split
+from deepearth.structures.build import build_supercell
+
+log = logging.getLogger("deepearth")
+
+
+@dataclass
+class RunContext:
+    """The recipe and the parts its stages use.
+
+    ``labeller`` is ``None`` for ``reference.kind = "imported"`` (train on the store, label nothing);
+    ``calibrate_spread``: scale the committee spread to the held-out error (bootstrap committees).
+    """
+
+    recipe: Recipe
+    rundir: RunDir
+    store: LabelStore
+    structure: Atoms
+    type_map: list[str]
+    labeller: Labeller | None
+    potential: Potential
+    exploration_engine: Engine
+    production_engine: Engine
+    executor: Executor
+    calibrate_spread: bool
+    state: RunState = field(default_factory=RunState)
+    eos: BirchMurnaghan3 | None = None  # the reference's static EOS, once fitted
+
+    def seed(self, *parts: int) -> int:
+        """A derived seed: deterministic in the master seed and the stage indices."""
+        return int(np.random.default_rng([self.recipe.seed, *parts]).integers(0, 2**31 - 1))
+
+    def split_of(self, candidate_id: str) -> str:
+        return assign_split(candidate_id, self.recipe.seed, self.recipe.reference.validation_fraction)
+
+    def set_stage(self, stage: str, **extra) -> None:
+        for key, value in extra.items():
+            setattr(self.state, key, value)
+        self.state.stage = stage
+        self.rundir.write_state(self.state)
+        log.info("stage: %s", stage)
+
+
+def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential: Potential | None = None,
+                  exploration_engine: Engine | None = None, production_engine: Engine | None = None,
+                  executor: Executor | None = None) -> RunContext:
+    """The run directory, store and parts of ``recipe``; any part given here replaces the recipe's.
+
+    Raises ``ValueError`` when the store holds labels of another reference than the labeller's (or,
+    for an imported store, of more than one reference).
+    """
+    base = Path(recipe.source).parent if recipe.source else Path.cwd()
+    rundir = RunDir(recipe.run_dir)
+    store = LabelStore(rundir.store_file)
+    s = recipe.system
+    structure = build_supercell(s.structure, s.formula, s.lattice_constant_A, s.supercell, base)
+    if labeller is None:
+        labeller = make_labeller(recipe.reference)
+    if labeller is not None:
+        store.check_provenance(labeller.provenance)
+    else:
+        store.check_single_reference()
+        if store.count(ok=True) == 0:
+            raise ValueError(f"{store.path}: reference.kind = 'imported' but the store holds no labels "
+                             "(add them with: deepearth import PATH... --run RUN_DIR)")
+    type_map = sorted(set(structure.get_chemical_symbols()) | set(store.elements()))
+    p = recipe.potential
+    if potential is None:
+        potential = make_potential(p.backend, type_map, **p.backend_settings())
+    return RunContext(recipe=recipe, rundir=rundir, store=store, structure=structure, type_map=type_map,
+                      labeller=labeller, potential=potential,
+                      exploration_engine=exploration_engine or make_engine(recipe.exploration.engine),
+                      production_engine=production_engine or make_engine(recipe.production.engine),
+                      executor=executor or make_executor(recipe.workers),
+                      calibrate_spread=potential_entry(p.backend).calibrate_spread, state=rundir.read_state())

@@ -1,0 +1,81 @@
+"""``deepearth run``: the stages of a recipe in order, resumably, then the summary and the report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from deepearth import __version__
+from deepearth.pipeline import stages
+from deepearth.pipeline.context import RunContext, build_context
+from deepearth.potentials.deepmd import set_single_thread_env
+from deepearth.recipe import Recipe, recipe_to_toml
+from deepearth.report.html import write_report
+from deepearth.rundir import IterationRecord, RunSummary
+
+log = logging.getLogger("deepearth")
+
+
+def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, list[Path]]:
+    """Train, validate and explore until every grid point is accurate enough or the iteration cap;
+    returns the iteration records, the final iteration, whether it converged and its models."""
+    ex = ctx.recipe.exploration
+    records: list[IterationRecord] = []
+    for it in range(ex.max_iterations):
+        n_before = ctx.store.count(iteration=it)
+        models = stages.train(ctx, it)
+        errors = stages.validate(ctx, it, models)
+        results = stages.explore(ctx, it, models, errors["deviation_scale"])
+        records.append(stages.iteration_record(ctx, it, n_before, results, errors))
+        ctx.state.iterations = [r.to_dict() for r in records]
+        if all(r.fractions["accurate"] >= ex.converged_accurate_fraction for r in results):
+            log.info("converged at iteration %d: accurate fraction >= %.2f at every grid point", it,
+                     ex.converged_accurate_fraction)
+            return records, it, True, models
+        if it == ex.max_iterations - 1:
+            log.warning("not converged after %d iterations (the iteration cap)", ex.max_iterations)
+        elif ctx.labeller is None:
+            log.warning("not converged at iteration %d, and reference.kind = 'imported' labels no candidates: "
+                        "stopping the learning loop (import more data or name a reference)", it)
+        else:
+            stages.select_and_label(ctx, it, results)
+            continue
+        return records, it, False, models
+    raise AssertionError("unreachable")  # max_iterations >= 1
+
+
+def run_recipe(recipe: Recipe, **parts) -> RunSummary:
+    """Run (or resume) everything a recipe asks for; returns the summary (also ``summary.json``).
+
+    ``parts`` replace the recipe's labeller, potential, engines or executor
+    (:func:`~deepearth.pipeline.context.build_context`)."""
+    set_single_thread_env()
+    t0 = time.time()
+    ctx = build_context(recipe, **parts)
+    lock = ctx.rundir.lock()  # held until this process ends (released even by kill -9)
+    ctx.rundir.recipe_file.write_text(recipe_to_toml(recipe))
+    stages.initial_data(ctx)
+    records, final_iteration, converged, models = active_learning(ctx)
+    ctx.rundir.mark_final(final_iteration)
+    ctx.set_stage(ctx.state.stage, converged=converged, final_iteration=final_iteration)
+
+    diffusion = []
+    if recipe.properties.diffusion is not None:
+        diffusion = stages.diffusion(ctx, stages.production(ctx, models[0]))
+
+    summary = RunSummary(
+        deepearth_version=__version__, recipe=str(recipe.source), name=recipe.name, converged=converged,
+        iterations=[r.to_dict() for r in records],
+        final_model=str(Path("models") / "final" / "member-0" / models[0].name),
+        potential={"backend": recipe.potential.backend, **recipe.potential.backend_settings()},
+        labeller=(ctx.labeller.provenance if ctx.labeller is not None
+                  else {"labeller": "import", **ctx.store.references(ctx.store.IMPORT_KEYS)[0]}),
+        diffusion=[d.to_dict() for d in diffusion],
+        wall_time_s=time.time() - t0)  # this invocation (a resumed run counts only its own part)
+    ctx.set_stage("writing report")
+    write_report(ctx.rundir, summary, recipe)
+    ctx.rundir.write_summary(summary)
+    ctx.set_stage("finished")
+    lock.close()
+    return summary

@@ -1,0 +1,282 @@
+"""The run directory: its layout and its typed records, in one place.
+
+Nothing else in deepearth builds a path inside a run directory or globs one: the pipeline, the
+report, ``deepearth status`` and ``deepearth import`` all go through :class:`RunDir`. Layout::
+
+    RUN/
+      recipe.toml            the effective recipe that made the run
+      deepearth.db           labelled configurations + provenance (:class:`deepearth.store.LabelStore`)
+      deepearth.log          the run's log (tracebacks of failed stages too)
+      state.json             where the run stands (:class:`RunState`)
+      data/iter-NNN/         training data exported from the store (rebuilt on demand)
+      models/iter-NNN/       the committee of iteration NNN (member-k/) and its validation.json
+      models/final           -> the converged iteration's folder
+      explore/iter-NNN/      one folder per grid point P<p>-T<t>/ (traj.extxyz, deviation.csv,
+                             result.json = :class:`ExplorationResult`) and candidates.json
+      md/P<p>-T<t>/rep-<r>/  production replicas (traj.extxyz, done.json = :class:`ReplicaResult`)
+      results/               one JSON per property (reference_eos.json, diffusion.json)
+      report/index.html      figures and tables
+      summary.json           the machine-readable outcome (:class:`RunSummary`, schema in the README)
+
+Records are dataclasses with ``to_dict``/``from_dict``; their JSON keys are the files' keys.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import IO, Any
+
+from deepearth.files import read_json, write_json_atomic
+
+#: The classes of an exploration frame (DP-GEN): below trust_lo, between, above trust_hi.
+FRAME_CLASSES = ("accurate", "candidate", "failed")
+
+
+class Record:
+    """Mixin: ``to_dict`` / ``from_dict`` for the record dataclasses (unknown keys are ignored)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class ExplorationResult(Record):
+    """One explored grid point: frame classes, candidate frames, deviations (``result.json``).
+
+    ``fractions``: accurate/candidate/failed over ``n_frames`` planned frames (frames a blow-up
+    did not reach count as failed); ``deviation_used``: the classified deviation of every frame
+    (eV/Å if absolute, else dimensionless) after the calibration factor ``deviation_scale``;
+    ``max_force_std``: ε_F = max_i σ_F,i in eV/Å; ``mean_volume_A3``: Å³.
+    """
+
+    P_GPa: float
+    T_K: float
+    n_frames: int
+    fractions: dict[str, float]
+    deviation_scale: float = 1.0
+    candidate_frames: list[int] = field(default_factory=list)
+    deviation_used: list[float] = field(default_factory=list)
+    max_force_std: list[float] = field(default_factory=list)
+    blow_up: str = ""
+    mean_volume_A3: float | None = None
+
+
+@dataclass
+class ReplicaResult(Record):
+    """One production replica (``done.json``): state-point averages (K, GPa, Å³) and its trajectory."""
+
+    P_GPa_target: float
+    T_K_target: float
+    volume_A3: float
+    T_mean_K: float
+    P_mean_GPa: float
+    P_std_GPa: float
+    n_frames: int
+    trajectory: str
+
+
+@dataclass
+class Candidate(Record):
+    """A frame chosen for labelling: its trajectory, index in it and origin (P GPa, T K)."""
+
+    parent: str
+    frame: int
+    P_GPa: float
+    T_K: float
+
+
+@dataclass
+class IterationRecord(Record):
+    """The committee trained at one iteration: its labels, held-out errors and exploration outcome
+    (the ``iterations`` entries of ``summary.json``; see the README)."""
+
+    iteration: int
+    n_labelled_total: int = 0
+    n_new_labels: int = 0
+    n_failed_labels_total: int = 0
+    accurate_fraction: float = 0.0
+    candidate_fraction: float = 0.0
+    failed_fraction: float = 0.0
+    rmse_energy_meV_per_atom: float | None = None
+    rmse_force_eV_per_A: float | None = None
+    rmse_stress_GPa: float | None = None
+    n_validation_frames: int = 0
+    deviation_scale: float = 1.0
+    grid: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class RunState(Record):
+    """Where a run stands (``state.json``)."""
+
+    stage: str = "created"
+    updated: str = ""
+    iteration: int = 0
+    iterations: list[dict] = field(default_factory=list)
+    converged: bool | None = None
+    final_iteration: int | None = None
+
+    def iteration_records(self) -> list[IterationRecord]:
+        return [IterationRecord.from_dict(r) for r in self.iterations]
+
+
+@dataclass
+class RunSummary(Record):
+    """The outcome of a run (``summary.json``; the schema is in the README)."""
+
+    deepearth_version: str
+    recipe: str
+    name: str
+    converged: bool
+    iterations: list[dict]
+    final_model: str
+    potential: dict
+    labeller: dict
+    diffusion: list[dict]
+    wall_time_s: float
+
+
+def point_name(P_GPa: float, T_K: float) -> str:
+    """The folder name of a state point, ``P<p>-T<t>`` (GPa, K)."""
+    return f"P{P_GPa:g}-T{T_K:g}"
+
+
+class RunDir:
+    """The layout of one run directory (``root``, made absolute: backends run in their own folders)."""
+
+    def __init__(self, root: str | Path, create: bool = True):
+        self.root = Path(root).resolve()
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- files --------------------------------------------------------------------------------
+    @property
+    def recipe_file(self) -> Path:
+        return self.root / "recipe.toml"
+
+    @property
+    def store_file(self) -> Path:
+        return self.root / "deepearth.db"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "deepearth.log"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def summary_file(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    def result_file(self, name: str) -> Path:
+        """``results/<name>.json`` (a property's results)."""
+        return self.root / "results" / f"{name}.json"
+
+    def is_run(self) -> bool:
+        return self.state_file.is_file()
+
+    # -- training and models --------------------------------------------------------------------
+    def data_dir(self, iteration: int) -> Path:
+        return self.root / "data" / f"iter-{iteration:03d}"
+
+    def model_dir(self, iteration: int) -> Path:
+        return self.root / "models" / f"iter-{iteration:03d}"
+
+    def validation_file(self, iteration: int) -> Path:
+        return self.model_dir(iteration) / "validation.json"
+
+    @property
+    def final_model_dir(self) -> Path:
+        return self.root / "models" / "final"
+
+    def mark_final(self, iteration: int) -> None:
+        """Point ``models/final`` at iteration ``iteration``'s committee."""
+        final = self.final_model_dir
+        if final.is_symlink() or final.exists():
+            final.unlink()
+        final.symlink_to(self.model_dir(iteration).name)
+
+    def member_files(self, iteration: int, name: str) -> list[Path]:
+        """``models/iter-NNN/member-*/<name>`` that exist (e.g. DeePMD's ``lcurve.out``), by member."""
+        return sorted(self.model_dir(iteration).glob(f"member-*/{name}"))
+
+    def iterations_with_models(self) -> list[int]:
+        return sorted(int(p.name[5:]) for p in (self.root / "models").glob("iter-[0-9][0-9][0-9]"))
+
+    # -- exploration -------------------------------------------------------------------------
+    def explore_dir(self, iteration: int) -> Path:
+        return self.root / "explore" / f"iter-{iteration:03d}"
+
+    def point_dir(self, iteration: int, P_GPa: float, T_K: float) -> Path:
+        return self.explore_dir(iteration) / point_name(P_GPa, T_K)
+
+    def candidates_file(self, iteration: int) -> Path:
+        return self.explore_dir(iteration) / "candidates.json"
+
+    def exploration_results(self, iteration: int) -> list[ExplorationResult]:
+        """The finished grid points of exploration ``iteration`` (in folder order)."""
+        return [ExplorationResult.from_dict(read_json(p))
+                for p in sorted(self.explore_dir(iteration).glob("*/result.json"))]
+
+    def explored_iterations(self) -> list[int]:
+        return sorted(int(p.name[5:]) for p in (self.root / "explore").glob("iter-[0-9][0-9][0-9]"))
+
+    def read_candidates(self, iteration: int) -> list[Candidate] | None:
+        f = self.candidates_file(iteration)
+        return [Candidate.from_dict(c) for c in read_json(f)] if f.is_file() else None
+
+    def write_candidates(self, iteration: int, candidates: list[Candidate]) -> None:
+        write_json_atomic(self.candidates_file(iteration), [c.to_dict() for c in candidates])
+
+    # -- production --------------------------------------------------------------------------
+    def replica_dir(self, P_GPa: float, T_K: float, replica: int) -> Path:
+        return self.root / "md" / point_name(P_GPa, T_K) / f"rep-{replica}"
+
+    # -- state, summary, lock ------------------------------------------------------------------
+    def read_state(self) -> RunState:
+        return RunState.from_dict(read_json(self.state_file)) if self.state_file.is_file() else RunState()
+
+    def write_state(self, state: RunState) -> None:
+        state.updated = time.strftime("%Y-%m-%d %H:%M:%S")
+        write_json_atomic(self.state_file, state.to_dict())
+
+    def read_summary(self) -> RunSummary | None:
+        return RunSummary.from_dict(read_json(self.summary_file)) if self.summary_file.is_file() else None
+
+    def write_summary(self, summary: RunSummary) -> None:
+        write_json_atomic(self.summary_file, summary.to_dict())
+
+    def write_result(self, name: str, data: Any) -> Path:
+        path = self.result_file(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, data)
+        return path
+
+    def read_result(self, name: str) -> Any | None:
+        path = self.result_file(name)
+        return read_json(path) if path.is_file() else None
+
+    def lock(self) -> IO:
+        """Take the run's lock (held until the handle is closed or the process ends, even by
+        ``kill -9``); a second process on the same directory gets one clear error."""
+        handle = open(self.root / ".lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise RuntimeError(f"{self.root}: another deepearth process is using this run directory") from None
+        return handle

@@ -1,0 +1,200 @@
+"""The stages fit together, in seconds: every stage of a run over an injected-or-registered toy
+reference (ASE's EMT copper), a small POD committee and tiny MD, in this process; and a run that
+trains on imported first-principles labels (``reference.kind = "imported"``).
+
+The minutes-long end-to-end tests (tests/test_pipeline.py, kill and resume, both backends) stay.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.io import write
+
+from datafiles import data_path
+from deepearth.cli.run import status_text
+from deepearth.parallel import InProcessExecutor
+from deepearth.pipeline import build_context, run_recipe
+from deepearth.pipeline import stages
+from deepearth.recipe import load_recipe
+from deepearth.reference.importing import import_frames
+from deepearth.rundir import ExplorationResult, RunDir
+from deepearth.store import LabelStore
+
+POD_SMALL = """
+[potential]
+backend = "pod"
+ensemble_size = 2
+rcut_A = 4.5
+two_body = 4
+three_body = [3, 2]
+four_body = [0, 0]
+"""
+
+EMT_RECIPE = """
+name = "emt-copper"
+run_dir = "{run_dir}"
+seed = 11
+workers = 1
+[system]
+structure = "cu.vasp"
+supercell = [1, 1, 1]
+bulk_modulus_GPa = 140.0
+[initial]
+n_eos_volumes = 5
+n_configs = 8
+strain = 0.02
+rattle_A = 0.05
+[reference]
+kind = "emt"
+validation_fraction = 0.3
+{pod}
+[exploration]
+pressures_GPa = [5.0]
+temperatures_K = [600.0, 1200.0]
+steps = 40
+deviation_interval = 10
+criterion = "absolute"
+trust_lo = 0.002          # tight on purpose: iteration 0 must leave candidates to label
+trust_hi = 5.0
+max_candidates_per_iteration = 3
+max_iterations = 2
+[production]
+points = [{{P_GPa = 5.0, T_K = 1200.0}}]
+equilibration_steps = 20
+steps = 400
+sample_interval = 10
+replicas = 2
+[properties.diffusion]
+species = ["Cu"]
+min_fit_start_ps = 0.05
+"""
+
+
+@pytest.fixture(scope="module")
+def emt_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("emt")
+    write(root / "cu.vasp", bulk("Cu", "fcc", a=3.61, cubic=True).repeat((2, 2, 2)), format="vasp")
+    (root / "recipe.toml").write_text(EMT_RECIPE.format(run_dir=root / "run", pod=POD_SMALL))
+    recipe = load_recipe(root / "recipe.toml")
+    summary = run_recipe(recipe, executor=InProcessExecutor())
+    return recipe, summary, RunDir(root / "run")
+
+
+def test_every_stage_ran_and_wrote_its_records(emt_run):
+    recipe, summary, rundir = emt_run
+    assert [it["iteration"] for it in summary.iterations] == [0, 1]
+    assert summary.labeller["method"] == "EMT" and summary.potential["backend"] == "pod"
+    store = LabelStore(rundir.store_file)
+    # reference EOS (5) + initial data (8) at iteration 0, then the capped candidates
+    assert summary.iterations[0]["n_new_labels"] == 5 + 8
+    assert summary.iterations[1]["n_new_labels"] == 3 == store.count(iteration=1)
+    assert {r.labeller for r in store.rows()} == {"emt"}
+    picked = rundir.read_candidates(0)
+    assert len(picked) == 3 and all(c.parent.endswith("traj.extxyz") for c in picked)
+    for it in (0, 1):
+        results = rundir.exploration_results(it)
+        assert sorted(r.T_K for r in results) == [600.0, 1200.0]
+        assert all(isinstance(r, ExplorationResult) and r.n_frames == 40 // 10 + 1 for r in results)
+        assert all(abs(sum(r.fractions.values()) - 1) < 1e-12 for r in results)
+        assert rundir.validation_file(it).is_file()
+    # EMT copper from the reference's own static EOS: V0 ≈ 11.6-12.0 Å³/atom, K0 ≈ 130-140 GPa
+    eos = rundir.read_result("reference_eos")
+    assert 11.0 < eos["V0_A3"] / 32 < 12.5 and 100 < eos["K0_GPa"] < 180
+    (d,) = summary.diffusion
+    assert d["species"] == "Cu" and d["n_replicas"] == 2 and np.isfinite(d["D_m2_per_s"])
+    assert (rundir.root / summary.final_model).is_file()
+    assert (rundir.report_dir / "index.html").is_file()
+    on_disk = json.loads(rundir.summary_file.read_text())
+    assert on_disk["iterations"] == summary.iterations and on_disk["converged"] == summary.converged
+
+
+def test_replicas_held_their_state_point(emt_run):
+    _, _, rundir = emt_run
+    for r in range(2):
+        done = json.loads((rundir.replica_dir(5.0, 1200.0, r) / "done.json").read_text())
+        assert abs(done["T_mean_K"] - 1200) < 400 and done["n_frames"] == 400 // 10 + 1
+
+
+def test_status_and_a_rerun_that_adds_nothing(emt_run):
+    recipe, summary, rundir = emt_run
+    text = status_text(rundir.root)
+    assert "stage: finished" in text and "iteration 1" in text
+    n = LabelStore(rundir.store_file).count()
+    again = run_recipe(recipe, executor=InProcessExecutor())
+    assert LabelStore(rundir.store_file).count() == n
+    assert again.iterations == summary.iterations and again.diffusion == summary.diffusion
+
+
+def test_stages_take_injected_parts(emt_run, tmp_path):
+    """A context built with another labeller: the stages use it, and the store refuses to mix."""
+    recipe, _, rundir = emt_run
+    from ase.calculators.lj import LennardJones
+
+    from deepearth.reference.labeller import CalculatorLabeller
+
+    lj = CalculatorLabeller(LennardJones, name="lj", provenance={"method": "LJ", "code": "ase"})
+    with pytest.raises(ValueError, match="labelled with labeller = 'emt'"):
+        build_context(recipe, labeller=lj)
+    fresh = recipe.model_copy(update={"run_dir": str(tmp_path / "lj-run")})
+    ctx = build_context(fresh, labeller=lj, executor=InProcessExecutor())
+    eos = stages.reference_eos(ctx)  # LJ (sigma = 1 Å) copper explodes outward: the fit still runs
+    assert np.isfinite(eos.V0_A3) and {r.labeller for r in ctx.store.rows()} == {"lj"}
+
+
+# ------------------------------------------------------------------------ imported labels
+IMPORTED_RECIPE = """
+name = "casio3-imported"
+run_dir = "{run_dir}"
+seed = 2026
+workers = 1
+[system]
+structure = "{structure}"
+supercell = [1, 1, 1]
+bulk_modulus_GPa = 200.0
+[reference]
+kind = "imported"
+{pod}
+[exploration]
+pressures_GPa = [0.0]     # NVT at the BM3 guess's 0 GPa volume = the frame's own density (≈ 55 GPa)
+temperatures_K = [2500.0]
+ensemble = "nvt"
+steps = 20
+deviation_interval = 10
+max_iterations = 2
+[production]
+points = [{{P_GPa = 0.0, T_K = 2500.0}}]
+equilibration_steps = 0
+steps = 200
+sample_interval = 5
+replicas = 1
+[properties.diffusion]
+min_fit_start_ps = 0.02
+"""
+
+
+def test_a_recipe_trains_on_imported_labels(tmp_path, capsys):
+    from deepearth.cli import main
+
+    data = data_path("casio3-melt-pbe", "train_2500K.xyz")
+    run = tmp_path / "run"
+    assert main(["import", str(data), "--run", str(run)]) == 0
+    recipe_file = tmp_path / "recipe.toml"
+    recipe_file.write_text(IMPORTED_RECIPE.format(run_dir=run, structure=data, pod=POD_SMALL))
+    assert main(["run", str(recipe_file)]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    store = LabelStore(run / "deepearth.db")
+    assert store.count() == 80 and {r.labeller for r in store.rows()} == {"import"}  # nothing labelled here
+    (it0,) = summary["iterations"][:1]
+    assert it0["n_labelled_total"] == 80 and it0["n_validation_frames"] == store.count(split="valid") > 0
+    assert summary["labeller"]["labeller"] == "import"
+    # PBE CaSiO3 melt: a small 2+3-body POD is good to a few tenths of an eV/Å on held-out frames
+    assert 0.05 < it0["rmse_force_eV_per_A"] < 1.5
+    # a second reference (QE SCAN) into the same store is one clear error; the store is unchanged
+    capsys.readouterr()
+    assert main(["import", str(data_path("dpdata-fixtures", "qe.scf", "02.out")), "--run", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "2 references in one store" in err and "SCAN" in err and store.count() == 80
+    with pytest.raises(ValueError, match="2 references"):
+        import_frames([data_path("dpdata-fixtures", "qe.scf", "02.out")], run)
