@@ -41,6 +41,7 @@ def _frames(args) -> list:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from deepearth.parallel import make_executor
     from deepearth.potentials.validation import kfold_errors, validation_errors
     from deepearth.report.figures import parity
 
@@ -59,7 +60,7 @@ def run_validate(args: argparse.Namespace) -> int:
     elif args.kfold is not None:
         type_map = args.type_map or sorted({s for a in frames for s in a.get_chemical_symbols()})
         kf = kfold_errors(backend(args.backend, type_map, args.training_steps), frames, args.kfold, out / "kfold",
-                          type_map, seed=args.seed, **binning)
+                          type_map, seed=args.seed, executor=make_executor(args.workers), **binning)
         doc = {"backend": args.backend, **kf.pooled.summary(), "k": kf.k, "folds": kf.folds,
                "fold_spread": kf.fold_spread, "models": kf.models, "parity": kf.pooled.parity}
     baselines = _baselines(args, frames, out, binning)
@@ -67,7 +68,7 @@ def run_validate(args: argparse.Namespace) -> int:
         doc["baselines"] = baselines
     doc["data"] = list(args.data)
     write_json_atomic(out / "validation.json", doc)
-    fig = parity(out / "validation.json", out / "parity.png")
+    fig = parity(doc, out / "parity.png")
     summary = {k: v for k, v in doc.items() if k not in ("parity",)}
     summary["figure"] = str(fig) if fig else None
     import json
@@ -126,6 +127,7 @@ def add_validate_parser(sub) -> None:
     v.add_argument("--training-steps", type=int, help="DeePMD training steps per fold (default: the backend's)")
     v.add_argument("--type-map", nargs="+", help="species order for training (default: sorted species of the data)")
     v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--workers", type=int, default=1, help="k-fold models trained in parallel processes")
     v.add_argument("--fmt", help="data format for every path (default: guessed per file)")
     v.add_argument("--bin-by", choices=("temperature", "pressure", "composition"))
     v.add_argument("--bin-edges", type=float, nargs="+", help="bin edges (K or GPa) for numeric bins")

@@ -8,7 +8,8 @@ from deepearth.parallel import Executor, InProcessExecutor, map_or_raise
 from deepearth.potentials.base import Potential
 
 
-def _train_member(potential: Potential, workdir: str, train: list[str], valid: list[str], seed: int) -> str:
+def train_member(potential: Potential, workdir: str, train: list[str], valid: list[str], seed: int) -> str:
+    """Train one model of ``potential`` in ``workdir`` (a worker task: paths as strings); its path."""
     return str(potential.train(Path(workdir), [Path(s) for s in train], [Path(s) for s in valid], seed))
 
 
@@ -20,7 +21,7 @@ def train_committee(potential: Potential, workdir: Path, train_systems: list[Pat
     tasks = [(potential, str(Path(workdir) / f"member-{k}"), [str(s) for s in train_systems],
               [str(s) for s in valid_systems], seed) for k, seed in enumerate(seeds)]
     models: list[Path | None] = [None] * len(tasks)
-    for i, path in map_or_raise(executor or InProcessExecutor(), _train_member, tasks, "committee member"):
+    for i, path in map_or_raise(executor or InProcessExecutor(), train_member, tasks, "committee member"):
         models[i] = Path(path)
         if on_done:
             on_done(i, models[i])

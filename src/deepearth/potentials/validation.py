@@ -8,6 +8,7 @@ single pooled number hides the hot, compressed frames where it matters.
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Callable
 import numpy as np
 from ase import Atoms
 
+from deepearth.parallel import Executor, InProcessExecutor, map_or_raise
+from deepearth.potentials.ensemble import train_member
+from deepearth.store import export_frames_deepmd
 from deepearth.units import EV_PER_A3_TO_GPA
 
 #: Keys of ``atoms.info`` read as the frame's temperature (K), in order of preference.
@@ -239,33 +243,36 @@ def kfold_assignment(frames: list[Atoms], k: int, seed: int = 0, group: Callable
 
 def kfold_errors(backend, frames: list[Atoms], k: int, workdir: str | Path, type_map: list[str], *, seed: int = 0,
                  group: Callable[[Atoms], str] | None = None, bin_by: str | None = None, bin_edges=None,
-                 temperature_key: str | None = None, n_bootstrap: int = 200) -> KFoldErrors:
+                 temperature_key: str | None = None, n_bootstrap: int = 200,
+                 executor: Executor | None = None) -> KFoldErrors:
     """Train ``k`` models with ``backend`` (any :class:`~deepearth.potentials.base.Potential`), each on
     k−1 folds, and predict the held-out fold (Hastie, Tibshirani & Friedman, *Elements of
     Statistical Learning* §7.10). Training data are written as DeePMD npy systems in
     ``workdir/fold-i/data``; the backend trains in ``workdir/fold-i/model`` (finished folds are
-    reused, so an interrupted cross-validation resumes). RMSEs as in :func:`validation_errors`.
+    reused, so an interrupted cross-validation resumes). The folds train on ``executor`` (default:
+    in this process). RMSEs as in :func:`validation_errors`.
     """
-    from deepearth.store import write_deepmd_npy
-
     workdir = Path(workdir)
     folds = kfold_assignment(frames, k, seed, group)
     labels = _labels_for(frames, bin_by, bin_edges, temperature_key)
-    parts, order, per_fold, models = [], [], [], []
+    tasks = []
+    for i in range(k):
+        data = workdir / f"fold-{i}" / "data"
+        train_frames = [frames[j] for j in np.nonzero(folds != i)[0]]
+        systems = sorted(data.glob("sys-*")) if (data / "done").is_file() else None
+        if systems is None:  # written once: a resumed cross-validation reuses its folds
+            shutil.rmtree(data, ignore_errors=True)
+            systems = export_frames_deepmd(train_frames, data, type_map)
+            (data / "done").touch()
+        tasks.append((backend, str(workdir / f"fold-{i}" / "model"), [str(s) for s in systems], [], seed + i))
+    models = [""] * k
+    for i, path in map_or_raise(executor or InProcessExecutor(), train_member, tasks, "k-fold model"):
+        models[i] = path
+    parts, order, per_fold = [], [], []
     for i in range(k):
         test = np.nonzero(folds == i)[0]
         train = np.nonzero(folds != i)[0]
-        systems = []
-        by_species: dict[tuple[str, ...], list[Atoms]] = defaultdict(list)
-        for j in train:
-            by_species[tuple(frames[j].get_chemical_symbols())].append(frames[j])
-        for n, (_, group_frames) in enumerate(sorted(by_species.items())):
-            folder = workdir / f"fold-{i}" / "data" / f"sys-{n}"
-            if not (folder / "set.000" / "energy.npy").is_file():
-                write_deepmd_npy(folder, group_frames, type_map)
-            systems.append(folder)
-        model = backend.train(workdir / f"fold-{i}" / "model", systems, [], seed + i)
-        models.append(str(model))
+        model = Path(models[i])
         errs = _frame_errors(backend.evaluator(model), [frames[j] for j in test])
         e, f, s = errs.rmse()
         per_fold.append({"fold": i, "n_train": int(len(train)), "n_test": int(len(test)),
