@@ -210,6 +210,10 @@ class RunDir:
             final.unlink()
         final.symlink_to(self.model_dir(iteration).name)
 
+    def final_model(self, model_name: str) -> str:
+        """The production model (member 0 of ``models/final``) relative to the run directory."""
+        return str(self.final_model_dir.relative_to(self.root) / "member-0" / model_name)
+
     def member_files(self, iteration: int, name: str) -> list[Path]:
         """``models/iter-NNN/member-*/<name>`` that exist (e.g. DeePMD's ``lcurve.out``), by member."""
         return sorted(self.model_dir(iteration).glob(f"member-*/{name}"))

@@ -67,7 +67,7 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
     summary = RunSummary(
         deepearth_version=__version__, recipe=str(recipe.source), name=recipe.name, converged=converged,
         iterations=[r.to_dict() for r in records],
-        final_model=str(Path("models") / "final" / "member-0" / models[0].name),
+        final_model=ctx.rundir.final_model(models[0].name),
         potential={"backend": recipe.potential.backend, **recipe.potential.backend_settings()},
         labeller=(ctx.labeller.provenance if ctx.labeller is not None
                   else {"labeller": "import", **ctx.store.references(ctx.store.IMPORT_KEYS)[0]}),
