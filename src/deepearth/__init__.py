@@ -10,9 +10,9 @@ except PackageNotFoundError:  # running from a source tree
 
 def load_potential(path):
     """An ASE calculator for a trained model file (see :func:`deepearth.potentials.registry.load_potential`)."""
-    from deepearth.potentials.registry import load_potential as _load
+    from deepearth.potentials import registry
 
-    return _load(path)
+    return registry.load_potential(path)
 
 
 __all__ = ["__version__", "load_potential"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms
@@ -24,7 +25,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
 from ase.db.core import reserved_keys
 
-from deepearth.reference.labeller import Label
+if TYPE_CHECKING:  # the store keeps what a labeller returns; reference/ depends on the store, not back
+    from deepearth.reference.labeller import Label
 
 
 def assign_split(candidate_id: str, seed: int, validation_fraction: float) -> str:
@@ -45,7 +47,7 @@ class LabelStore:
         """True when this configuration was already sent to the reference (ok or failed)."""
         return self._db.count(candidate_id=candidate_id) > 0
 
-    def add(self, label: Label, candidate_id: str, iteration: int, split: str,
+    def add(self, label: "Label", candidate_id: str, iteration: int, split: str,
             origin_P_GPa: float | None = None, origin_T_K: float | None = None,
             parent: str = "initial", frame: int = -1) -> int:
         """Write one label (each write is its own SQLite transaction: a kill loses nothing written)."""

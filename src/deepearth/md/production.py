@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms
@@ -17,9 +18,11 @@ from deepearth.files import read_json, write_json_atomic
 from deepearth.md.engine import Engine, MDSettings
 from deepearth.md.trajectory import append_frame
 from deepearth.potentials.registry import load_potential
-from deepearth.recipe import ProductionSpec
 from deepearth.rundir import ReplicaResult
 from deepearth.units import stress_to_pressure_gpa
+
+if TYPE_CHECKING:  # the recipe imports md's engine registry: md needs the section's type only
+    from deepearth.recipe import ProductionSpec
 
 
 @dataclass
@@ -31,7 +34,7 @@ class ReplicaTask:
     start: Atoms
     P_GPa: float
     T_K: float
-    settings: ProductionSpec  # the recipe's frozen [production] section
+    settings: "ProductionSpec"  # the recipe's frozen [production] section
     engine: Engine
     seed: int
 
