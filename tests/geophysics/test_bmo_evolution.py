@@ -2,12 +2,14 @@
 
 import json
 import shutil
+from importlib import resources
 
 import numpy as np
 import pytest
 
 from deepearth.geophysics import bmo_evolution as be
 from deepearth.geophysics import magma_ocean as mo
+from deepearth.units import GYR_S
 
 # Paper (Results 2.3): Rm > 40 for 3.3 Gyr with Fe enrichment (MLT), 1.4 Gyr without; CIA: 1.3 Gyr shorter.
 PAPER_FE_MLT, PAPER_NOFE_MLT, PAPER_CIA_SHORTENING = 3.3, 1.4, 1.3
@@ -70,7 +72,7 @@ def test_partition_coefficient_limits():
 
 def _stored_minus_released(r, p):
     """Heat released from the state trajectory alone (J): −ΔU of BMO + core + latent + ∫H dt."""
-    t = r.time_Gyr * be.GYR_S
+    t = r.time_Gyr * GYR_S
     R = (p.core_radius_km + r.thickness_km) * 1e3
     M_B = 4 / 3 * np.pi * p.rho_bmo_kg_m3 * (R**3 - (p.core_radius_km * 1e3) ** 3)
     C = 0.5 * (M_B[1:] + M_B[:-1]) * p.cp_bmo_J_kg_K + p.M_core_kg * p.cp_core_J_kg_K
@@ -88,7 +90,7 @@ def test_heat_balance_is_conserved(params, fe):
     if r.frozen_at_Gyr is not None:  # drop the last (clamped) step at complete freezing
         r = be.BMOEvolution(**{k: (v[:-1] if isinstance(v, np.ndarray) else v) for k, v in vars(r).items()})
     cooling, latent, radiogenic = _stored_minus_released(r, params)
-    out = np.trapezoid(r.Q_total_TW * 1e12, r.time_Gyr * be.GYR_S)
+    out = np.trapezoid(r.Q_total_TW * 1e12, r.time_Gyr * GYR_S)
     assert out == pytest.approx(cooling + latent + radiogenic, rel=2e-3)
     assert latent > 0 and radiogenic > 0 and (cooling > 0 if fe else cooling == 0)
     # the stored term-by-term heat flows add up to the total at every step
@@ -151,7 +153,7 @@ def test_every_parameter_has_unit_and_source(params):
 
 
 def _edit_toml(tmp_path, old, new):
-    src = be.resources.files("deepearth.geophysics").joinpath("data", "bmo_parameters.toml")
+    src = resources.files("deepearth.geophysics").joinpath("data", "bmo_parameters.toml")
     text = src.read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "bad_params.toml"
@@ -178,7 +180,7 @@ def test_bad_toml_names_file_and_key(tmp_path, old, new, match):
 
 
 def test_missing_key_and_bad_values_in_code(tmp_path, params):
-    src = be.resources.files("deepearth.geophysics").joinpath("data", "bmo_parameters.toml")
+    src = resources.files("deepearth.geophysics").joinpath("data", "bmo_parameters.toml")
     text = src.read_text(encoding="utf-8")
     start = text.index("[Omega_rad_s]")
     path = tmp_path / "missing.toml"

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from deepearth.geophysics import earth as e
+from deepearth.geophysics.earth.geotherms import burnman_geotherm
+from deepearth.geophysics.earth.prem import prem_model
 
 # Dziewonski & Anderson (1981) Table II (isotropic PREM): depth km -> (side, P GPa, ρ kg/m³, V_P, V_S km/s)
 PUBLISHED = [
@@ -46,7 +48,7 @@ def test_hydrostatic_consistency():
     """PREM's tabulated P against ∫ρg dz (g integrated from ρ): locally dP/dz = ρg between the table
     nodes, and cumulatively to 0.3 % below the top 3 km (where BurnMan's table keeps PREM's ocean
     pressure but has crustal density)."""
-    m = e._prem()
+    m = prem_model()
     zt, pt = np.asarray(m.table_depth) / 1e3, np.asarray(m.table_pressure) / 1e9
     z = np.unique(np.concatenate([np.linspace(0.0, e.EARTH_RADIUS_KM, 20001), zt - 1e-6, zt + 1e-6])
                   .clip(0.0, e.EARTH_RADIUS_KM))
@@ -97,7 +99,7 @@ def test_conditions_against_science_md():
 
 def test_geotherms_metadata_and_ranges():
     for name, info in e.GEOTHERMS.items():
-        gt = e._burnman_geotherm(name)
+        gt = burnman_geotherm(name)
         if info.indexed_by == "depth":
             assert float(gt.minimum_depth) / 1e3 == info.min_depth_km
             assert float(gt.maximum_depth) / 1e3 == info.max_depth_km
@@ -120,7 +122,7 @@ def test_geotherms_metadata_and_ranges():
 
 
 def test_inner_core_adiabat_continuity():
-    gt = e._burnman_geotherm("anzellini2013")
+    gt = burnman_geotherm("anzellini2013")
     z_end = e.prem_depth_km(float(gt.maximum_pressure) / 1e9)
     below, above = e.geotherm_K([z_end - 1e-3, z_end + 1e-3])
     assert above == pytest.approx(below, abs=0.5)  # no jump where the table ends
@@ -218,7 +220,8 @@ def test_slb2011_periclase_bm3_fit():
 def test_figures(tmp_path):
     from deepearth.report import earth_figures as f
 
-    assert f.prem_figure(tmp_path / "prem.png").stat().st_size > 10_000
+    geotherms = e.geotherm_profiles(("anzellini2013", "brown_shankland", "katsura2022"))
+    assert f.prem_figure(e.prem_profile(geotherm=None), geotherms, tmp_path / "prem.png").stat().st_size > 10_000
     devs = [e.prem_deviation(P, 12.0, 6.8, 5000.0, vp_err=0.1) for P in (40.0, 100.0)]
     assert f.deviation_figure(devs, tmp_path / "dev.png", labels=["a", "b"]).exists()
     with pytest.raises(ValueError):

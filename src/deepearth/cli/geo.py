@@ -12,31 +12,31 @@ def _w_isotopes(args) -> dict:
     from deepearth.geophysics import w_isotopes as w
     from deepearth.report.geo_figures import distance_vs_grain_size, oib_vs_pgz_height
 
+    _paper_defaults(args)
     if args.arrhenius_gb:
         return _w_isotopes_from_arrhenius(args)
-    if args.D_eff:
-        d_eff = list(args.D_eff)
-    elif args.D_lattice is not None and args.D_gb:
-        d_eff = [float(w.effective_diffusivity(args.D_lattice, g, args.grain_size_mm * 1e-3, args.gb_width_nm * 1e-9))
-                 for g in args.D_gb]
-    else:
+    if not (args.D_eff or (args.D_lattice is not None and args.D_gb)):
         raise ValueError("give --D-eff, or --D-lattice with --D-gb (and --grain-size-mm)")
-    t = args.time_gyr * 1e9 * w.YEAR_S
-    rows = [{"D_eff_m2_per_s": d, "diffusion_length_m": float(w.diffusion_length_m(d, t)),
-             "oib_mu182w": {f"{h:g} km": w.oib_mu182w(d, h * 1e3, t, pgz_fraction=args.pgz_fraction)
-                            for h in args.pgz_height_km}} for d in d_eff]
+    summary = w.exchange_summary(args.D_eff, args.D_lattice, args.D_gb, args.grain_size_mm * 1e-3,
+                                 args.gb_width_nm * 1e-9, args.pgz_height_km, args.pgz_fraction, args.time_gyr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figs = [str(oib_vs_pgz_height(d_eff, out / "oib_mu182w_vs_pgz_height.png", time_s=t,
-                                  pgz_fraction=args.pgz_fraction))]
-    if args.D_lattice is not None and args.D_gb:
-        figs.append(str(distance_vs_grain_size(args.D_lattice, args.D_gb, out / "distance_vs_grain_size.png",
-                                               args.gb_width_nm * 1e-9, t)))
-    result = {"model": "W isotopes across the CMB (W paper eqs. 5-9)", "time_gyr": args.time_gyr,
-              "pgz_fraction": args.pgz_fraction, "mu_core": -220.0, "mu_mantle": 0.0, "results": rows,
-              "figures": figs}
+    figs = [str(oib_vs_pgz_height(summary.oib_curves, out / "oib_mu182w_vs_pgz_height.png"))]
+    if summary.length_curves is not None:
+        figs.append(str(distance_vs_grain_size(summary.length_curves, out / "distance_vs_grain_size.png")))
+    result = summary.to_dict() | {"figures": figs}
     write_json_atomic(out / "w_isotopes.json", result)
     return result
+
+
+def _paper_defaults(args) -> None:
+    """Options left out take the W paper's values (kept, with their source, in ``w_isotopes``)."""
+    from deepearth.geophysics import w_isotopes as w
+
+    if args.pgz_fraction is None:
+        args.pgz_fraction = w.PGZ_FRACTION
+    if args.time_gyr is None:
+        args.time_gyr = w.EARTH_AGE_GYR
 
 
 def _load_fit(path: str):
@@ -52,25 +52,18 @@ def _load_fit(path: str):
 
 def _w_isotopes_from_arrhenius(args) -> dict:
     """D_GB (and D_lattice) from Arrhenius result files at (T, P) with Monte-Carlo bands."""
-    from dataclasses import asdict
-
     from deepearth.geophysics import w_isotopes as w
 
     if args.T_K is None:
         raise ValueError("--arrhenius-gb needs --T-K (and --P-GPa for fits with an activation volume)")
     gb = _load_fit(args.arrhenius_gb)
     lattice = _load_fit(args.arrhenius_lattice) if args.arrhenius_lattice else None
-    t = args.time_gyr * 1e9 * w.YEAR_S
-    rows = []
-    for h in args.pgz_height_km:
-        res = w.oib_mu182w_from_arrhenius(gb, args.T_K, args.P_GPa, h * 1e3, args.grain_size_mm * 1e-3, lattice,
-                                          args.D_lattice or 0.0, args.gb_width_nm * 1e-9, t, args.pgz_fraction)
-        rows.append({"pgz_height_km": h, **{k: asdict(v) for k, v in res.items()}})
-    result = {"model": "W isotopes across the CMB from Arrhenius fits (W paper eqs. 3-9), Monte Carlo",
-              "T_K": args.T_K, "P_GPa": args.P_GPa, "grain_size_mm": args.grain_size_mm,
+    res = w.exchange_from_arrhenius(gb, args.T_K, args.P_GPa, args.pgz_height_km, args.grain_size_mm * 1e-3, lattice,
+                                    args.D_lattice or 0.0, args.gb_width_nm * 1e-9, args.time_gyr, args.pgz_fraction)
+    result = {"model": res["model"], "T_K": args.T_K, "P_GPa": args.P_GPa, "grain_size_mm": args.grain_size_mm,
               "gb_width_nm": args.gb_width_nm, "time_gyr": args.time_gyr, "pgz_fraction": args.pgz_fraction,
               "arrhenius_gb": args.arrhenius_gb, "arrhenius_lattice": args.arrhenius_lattice,
-              "extrapolated": bool(gb.predict(args.T_K, args.P_GPa).extrapolated), "results": rows}
+              "extrapolated": res["extrapolated"], "results": res["results"]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "w_isotopes.json", result)
@@ -78,19 +71,9 @@ def _w_isotopes_from_arrhenius(args) -> dict:
 
 
 def _bmo_conductivity(args) -> dict:
-    import warnings
-
     from deepearth.geophysics import magma_ocean as mo
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = {"P_GPa": args.P, "T_K": args.T, "X": args.X,
-                  "sigma_el_S_per_m": mo.electrical_conductivity(args.P, args.T, args.X),
-                  "kappa_el_W_per_m_K": mo.electronic_thermal_conductivity(args.P, args.T, args.X),
-                  "kappa_total_W_per_m_K": mo.total_thermal_conductivity(args.P, args.T, args.X),
-                  "lorenz_number_W_Ohm_per_K2": mo.lorenz_number(args.P, args.T, args.X),
-                  "model": "BMO paper eqs. 12-13 fits; total kappa adds 4 W/m/K ionic"}
-    result["warnings"] = sorted({str(w.message) for w in caught})
+    result = mo.conductivity_summary(args.P, args.T, args.X)
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         write_json_atomic(Path(args.out) / "bmo_conductivity.json", result)
@@ -102,31 +85,17 @@ def _prem(args) -> dict:
     from deepearth.geophysics import earth
     from deepearth.report.earth_figures import deviation_figure, prem_figure
 
+    compare = [_parse_compare(item) for item in args.compare or []]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    depths = None
-    if args.depth_km:
-        depths = args.depth_km
-    elif args.step_km:
-        import numpy as np
-
-        depths = np.arange(0.0, 6371.0 + 1e-9, args.step_km)
-    profile = earth.prem_profile(depths, geotherm=args.geotherm)
-    result = {"model": "PREM (Dziewonski & Anderson 1981) via burnman-cpp, geotherm " + args.geotherm,
-              "profile": profile.to_dict(),
-              "conditions": {name: earth.conditions(name, geotherm=args.geotherm).to_dict()
-                             for name in ("transition-zone-base", "CMB", "ICB", "centre")}}
-    figs = [str(prem_figure(out / "prem.png", geotherms=tuple(dict.fromkeys([args.geotherm, "brown_shankland"]))))]
-    if args.compare:
-        devs, labels = [], []
-        for item in args.compare:
-            devs.append(earth.prem_deviation(**_parse_compare(item), geotherm=args.geotherm))
-            labels.append(item)
-        result["deviations"] = [d.to_dict() for d in devs]
-        figs.append(str(deviation_figure(devs, out / "prem_deviation.png", labels)))
+    summary = earth.prem_summary(args.depth_km, args.step_km, args.geotherm, compare)
+    result = summary.to_dict()
+    figs = [str(prem_figure(summary.prem_nodes, summary.geotherm_profiles, out / "prem.png"))]
+    if summary.deviations:
+        figs.append(str(deviation_figure(summary.deviations, out / "prem_deviation.png", list(args.compare))))
     result["figures"] = figs
     write_json_atomic(out / "prem.json", result)
-    return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{len(profile.depth_km)} depths in prem.json"}
+    return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{len(summary.profile.depth_km)} depths in prem.json"}
 
 
 def _bmo_evolution(args) -> dict:
@@ -138,25 +107,12 @@ def _bmo_evolution(args) -> dict:
     params = bmo.BMOParameters.from_toml(args.parameters)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    paper = {(True, "mlt"): 3.3, (False, "mlt"): 1.4, (True, "cia"): 2.0}  # BMO paper: 3.3, 1.4, CIA −1.3 Gyr
-    cases = []
-    for flow in ("mlt", "cia"):
-        for fe in (True, False):
-            res = bmo.evolve_bmo(params, fe_enrichment=fe, flow=flow, dt_Myr=args.dt_Myr, t_end_Gyr=args.t_end_Gyr)
-            case = {"fe_enrichment": fe, "flow": flow, "dynamo_lifetime_Gyr": res.dynamo_lifetime_Gyr,
-                    "paper_lifetime_Gyr": paper.get((fe, flow)), "convective_until_Gyr": res.convective_until_Gyr,
-                    "convects_throughout": res.convects_throughout, "frozen_at_Gyr": res.frozen_at_Gyr,
-                    "Rm_at_end": float(res.Rm[-1])}
-            if args.mc_samples:
-                unc = bmo.dynamo_lifetime_uncertainty(params, args.mc_samples, args.seed, fe_enrichment=fe, flow=flow)
-                case["lifetime_uncertainty"] = {k: v for k, v in unc.to_dict().items() if k != "lifetimes_Gyr"}
-            write_json_atomic(out / f"bmo_evolution_{'fe' if fe else 'nofe'}_{flow}.json", res.to_dict())
-            cases.append(case)
-    result = {"model": "BMO thermal and magnetic evolution (BMO paper eqs. 14-18, RK4; parameters reconstructed "
-                       "from Labrosse et al. 2007 and Stixrude et al. 2020)",
-              "parameters": str(args.parameters or "embedded bmo_parameters.toml"), "dt_Myr": args.dt_Myr,
-              "Rm_crit": params.Rm_crit, "cases": cases,
-              "figures": [str(f) for f in all_figures(out, params, args.dt_Myr)]}
+    cases = bmo.standard_cases(params, args.dt_Myr, args.t_end_Gyr, args.mc_samples, args.seed)
+    for res in cases.runs.values():
+        name = f"bmo_evolution_{'fe' if res.fe_enrichment else 'nofe'}_{res.flow}.json"
+        write_json_atomic(out / name, res.to_dict())
+    result = cases.to_dict(str(args.parameters or "embedded bmo_parameters.toml"))
+    result["figures"] = [str(f) for f in all_figures(out, cases.runs)]
     write_json_atomic(out / "bmo_evolution.json", result)
     return result
 
@@ -246,8 +202,8 @@ def add_geo_parser(sub) -> None:
     w.add_argument("--grain-size-mm", type=float, default=0.1)
     w.add_argument("--gb-width-nm", type=float, default=1.0)
     w.add_argument("--pgz-height-km", type=float, nargs="+", default=[1.0, 5.0, 10.0, 50.0])
-    w.add_argument("--pgz-fraction", type=float, default=1 / 9, help="PGZ share of the OIB source (1:8)")
-    w.add_argument("--time-gyr", type=float, default=4.54)
+    w.add_argument("--pgz-fraction", type=float, help="PGZ share of the OIB source (default: the paper's 1:8)")
+    w.add_argument("--time-gyr", type=float, help="time of exchange, Gyr (default: the paper's age of the Earth)")
     w.add_argument("--arrhenius-gb", help="JSON of 'deepearth analyze arrhenius' for grain-boundary D (MC band)")
     w.add_argument("--arrhenius-lattice", help="JSON of an Arrhenius fit for lattice D (else --D-lattice, or 0)")
     w.add_argument("--T-K", type=float, help="temperature at which the Arrhenius fits are evaluated (CMB: ~4000 K)")

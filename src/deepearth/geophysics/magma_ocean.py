@@ -94,6 +94,22 @@ def conductive_heat_flow_W(radius_m: float, conductivity_W_m_K, adiabat_K_per_m:
     return _scalar(4.0 * np.pi * radius_m**2 * np.asarray(conductivity_W_m_K, dtype=float) * adiabat_K_per_m)
 
 
+
+def conductivity_summary(P_GPa, T_K, X) -> dict:
+    """σ_el (eq. 12), κ_el (eq. 13), κ = κ_el + κ_ionic and the effective Lorenz number at (P [GPa], T [K],
+    X = Fe/(Fe+Mg)), with the extrapolation warnings raised on the way (what ``deepearth geo
+    bmo-conductivity`` reports)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = {"P_GPa": P_GPa, "T_K": T_K, "X": X,
+                  "sigma_el_S_per_m": electrical_conductivity(P_GPa, T_K, X),
+                  "kappa_el_W_per_m_K": electronic_thermal_conductivity(P_GPa, T_K, X),
+                  "kappa_total_W_per_m_K": total_thermal_conductivity(P_GPa, T_K, X),
+                  "lorenz_number_W_Ohm_per_K2": lorenz_number(P_GPa, T_K, X),
+                  "model": f"BMO paper eqs. 12-13 fits; total kappa adds {KAPPA_IONIC_W_M_K:g} W/m/K ionic"}
+    result["warnings"] = sorted({str(w.message) for w in caught})
+    return result
+
 @dataclass
 class ConductivityFit:
     """Eq. 12/13-form fit ``A(X) exp(−(E + P V)/(R T))`` with A(X) = a0 + a1 X + a2 X² (S/m).

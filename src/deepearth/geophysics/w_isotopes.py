@@ -9,15 +9,22 @@ SI units throughout: m, s, m²/s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.special import erfc
 
-#: Julian year in s.
-YEAR_S = 365.25 * 86400.0
-#: Age of the Earth used by the W paper, s (4.54 Gyr).
+from deepearth.units import YEAR_S
+
+#: Age of the Earth used by the W paper, Gyr and s (4.54 Gyr).
+EARTH_AGE_GYR = 4.54
 EARTH_AGE_S = 4.54e9 * YEAR_S
+#: μ182W of the lowermost mantle held at the core-equilibrated value, and of the ambient mantle (W paper,
+#: Methods: the core's μ182W = −220; the mantle's 0 by definition of μ182W).
+MU182W_CORE = -220.0
+MU182W_MANTLE = 0.0
+#: PGZ share of the OIB source: the paper's 1 : 8 mixing (R_max ≈ 11 %, eq. 9).
+PGZ_FRACTION = 1 / 9
 
 
 def _positive(name: str, value, allow_zero: bool = True) -> np.ndarray:
@@ -41,7 +48,7 @@ def diffusion_length_m(D_m2_s, time_s=EARTH_AGE_S):
     return np.sqrt(_positive("D_m2_s", D_m2_s) * _positive("time_s", time_s))
 
 
-def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = -220.0, mu_mantle: float = 0.0):
+def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE):
     """Eq. 7: μ182W at height ``y_m`` above the CMB, ``C∞ + (C0 − C∞) erfc(y / sqrt(4 D t))``."""
     y = _positive("y_m", y_m)
     a = np.sqrt(4.0 * _positive("D_eff_m2_s", D_eff_m2_s) * _positive("time_s", time_s))
@@ -50,7 +57,7 @@ def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = -220.0,
     return mu_mantle + (mu_core - mu_mantle) * frac
 
 
-def pgz_mu182w(pgz_height_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = -220.0, mu_mantle: float = 0.0):
+def pgz_mu182w(pgz_height_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE):
     """Eq. 8: height average of the profile over a PGZ of height h (analytic integral of erfc):
 
     ``(1/h) ∫0^h erfc(y/a) dy = erfc(h/a) + a/(h√π) (1 − exp(−h²/a²))``, a = sqrt(4 D t).
@@ -68,8 +75,8 @@ def entrainment_ratio(drho_thermal, drho_chemical):
     return (_positive("drho_thermal", drho_thermal) / _positive("drho_chemical", drho_chemical, allow_zero=False)) ** 2
 
 
-def oib_mu182w(D_eff_m2_s, pgz_height_m, time_s=EARTH_AGE_S, mu_core: float = -220.0, mu_mantle: float = 0.0,
-               pgz_fraction: float = 1 / 9):
+def oib_mu182w(D_eff_m2_s, pgz_height_m, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE,
+               pgz_fraction: float = PGZ_FRACTION):
     """μ182W of an ocean-island basalt: PGZ material (eq. 8) mixed with ambient mantle, a fraction
     ``pgz_fraction`` of PGZ (the paper's 1 : 8, i.e. R_max ≈ 11 %)."""
     if not 0.0 <= pgz_fraction <= 1.0:
@@ -112,7 +119,7 @@ def _percentiles(out: np.ndarray, n: int, method: str) -> PropagatedValue:
 
 def oib_mu182w_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_height_m: float, grain_size_m: float,
                               lattice_fit=None, D_lattice_m2_s: float = 0.0, gb_width_m: float = 1e-9,
-                              time_s: float = EARTH_AGE_S, pgz_fraction: float = 1 / 9, n_samples: int = 20000,
+                              time_s: float = EARTH_AGE_S, pgz_fraction: float = PGZ_FRACTION, n_samples: int = 20000,
                               seed: int = 0) -> dict[str, PropagatedValue]:
     """μ182W of OIBs and D_eff at CMB conditions from Arrhenius fits, by Monte Carlo (eqs. 3–9).
 
@@ -135,3 +142,82 @@ def oib_mu182w_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_heigh
             "diffusion_length_m": _percentiles(diffusion_length_m(d_eff, time_s), n_samples, how),
             "oib_mu182w": _percentiles(oib_mu182w(d_eff, pgz_height_m, time_s, pgz_fraction=pgz_fraction),
                                        n_samples, how)}
+
+
+# ---------------------------------------------------------------------------- curves and summaries --
+
+def oib_curves(D_eff_m2_s, heights_km=None, time_s=EARTH_AGE_S, pgz_fraction: float = PGZ_FRACTION) -> dict:
+    """μ182W of OIBs against PGZ height (km; default 200 heights from 0.5 to 100 km) for each effective
+    diffusivity (m²/s): ``{"pgz_height_km", "D_eff_m2_per_s", "oib_mu182w"}`` (one curve per D; W paper Fig. 3b)."""
+    h = np.geomspace(0.5, 100, 200) if heights_km is None else np.asarray(heights_km, dtype=float)
+    d_eff = [float(d) for d in D_eff_m2_s]
+    return {"pgz_height_km": h, "D_eff_m2_per_s": d_eff,
+            "oib_mu182w": [oib_mu182w(d, h * 1e3, time_s, pgz_fraction=pgz_fraction) for d in d_eff]}
+
+
+def diffusion_length_curves(D_lattice_m2_s: float, D_gb_m2_s, gb_width_m: float = 1e-9, time_s=EARTH_AGE_S,
+                            grain_size_m=None) -> dict:
+    """Effective diffusion distance ``sqrt(D_eff t)`` (m) against grain size (m; default 200 sizes from
+    10 µm to 10 cm) for each grain-boundary diffusivity (m²/s; W paper Fig. 3a):
+    ``{"grain_size_m", "D_gb_m2_per_s", "diffusion_length_m"}``."""
+    d = np.geomspace(1e-5, 1e-1, 200) if grain_size_m is None else np.asarray(grain_size_m, dtype=float)
+    d_gb = [float(g) for g in D_gb_m2_s]
+    return {"grain_size_m": d, "D_gb_m2_per_s": d_gb,
+            "diffusion_length_m": [diffusion_length_m(effective_diffusivity(D_lattice_m2_s, g, d, gb_width_m), time_s)
+                                   for g in d_gb]}
+
+
+@dataclass
+class ExchangeSummary:
+    """μ182W of OIBs and diffusion lengths for given diffusivities (what ``deepearth geo w-isotopes`` reports),
+    with the curves its figures draw (``length_curves`` only when D_lattice and D_GB were given)."""
+
+    time_Gyr: float
+    pgz_fraction: float
+    rows: list[dict]
+    oib_curves: dict
+    length_curves: dict | None = None
+    model: str = "W isotopes across the CMB (W paper eqs. 5-9)"
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "time_gyr": self.time_Gyr, "pgz_fraction": self.pgz_fraction,
+                "mu_core": MU182W_CORE, "mu_mantle": MU182W_MANTLE, "results": self.rows}
+
+
+def exchange_summary(D_eff_m2_s=None, D_lattice_m2_s: float | None = None, D_gb_m2_s=None, grain_size_m: float = 1e-4,
+                     gb_width_m: float = 1e-9, pgz_heights_km=(1.0, 5.0, 10.0, 50.0),
+                     pgz_fraction: float = PGZ_FRACTION, time_Gyr: float = EARTH_AGE_GYR) -> ExchangeSummary:
+    """Diffusion length (m) and OIB μ182W at each PGZ height (km) for each effective diffusivity (m²/s):
+    ``D_eff_m2_s`` given, or eq. 5 from ``D_lattice_m2_s`` with each of ``D_gb_m2_s`` (grain size and GB
+    width in m), after ``time_Gyr``."""
+    if D_eff_m2_s:
+        d_eff = [float(d) for d in D_eff_m2_s]
+    elif D_lattice_m2_s is not None and D_gb_m2_s:
+        d_eff = [float(effective_diffusivity(D_lattice_m2_s, g, grain_size_m, gb_width_m)) for g in D_gb_m2_s]
+    else:
+        raise ValueError("exchange_summary: give D_eff_m2_s, or D_lattice_m2_s with D_gb_m2_s")
+    t = time_Gyr * 1e9 * YEAR_S
+    rows = [{"D_eff_m2_per_s": d, "diffusion_length_m": float(diffusion_length_m(d, t)),
+             "oib_mu182w": {f"{h:g} km": oib_mu182w(d, h * 1e3, t, pgz_fraction=pgz_fraction)
+                            for h in pgz_heights_km}} for d in d_eff]
+    lengths = None
+    if D_lattice_m2_s is not None and D_gb_m2_s:
+        lengths = diffusion_length_curves(D_lattice_m2_s, D_gb_m2_s, gb_width_m, t)
+    return ExchangeSummary(time_Gyr, pgz_fraction, rows, oib_curves(d_eff, time_s=t, pgz_fraction=pgz_fraction),
+                           lengths)
+
+
+def exchange_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_heights_km, grain_size_m: float,
+                            lattice_fit=None, D_lattice_m2_s: float = 0.0, gb_width_m: float = 1e-9,
+                            time_Gyr: float = EARTH_AGE_GYR, pgz_fraction: float = PGZ_FRACTION,
+                            n_samples: int = 20000, seed: int = 0) -> dict:
+    """:func:`oib_mu182w_from_arrhenius` at each PGZ height (km): ``{"model", "extrapolated", "results"}``,
+    one JSON-ready row per height; ``extrapolated`` says whether (T, P) lies outside the GB fit's data."""
+    t = time_Gyr * 1e9 * YEAR_S
+    rows = []
+    for h in pgz_heights_km:
+        res = oib_mu182w_from_arrhenius(gb_fit, T_K, P_GPa, h * 1e3, grain_size_m, lattice_fit, D_lattice_m2_s,
+                                        gb_width_m, t, pgz_fraction, n_samples, seed)
+        rows.append({"pgz_height_km": h, **{k: asdict(v) for k, v in res.items()}})
+    return {"model": "W isotopes across the CMB from Arrhenius fits (W paper eqs. 3-9), Monte Carlo",
+            "extrapolated": bool(gb_fit.predict(T_K, P_GPa).extrapolated), "results": rows}

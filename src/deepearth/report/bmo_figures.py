@@ -1,7 +1,8 @@
 """Figures of the basal-magma-ocean evolution (BMO paper Fig. 4, Figs. S5–S8 style).
 
 Each function takes :class:`deepearth.geophysics.bmo_evolution.BMOEvolution` results keyed by a label
-(e.g. ``{"Fe enrichment, MLT": r1, "no enrichment, MLT": r2, "Fe enrichment, CIA": r3}``).
+(e.g. ``{"Fe enrichment, MLT": r1, "no enrichment, MLT": r2, "Fe enrichment, CIA": r3}``, as in
+``bmo_evolution.standard_cases(...).runs``); the figures draw them and run no model.
 """
 
 from __future__ import annotations
@@ -13,15 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from deepearth.geophysics import bmo_evolution  # noqa: E402
 from deepearth.report.figures import save_figure  # noqa: E402
-
-
-def standard_cases(params=None, dt_Myr: float = 1.0) -> dict[str, bmo_evolution.BMOEvolution]:
-    """The four cases of the paper: with/without Fe enrichment × MLT/CIA flow speed."""
-    return {f"{'Fe enrichment' if fe else 'no enrichment'}, {flow.upper()}":
-            bmo_evolution.evolve_bmo(params, fe_enrichment=fe, flow=flow, dt_Myr=dt_Myr)
-            for flow in ("mlt", "cia") for fe in (True, False)}
 
 
 def _style(label: str) -> dict:
@@ -83,11 +76,11 @@ def heat_budget(result, out: Path) -> Path:
     return save_figure(fig, out)
 
 
-def all_figures(out_dir: Path, params=None, dt_Myr: float = 1.0) -> list[Path]:
-    """Write every BMO figure for the standard cases into ``out_dir``; returns the paths."""
+def all_figures(out_dir: Path, res: dict) -> list[Path]:
+    """Write every BMO figure of the standard cases ``res`` (``bmo_evolution.standard_cases(...).runs``,
+    keyed by ``bmo_evolution.case_label``) into ``out_dir``; returns the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = standard_cases(params, dt_Myr)
     return [rm_vs_time(res, out_dir / "bmo_rm_vs_time.png"),
             evolution_panels(res, out_dir / "bmo_evolution.png"),
             heat_budget(res["Fe enrichment, MLT"], out_dir / "bmo_heat_budget_fe.png"),

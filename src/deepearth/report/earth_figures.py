@@ -1,4 +1,6 @@
-"""Figures of Earth conditions: PREM and a geotherm against depth, and deviations from PREM (SCIENCE.md §6)."""
+"""Figures of Earth conditions: PREM and geotherms against depth, and deviations from PREM (SCIENCE.md §6).
+
+They draw the profiles and deviations they are given (:mod:`deepearth.geophysics.earth`); they run no model."""
 
 from __future__ import annotations
 
@@ -26,13 +28,15 @@ def _mark_boundaries(ax, label: bool = False) -> None:
                         textcoords="offset points", ha="right", va="top", fontsize=7, color="0.3")
 
 
-def prem_figure(out: Path, geotherms: Sequence[str] = ("anzellini2013", "brown_shankland", "katsura2022"),
+def prem_figure(prem: earth.EarthProfile, geotherm_profiles: Sequence[earth.EarthProfile], out: Path,
                 mark_conditions: bool = True) -> Path:
-    """Four panels against depth (km, down): PREM pressure (GPa), density (kg/m³), V_P and V_S (km/s),
-    and the temperature (K) of each geotherm (NaN where it does not reach). The 660 (PREM's 670-km
-    discontinuity), CMB and ICB are dotted; with ``mark_conditions`` SCIENCE.md §6's (P, T) points are
-    drawn on the P and T panels at the PREM depths of those boundaries."""
-    prof = earth.prem_profile(geotherm=None)
+    """Four panels against depth (km, down): PREM pressure (GPa), density (kg/m³), V_P and V_S (km/s)
+    from ``prem`` (e.g. ``earth.prem_profile(geotherm=None)``), and the temperature (K) of each profile of
+    ``geotherm_profiles`` (e.g. :func:`deepearth.geophysics.earth.geotherm_profiles`; NaN where a geotherm
+    does not reach). The 660 (PREM's 670-km discontinuity), CMB and ICB are dotted; with
+    ``mark_conditions`` SCIENCE.md §6's (P, T) points are drawn on the P and T panels at the PREM depths
+    of those boundaries."""
+    prof = prem
     fig, axes = plt.subplots(1, 4, figsize=(11, 5), sharey=True)
     axes[0].plot(prof.P_GPa, prof.depth_km, color="k")
     axes[0].set_xlabel("pressure (GPa)")
@@ -42,9 +46,7 @@ def prem_figure(out: Path, geotherms: Sequence[str] = ("anzellini2013", "brown_s
     axes[2].plot(prof.vs_km_s, prof.depth_km, color="C2", label="V_S")
     axes[2].set_xlabel("velocity (km/s)")
     axes[2].legend(fontsize=8, loc="lower left")
-    dense = np.unique(np.concatenate([prof.depth_km, np.linspace(0.0, earth.EARTH_RADIUS_KM, 400)]))
-    for i, g in enumerate(geotherms):
-        p = earth.prem_profile(dense, geotherm=g)
+    for i, p in enumerate(geotherm_profiles):
         axes[3].plot(p.T_K, p.depth_km, color=f"C{i}", label=p.geotherm)
     axes[3].set_xlabel("temperature (K)")
     axes[3].legend(fontsize=7, loc="lower left")

@@ -1,293 +1,28 @@
-"""Thermal and magnetic evolution of Earth's basal magma ocean (BMO paper, Methods eqs. 14–18).
-
-The paper's equations did not survive in our copy of the text; they are reconstructed here from its
-description (after Labrosse, Hernlund & Coltice 2007 and Stixrude, Scipioni & Desjarlais 2020) and are
-labelled "reconstructed" where the form is ours. State: outer radius R of the BMO (its top) and the iron
-fraction X = Fe/(Fe+Mg) of the well-mixed liquid; the temperature is the liquidus T = T_L(X) (the BMO
-sits at its liquidus at its top, where it freezes), and the core cools with it.
-
-Eq. 14 (heat balance at the BMO top; all terms in W)::
-
-    Q = 4π R² k_m (T_L − T_m)/δ
-      = −M_B C_B dT_L/dt − M_c C_c dT_L/dt + H − 4π R² ρ_B T_L ΔS dR/dt
-
-  (BMO secular cooling, core secular cooling, radiogenic heat, latent heat of the moving freezing front;
-  dR/dt < 0 while the front moves down, > 0 if it melts back up when H > Q).
-
-Eq. 15 (reconstructed, non-linear liquidus with constant Fe–Mg distribution coefficient K_D between
-bridgmanite and melt; ideal solid and liquid solutions, Stixrude 1997)::
-
-    T_L(X) = T_Mg − (T_Mg − T_Fe) ln(1 + (K_D − 1) X) / ln K_D
-
-  i.e. the freezing-point depression of MgSiO3, ``ln(x_Mg^s / x_Mg^l) = −ln(1 − X + K_D X)``, linear in
-  1/T near T_Mg, normalised so that T_L(0) = T_MgSiO3 and T_L(1) = T_FeSiO3 (K_D → 1: linear).
-
-Eq. 16 (fractional crystallisation; Fe partition coefficient D = X_s/X = K_D/(1 − X + K_D X))::
-
-    M_B dX/dt = (D − 1) X dM_B/dt,   M_B = (4π/3) ρ_B (R³ − r_c³)
-    ⇒ dX/dt = 3 R² (D − 1) X / (R³ − r_c³) · dR/dt        (0 without Fe enrichment)
-
-Eqs. 17–18 (Christensen 2010), buoyancy flux F = q/(ρ_B H_T), q = Q/(4π R²), H_T = c_p/(α g) = T/(dT/dz)_ad::
-
-    u_MLT = c_MLT (F D)^(1/3)            u_CIA = c_CIA F^(2/5) D^(1/5) Ω^(−1/5)
-
-Dynamo: Rm = μ0 u D σ_el(P, T, X) (σ from :func:`magma_ocean.electrical_conductivity`, eq. 12) with
-D = R − r_c; a dynamo needs Rm > 40 (Christensen & Aubert 2006). Convection needs Q above the heat
-conducted down the adiabat, Q_cond = 4π R² k (dT/dz)_ad with k = κ_el (eq. 13) + κ_ionic.
-
-R, X are integrated with a hand-written classical RK4 (vectorised over parameter sets, so the Monte
-Carlo runs all samples at once). Parameters and their sources: ``data/bmo_parameters.toml``.
-SI units inside; outputs carry their units in their names.
+"""Integration of the BMO model (eqs. 14–16, vectorised RK4) and its outputs: :func:`evolve_bmo`, the
+Monte-Carlo lifetime spread (:func:`dynamo_lifetime_uncertainty`) and the paper's four standard cases
+with its lifetimes (:func:`standard_cases`, :data:`PAPER_DYNAMO_LIFETIME_GYR`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.constants import mu_0
 
-from deepearth.files import parse_toml
+from deepearth.files import json_ready
 from deepearth.geophysics import magma_ocean
+from deepearth.geophysics.bmo_evolution.parameters import PARAMETER_UNITS, BMOParameters
+from deepearth.geophysics.bmo_evolution.physics import (buoyancy_flux, liquidus_K, liquidus_slope_K,
+                                                        magnetic_reynolds, partition_coefficient, velocity_cia,
+                                                        velocity_mlt)
+from deepearth.units import GYR_S
 
-#: Julian year and Gyr in s.
-YEAR_S = 365.25 * 86400.0
-GYR_S = 1e9 * YEAR_S
-_DEFAULT_TOML = "bmo_parameters.toml"
-
-#: Unit each TOML entry must declare (the code's unit for that field).
-_UNITS: dict[str, str] = {
-    "core_radius_km": "km", "initial_thickness_km": "km", "X0": "1", "pressure_GPa": "GPa",
-    "K_D": "1", "T_MgSiO3_K": "K", "T_FeSiO3_K": "K", "T_mantle_K": "K", "delta_tbl_km": "km",
-    "k_mantle_W_m_K": "W/m/K", "rho_bmo_kg_m3": "kg/m^3", "cp_bmo_J_kg_K": "J/kg/K", "M_core_kg": "kg",
-    "cp_core_J_kg_K": "J/kg/K", "dS_fusion_J_kg_K": "J/kg/K", "U_ppb": "ppb", "Th_ppb": "ppb",
-    "K_ppm": "ppm", "h_U238_W_per_kg_U": "W/kg", "h_U235_W_per_kg_U": "W/kg", "h_Th232_W_per_kg_Th": "W/kg",
-    "h_K40_W_per_kg_K": "W/kg", "half_life_U238_Gyr": "Gyr", "half_life_U235_Gyr": "Gyr",
-    "half_life_Th232_Gyr": "Gyr", "half_life_K40_Gyr": "Gyr", "radiogenic_enrichment": "1",
-    "present_age_Gyr": "Gyr", "adiabat_K_per_km": "K/km", "kappa_ionic_W_m_K": "W/m/K",
-    "Omega_rad_s": "rad/s", "c_mlt": "1", "c_cia": "1", "Rm_crit": "1", "min_thickness_km": "km",
-}
-#: Fields that may be zero (all others must be > 0).
-_NON_NEGATIVE = {"U_ppb", "Th_ppb", "K_ppm", "h_U238_W_per_kg_U", "h_U235_W_per_kg_U", "h_Th232_W_per_kg_Th",
-                 "h_K40_W_per_kg_K", "radiogenic_enrichment", "X0"}
-
-
-@dataclass(frozen=True)
-class BMOParameters:
-    """Parameters of the BMO evolution model (reconstructed Table S3); units in the field names.
-
-    ``ranges`` maps a field to its (low, high) uncertainty interval, ``sources`` to its citation,
-    ``origin`` names the TOML file it came from. Construction checks that every value is physically
-    possible (``ValueError`` otherwise).
-    """
-
-    core_radius_km: float
-    initial_thickness_km: float
-    X0: float
-    pressure_GPa: float
-    K_D: float
-    T_MgSiO3_K: float
-    T_FeSiO3_K: float
-    T_mantle_K: float
-    delta_tbl_km: float
-    k_mantle_W_m_K: float
-    rho_bmo_kg_m3: float
-    cp_bmo_J_kg_K: float
-    M_core_kg: float
-    cp_core_J_kg_K: float
-    dS_fusion_J_kg_K: float
-    U_ppb: float
-    Th_ppb: float
-    K_ppm: float
-    h_U238_W_per_kg_U: float
-    h_U235_W_per_kg_U: float
-    h_Th232_W_per_kg_Th: float
-    h_K40_W_per_kg_K: float
-    half_life_U238_Gyr: float
-    half_life_U235_Gyr: float
-    half_life_Th232_Gyr: float
-    half_life_K40_Gyr: float
-    radiogenic_enrichment: float
-    present_age_Gyr: float
-    adiabat_K_per_km: float
-    kappa_ionic_W_m_K: float
-    Omega_rad_s: float
-    c_mlt: float
-    c_cia: float
-    Rm_crit: float
-    min_thickness_km: float
-    ranges: dict = field(default_factory=dict, compare=False)
-    sources: dict = field(default_factory=dict, compare=False)
-    origin: str = field(default="<code>", compare=False)
-
-    def __post_init__(self):
-        values = {name: getattr(self, name) for name in _UNITS}
-        _check_physical(values, self.origin)
-        for name, rng in self.ranges.items():
-            if name not in _UNITS:
-                raise ValueError(f"{self.origin}: range given for unknown key {name!r}")
-            lo, hi = rng
-            if not lo <= values[name] <= hi:
-                raise ValueError(f"{self.origin}: key {name!r}: value {values[name]} outside its range [{lo}, {hi}]")
-            for end in (lo, hi):
-                _check_physical({**values, name: end}, self.origin, only=name)
-
-    @classmethod
-    def from_toml(cls, path: str | Path | None = None) -> BMOParameters:
-        """Read parameters from a TOML file (default: the packaged ``data/bmo_parameters.toml``).
-
-        Every table ``[key]`` needs ``value`` (number), ``unit`` (the unit the code expects) and
-        ``source`` (non-empty string); ``range = [low, high]`` is optional. Unknown or missing keys,
-        wrong units and impossible values raise ``ValueError`` naming the file and the key.
-        """
-        if path is None:
-            res = resources.files("deepearth.geophysics").joinpath("data", _DEFAULT_TOML)
-            text, origin = res.read_text(encoding="utf-8"), _DEFAULT_TOML
-        else:
-            p = Path(path)
-            text, origin = p.read_text(encoding="utf-8"), str(p)
-        doc = parse_toml(text, origin)
-        doc.pop("meta", None)
-        unknown = sorted(set(doc) - set(_UNITS))
-        if unknown:
-            raise ValueError(f"{origin}: unknown key(s) {unknown}; expected only {sorted(_UNITS)}")
-        missing = sorted(set(_UNITS) - set(doc))
-        if missing:
-            raise ValueError(f"{origin}: missing key(s) {missing}")
-        values, ranges, sources = {}, {}, {}
-        for name, unit in _UNITS.items():
-            entry = doc[name]
-            if not isinstance(entry, dict):
-                raise ValueError(f"{origin}: key {name!r} must be a table with value/unit/source")
-            extra = set(entry) - {"value", "unit", "source", "range"}
-            if extra:
-                raise ValueError(f"{origin}: key {name!r} has unknown field(s) {sorted(extra)}")
-            v = entry.get("value")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{origin}: key {name!r}: 'value' must be a finite number, got {v!r}")
-            if entry.get("unit") != unit:
-                raise ValueError(f"{origin}: key {name!r}: unit must be {unit!r}, got {entry.get('unit')!r}")
-            src = entry.get("source")
-            if not isinstance(src, str) or not src.strip():
-                raise ValueError(f"{origin}: key {name!r}: a non-empty 'source' string is required")
-            if "range" in entry:
-                r = entry["range"]
-                if (not isinstance(r, list) or len(r) != 2
-                        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in r)
-                        or not r[0] <= r[1]):
-                    raise ValueError(f"{origin}: key {name!r}: 'range' must be [low, high] with low <= high, got {r!r}")
-                ranges[name] = (float(r[0]), float(r[1]))
-            values[name], sources[name] = float(v), src
-        return cls(**values, ranges=ranges, sources=sources, origin=origin)
-
-    def with_values(self, **changes) -> BMOParameters:
-        """A copy with some values replaced (re-validated; ranges that no longer hold are dropped)."""
-        ranges = {k: r for k, r in self.ranges.items() if k not in changes or r[0] <= changes[k] <= r[1]}
-        return replace(self, **changes, ranges=ranges)
-
-    def values(self) -> dict[str, float]:
-        """The numerical values, by field name."""
-        return {name: getattr(self, name) for name in _UNITS}
-
-    def to_dict(self) -> dict:
-        """JSON-ready: value, unit, range and source of every parameter."""
-        return {name: {"value": getattr(self, name), "unit": unit,
-                       "range": list(self.ranges[name]) if name in self.ranges else None,
-                       "source": self.sources.get(name, "")} for name, unit in _UNITS.items()} | {
-            "_origin": self.origin}
-
-
-def _check_physical(v: dict, origin: str, only: str | None = None) -> None:
-    """Raise ``ValueError`` for physically impossible values (all keys, or only ``only``)."""
-    def bad(name, why):
-        if only is None or only == name:
-            raise ValueError(f"{origin}: key {name!r}: {why} (got {v[name]!r})")
-
-    for name in _UNITS:
-        x = v[name]
-        if not math.isfinite(x):
-            bad(name, "must be finite")
-        if name in _NON_NEGATIVE:
-            if x < 0:
-                bad(name, "must be non-negative")
-        elif x <= 0:
-            bad(name, "must be positive" + (" (T <= 0 K is impossible)" if name.endswith("_K") else "")
-                + (" (thickness cannot be negative or zero)" if "thickness" in name else ""))
-    if not 0.0 <= v["X0"] <= 1.0:
-        bad("X0", "X = Fe/(Fe+Mg) must lie in [0, 1]")
-    if not 0.0 < v["K_D"] <= 1.0:
-        bad("K_D", "the model needs 0 < K_D <= 1 (Fe incompatible in bridgmanite)")
-    if v["T_FeSiO3_K"] >= v["T_MgSiO3_K"]:
-        bad("T_FeSiO3_K", f"must be below T_MgSiO3_K = {v['T_MgSiO3_K']} (Fe lowers the liquidus)")
-    if v["initial_thickness_km"] <= v["min_thickness_km"]:
-        bad("initial_thickness_km", f"must exceed min_thickness_km = {v['min_thickness_km']}")
-    if v["T_mantle_K"] >= float(liquidus_K(v["X0"], v["T_MgSiO3_K"], v["T_FeSiO3_K"], v["K_D"])):
-        bad("T_mantle_K", "must be below the BMO liquidus T_L(X0), or heat would flow into the BMO")
-
-
-# ----------------------------------------------------------------------------------------- physics --
-
-def liquidus_K(X, T_MgSiO3_K, T_FeSiO3_K, K_D):
-    """Eq. 15 (reconstructed): ``T_L(X) = T_Mg − (T_Mg − T_Fe) ln(1 + (K_D − 1) X)/ln K_D`` in K.
-
-    T_L(0) = T_MgSiO3, T_L(1) = T_FeSiO3; K_D → 1 gives the linear diagram of earlier models.
-    """
-    X, K = np.clip(np.asarray(X, dtype=float), 0.0, 1.0), np.asarray(K_D, dtype=float)
-    lnK = np.log(K)
-    linear = np.abs(lnK) < 1e-9
-    frac = np.where(linear, X, np.log1p((K - 1.0) * X) / np.where(linear, 1.0, lnK))
-    return _scalar(T_MgSiO3_K - (np.asarray(T_MgSiO3_K) - T_FeSiO3_K) * frac)
-
-
-def liquidus_slope_K(X, T_MgSiO3_K, T_FeSiO3_K, K_D):
-    """dT_L/dX of eq. 15, K per unit X (negative: Fe lowers the liquidus)."""
-    X, K = np.clip(np.asarray(X, dtype=float), 0.0, 1.0), np.asarray(K_D, dtype=float)
-    lnK = np.log(K)
-    linear = np.abs(lnK) < 1e-9
-    dfrac = np.where(linear, 1.0, (K - 1.0) / ((1.0 + (K - 1.0) * X) * np.where(linear, 1.0, lnK)))
-    return _scalar(-(np.asarray(T_MgSiO3_K) - T_FeSiO3_K) * dfrac)
-
-
-def partition_coefficient(X, K_D):
-    """Fe partition coefficient solid/liquid ``D = X_s/X = K_D/(1 − X + K_D X)`` (eq. 16 text)."""
-    X = np.asarray(X, dtype=float)
-    return _scalar(K_D / (1.0 - X + K_D * X))
-
-
-def buoyancy_flux(Q_W, R_m, rho, T_K, adiabat_K_per_m):
-    """Buoyancy flux F = α g q/(ρ c_p) = q/(ρ H_T), H_T = T/(dT/dz)_ad, q = Q/(4π R²); m²/s³."""
-    q = np.maximum(np.asarray(Q_W, dtype=float), 0.0) / (4.0 * np.pi * np.asarray(R_m) ** 2)
-    return q * adiabat_K_per_m / (rho * np.asarray(T_K, dtype=float))
-
-
-def velocity_mlt(F, D_m, c_mlt=1.0):
-    """Eq. 17, mixing-length velocity ``u = c (F D)^(1/3)`` (Christensen 2010), m/s."""
-    return _scalar(c_mlt * np.cbrt(np.asarray(F) * np.asarray(D_m)))
-
-
-def velocity_cia(F, D_m, Omega_rad_s, c_cia=1.0):
-    """Eq. 18, Coriolis–inertia–Archimedes velocity ``u = c F^(2/5) D^(1/5) Ω^(−1/5)`` (Christensen 2010), m/s."""
-    return _scalar(c_cia * np.asarray(F) ** 0.4 * np.asarray(D_m) ** 0.2 * np.asarray(Omega_rad_s) ** -0.2)
-
-
-def magnetic_reynolds(u_m_s, D_m, sigma_S_m):
-    """``Rm = μ0 u D σ`` (dimensionless)."""
-    return _scalar(mu_0 * np.asarray(u_m_s) * np.asarray(D_m) * np.asarray(sigma_S_m))
-
-
-def _scalar(x):
-    return float(x) if np.ndim(x) == 0 else x
-
-
-# ------------------------------------------------------------------------------------- integration --
 
 def _as_arrays(values: list[dict]) -> SimpleNamespace:
     """Parameter sets → namespace of SI arrays, shape (n,)."""
-    a = {k: np.array([v[k] for v in values], dtype=float) for k in _UNITS}
+    a = {k: np.array([v[k] for v in values], dtype=float) for k in PARAMETER_UNITS}
     ns = SimpleNamespace(**a)
     ns.rc = a["core_radius_km"] * 1e3
     ns.D0 = a["initial_thickness_km"] * 1e3
@@ -459,16 +194,8 @@ class BMOEvolution:
 
     def to_dict(self) -> dict:
         """JSON-ready dict (arrays → lists, NaN → None, parameters with units and sources)."""
-        out = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, np.ndarray):
-                out[f.name] = [None if not np.isfinite(x) else float(x) for x in v]
-            elif isinstance(v, BMOParameters):
-                out[f.name] = v.to_dict()
-            else:
-                out[f.name] = v
-        return out
+        return json_ready({f.name: self.params.to_dict() if f.name == "params" else getattr(self, f.name)
+                           for f in fields(self)})
 
 
 def evolve_bmo(params: BMOParameters | None = None, *, fe_enrichment: bool = True, flow: str = "mlt",
@@ -528,7 +255,7 @@ class LifetimeUncertainty:
     lifetimes_Gyr: list[float]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return json_ready(self)
 
 
 def dynamo_lifetime_uncertainty(params: BMOParameters | None = None, n_samples: int = 200, seed: int = 0, *,
@@ -563,3 +290,75 @@ def dynamo_lifetime_uncertainty(params: BMOParameters | None = None, n_samples: 
     return LifetimeUncertainty(float(med), float(p16), float(p84), float(nominal), n_samples,
                                int(np.sum(life >= t_end_Gyr)), seed, fe_enrichment, flow, names, method,
                                [float(x) for x in life])
+
+
+# ------------------------------------------------------------------------------- the paper's cases --
+
+#: The BMO paper's dynamo lifetimes (Gyr with Rm > 40) by (Fe enrichment, flow), BMO paper, Results 2.3:
+#: 3.3 Gyr with Fe enrichment and 1.4 Gyr without (MLT velocities, eq. 17); CIA velocities (eq. 18)
+#: shorten the Fe-enriched lifetime by 1.3 Gyr, i.e. 2.0 Gyr. The paper gives no CIA lifetime without
+#: enrichment.
+PAPER_DYNAMO_LIFETIME_GYR: dict[tuple[bool, str], float] = {(True, "mlt"): 3.3, (False, "mlt"): 1.4,
+                                                             (True, "cia"): 2.0}
+
+
+def case_label(fe_enrichment: bool, flow: str) -> str:
+    """``"Fe enrichment, MLT"`` etc.: how the standard cases are named in results and figures."""
+    return f"{'Fe enrichment' if fe_enrichment else 'no enrichment'}, {flow.upper()}"
+
+
+@dataclass
+class StandardCases:
+    """The paper's four cases (± Fe enrichment × MLT/CIA) run with one parameter set: ``runs`` by
+    :func:`case_label` (MLT with, MLT without, CIA with, CIA without enrichment) and, with Monte Carlo,
+    each case's :class:`LifetimeUncertainty`."""
+
+    params: BMOParameters
+    dt_Myr: float
+    t_end_Gyr: float
+    runs: dict[str, BMOEvolution]
+    uncertainties: dict[str, LifetimeUncertainty] = field(default_factory=dict)
+
+    model = ("BMO thermal and magnetic evolution (BMO paper eqs. 14-18, RK4; parameters reconstructed "
+             "from Labrosse et al. 2007 and Stixrude et al. 2020)")
+
+    def to_dict(self, parameters: str | None = None) -> dict:
+        """JSON-ready: model, ``parameters`` (how the parameter file is named; default its origin), step,
+        Rm_crit and :meth:`summary`."""
+        return {"model": self.model, "parameters": self.params.origin if parameters is None else parameters,
+                "dt_Myr": self.dt_Myr, "Rm_crit": self.params.Rm_crit, "cases": self.summary()}
+
+    def summary(self) -> list[dict]:
+        """One JSON-ready dict per case: lifetime next to the paper's, convection, freezing, final Rm and
+        (with Monte Carlo) the lifetime spread without its samples."""
+        rows = []
+        for label, res in self.runs.items():
+            fe, flow = res.fe_enrichment, res.flow
+            row = {"fe_enrichment": fe, "flow": flow, "dynamo_lifetime_Gyr": res.dynamo_lifetime_Gyr,
+                   "paper_lifetime_Gyr": PAPER_DYNAMO_LIFETIME_GYR.get((fe, flow)),
+                   "convective_until_Gyr": res.convective_until_Gyr, "convects_throughout": res.convects_throughout,
+                   "frozen_at_Gyr": res.frozen_at_Gyr, "Rm_at_end": float(res.Rm[-1])}
+            if label in self.uncertainties:
+                row["lifetime_uncertainty"] = {k: v for k, v in self.uncertainties[label].to_dict().items()
+                                               if k != "lifetimes_Gyr"}
+            rows.append(row)
+        return rows
+
+
+def standard_cases(params: BMOParameters | None = None, dt_Myr: float = 1.0, t_end_Gyr: float = 4.5,
+                   mc_samples: int = 0, seed: int = 0) -> StandardCases:
+    """:func:`evolve_bmo` for the four standard cases and, with ``mc_samples``, each case's
+    :func:`dynamo_lifetime_uncertainty` (``mc_samples`` parameter sets, ``seed``; its own default step)."""
+    params = BMOParameters.from_toml() if params is None else params
+    runs, unc = {}, {}
+    for flow in ("mlt", "cia"):
+        for fe in (True, False):
+            label = case_label(fe, flow)
+            runs[label] = evolve_bmo(params, fe_enrichment=fe, flow=flow, dt_Myr=dt_Myr, t_end_Gyr=t_end_Gyr)
+            if mc_samples:
+                unc[label] = dynamo_lifetime_uncertainty(params, mc_samples, seed, fe_enrichment=fe, flow=flow)
+    return StandardCases(params, dt_Myr, t_end_Gyr, runs, unc)
+
+
+__all__ = ["BMOEvolution", "evolve_bmo", "LifetimeUncertainty", "dynamo_lifetime_uncertainty",
+           "PAPER_DYNAMO_LIFETIME_GYR", "case_label", "StandardCases", "standard_cases"]
