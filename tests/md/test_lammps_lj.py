@@ -22,13 +22,8 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from deepearth.md.lammps_runner import (
-    LammpsError,
-    ave_time_fix,
-    read_lammps_table,
-    run_lammps,
-    split_commands,
-)
+from deepearth.lammps import LammpsError, read_lammps_table, split_commands
+from deepearth.md.lammps_runner import ave_time_fix, run_lammps
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -44,18 +44,16 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_masses, atomic_numbers
 
+from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
+from deepearth.lammps.child import run_child
+from deepearth.lammps.library import create_lammps
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
-
-#: LAMMPS ``metal`` units: bar per eV/Å³ (``force->nktv2p``).
-NKTV2P_METAL = 1.6021765e6
 
 MODEL_FORMAT = "deepearth-pod/1"
 
@@ -296,43 +294,13 @@ class PODPotential:
         return PODEvaluator(model)
 
 
-_FITPOD_CHILD = """
-import sys
-from deepearth.md.lammps_runner import import_lammps
-param, data, log = sys.argv[1:4]
-lammps = import_lammps()
-lmp = lammps.lammps(cmdargs=["-nocite", "-screen", "none", "-log", log])
-try:
-    lmp.command(f'fitpod "{param}" "{data}"')
-except Exception as exc:
-    print(f"fitpod failed: {str(exc).strip()}", file=sys.stderr)
-    sys.exit(3)
-finally:
-    lmp.close()
-"""
-
-
 def run_fitpod(param: Path, data: Path, cwd: Path, log_file: Path, label: Path | None = None) -> None:
-    """Run ``fitpod param data`` in a child process in ``cwd``; LAMMPS' log goes to ``cwd/log.fitpod``
-    and the child's stdout/stderr to ``log_file``. Raises one line naming ``label`` (default ``cwd``),
-    LAMMPS' error and the logs."""
-    env = dict(os.environ, **SINGLE_THREAD_ENV)
-    lmp_log = Path(cwd) / "log.fitpod"
-    with open(log_file, "a") as log:
-        proc = subprocess.run([sys.executable, "-c", _FITPOD_CHILD, str(param), str(data), str(lmp_log)],
-                              cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-    if proc.returncode != 0:
-        last = ""
-        for path in (lmp_log, Path(log_file)):
-            try:
-                errs = [ln for ln in path.read_text(errors="replace").splitlines() if "ERROR" in ln or "failed" in ln]
-            except OSError:
-                errs = []
-            if errs:
-                last = errs[-1].strip()
-                break
-        raise RuntimeError(f"fitpod failed in {label or cwd} (exit {proc.returncode}){': ' + last if last else ''}; "
-                           f"see {log_file} and {lmp_log}")
+    """Run ``fitpod param data`` in a child process in ``cwd`` (a LAMMPS error in ``fitpod`` may abort
+    the whole process); LAMMPS' log goes to ``cwd/log.fitpod`` and the child's stdout/stderr to
+    ``log_file``. Raises one line naming ``label`` (default ``cwd``), LAMMPS' error and the logs."""
+    run_child([f'fitpod "{param}" "{data}"'], cwd, log_file=Path(log_file).resolve(), lammps_log="log.fitpod",
+              script="fitpod_input.py", env=SINGLE_THREAD_ENV, preexec_fn=die_with_parent,
+              label=f"fitpod in {label or cwd}")
 
 
 def read_model(model: Path) -> dict:
@@ -360,22 +328,6 @@ def pair_commands(model: Path, type_map: list[str] | None = None) -> list[str]:
     return ["pair_style pod", f'pair_coeff * * "{m["param"]}" "{m["coeff"]}" {" ".join(tm)}']
 
 
-def _lammps_frame(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(LAMMPS lower-triangular cell, orthogonal R) with ``cell @ R = lammps_cell``."""
-    a, b, c = np.asarray(cell, float)
-    xx = np.linalg.norm(a)
-    xy = b @ a / xx
-    yy = np.sqrt(max(b @ b - xy ** 2, 0.0))
-    xz = c @ a / xx
-    yz = (b @ c - xy * xz) / yy
-    zz = np.sqrt(max(c @ c - xz ** 2 - yz ** 2, 0.0))
-    lcell = np.array([[xx, 0, 0], [xy, yy, 0], [xz, yz, zz]])
-    if np.allclose(cell, np.diag(np.diag(cell))) and np.all(np.diag(cell) > 0):
-        return lcell, np.eye(3)
-    rot = np.linalg.solve(np.asarray(cell, float), lcell)
-    return lcell, rot
-
-
 class PODEvaluator:
     """A persistent in-process LAMMPS instance evaluating one POD model (``pair_style pod``).
 
@@ -391,14 +343,12 @@ class PODEvaluator:
     """
 
     def __init__(self, model: Path):
-        from deepearth.md.lammps_runner import import_lammps
-
         self.model = Path(model)
         self.manifest = read_model(self.model)
         self.type_map = list(self.manifest["type_map"])
-        self._lammps = import_lammps()
         self._lmp = None
         self._key = None
+        self._box: LammpsBox | None = None
         self._rot = np.eye(3)
         self._has_desc = False
 
@@ -425,26 +375,18 @@ class PODEvaluator:
         cell = np.asarray(cell, float).reshape(3, 3)
         types = self._types(symbols)
         n = len(types)
-        lcell, rot = _lammps_frame(cell)
-        frac = np.linalg.solve(cell.T, positions.T).T
-        frac -= np.floor(frac)
-        frac[frac >= 1.0] = 0.0
-        x = frac @ lcell
+        frame = ase_to_lammps(cell, positions, wrap=True)
+        x = frame.positions
         key = (n, types.tobytes(), cell.tobytes())
         if self._lmp is not None and self._key == key and (self._has_desc or not descriptor):
             buf = np.ascontiguousarray(x.ravel(), dtype=np.float64)
             self._lmp.scatter_atoms("x", 1, 3, buf.ctypes.data_as(ctypes.POINTER(ctypes.c_double)))
             return n
         self.close()
-        lmp = self._lammps.lammps(cmdargs=["-nocite", "-screen", "none", "-log", "none"])
+        lmp = create_lammps()
         self._lmp = lmp
-        xx, yy, zz, xy, xz, yz = (f"{float(v):.17g}" for v in (lcell[0, 0], lcell[1, 1], lcell[2, 2],
-                                                               lcell[1, 0], lcell[2, 0], lcell[2, 1]))
-        tri = np.any(lcell[[1, 2, 2], [0, 0, 1]] != 0.0)
-        region = (f"region box prism 0 {xx} 0 {yy} 0 {zz} {xy} {xz} {yz} units box" if tri
-                  else f"region box block 0 {xx} 0 {yy} 0 {zz} units box")
         cmds = ["units metal", "atom_style atomic", "atom_modify map array sort 0 0.0", "boundary p p p",
-                region, f"create_box {len(self.type_map)} box"]
+                frame.box.region_command("box"), f"create_box {len(self.type_map)} box"]
         cmds += [f"mass {i + 1} {float(atomic_masses[atomic_numbers[s]]):.8g}" for i, s in enumerate(self.type_map)]
         lmp.commands_list(cmds)
         ids = np.arange(1, n + 1, dtype=np.int32)
@@ -458,7 +400,7 @@ class PODEvaluator:
             m = self.manifest
             extra = [f'compute pd all pod/atom "{m["param"]}" "{m["coeff"]}" {" ".join(self.type_map)}']
         lmp.commands_list([*pc, "compute pv all pressure NULL virial", thermo, *extra])
-        self._key, self._rot, self._has_desc = key, rot, descriptor
+        self._key, self._box, self._rot, self._has_desc = key, frame.box, frame.rotation, descriptor
         return n
 
     def _run(self):
@@ -482,10 +424,10 @@ class PODEvaluator:
         order = self._order()
         f = np.array(lmp.numpy.extract_atom("f")[: len(order)])[order]
         p = np.array(lmp.numpy.extract_compute("pv", 0, 1)[:6], float)  # xx yy zz xy xz yz, bar
-        vol = float(lmp.get_thermo("vol"))
-        w = np.array([[p[0], p[3], p[4]], [p[3], p[1], p[5]], [p[4], p[5], p[2]]]) * vol / NKTV2P_METAL
-        rot = self._rot
-        return energy, f @ rot.T, rot @ w @ rot.T
+        # virial (eV) = pressure (bar) · V / nktv2p (bar·Å³/eV), in LAMMPS's frame, then rotated back
+        w = voigt_to_tensor(p, "lammps") * float(lmp.get_thermo("vol")) / float(lmp.extract_global("nktv2p"))
+        back = lammps_to_ase(self._box, self._rot, forces=f, virial=w)
+        return energy, back.forces, back.virial
 
     def descriptor(self, positions, cell, symbols) -> np.ndarray:
         """Per-atom POD descriptors (N, M) (``compute pod/atom``)."""
