@@ -5,8 +5,10 @@ holding the reference energy (eV), forces (eV/Å) and, when the source has a vir
 the stress (eV/Å³, ASE sign: positive = tensile; ``stress = −virial / volume``).
 
 The frames themselves (species, positions, cell, energies, forces, virials) always come from
-`dpdata <https://github.com/deepmodeling/dpdata>`_; this module only adds what dpdata does not
-expose, read from the header of the same output (or its input file):
+`dpdata <https://github.com/deepmodeling/dpdata>`_; this module (format detection, frames, per-frame
+electronic temperatures) and :mod:`deepearth.reference.provenance` (the settings each code's header
+records) only add what dpdata does not expose, read from the header of the same output (or its input
+file):
 
 ``atoms.info["provenance"]`` (only what the source records; a setting that cannot be recovered
 is absent, never guessed):
@@ -49,16 +51,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from ase import Atoms, units
+from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import chemical_symbols
 from ase.stress import full_3x3_to_voigt_6_stress
 
-__all__ = ["FORMATS", "frame_id", "guess_format", "read_frames"]
+from deepearth.reference.provenance import header_settings, qe_input_path, read_head, source_error
 
-KB_EV_PER_K = units.kB
-RY_EV = units.Ry
-HARTREE_EV = units.Hartree
+__all__ = ["FORMATS", "frame_id", "guess_format", "read_frames"]
 
 #: accepted ``fmt`` names -> the dpdata format used ("abacus" is resolved from the INPUT file)
 FORMATS = {
@@ -79,21 +79,6 @@ class MissingInputError(FileNotFoundError, ValueError):
     """The path does not exist (both a FileNotFoundError and a ValueError)."""
 
 
-def _fail(path, msg: str, limit: int = 160) -> ValueError:
-    """A one-line ValueError naming ``path`` (the detail cut to ``limit`` characters)."""
-    msg = " ".join(str(msg).split())
-    return ValueError(f"{path}: {msg if len(msg) <= limit else msg[:limit - 3] + '...'}")
-
-
-# --------------------------------------------------------------------------------------- format
-def _head(path: Path, n: int = 65536) -> str:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n).decode("utf-8", "replace")
-    except OSError as exc:
-        raise _fail(path, f"unreadable ({exc.strerror or exc})") from None
-
-
 def _abacus_calculation(folder: Path) -> str:
     text = (folder / "INPUT").read_text(errors="replace")
     m = re.search(r"^\s*calculation\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
@@ -104,7 +89,7 @@ def _abacus_calculation(folder: Path) -> str:
         return "abacus/relax"
     if calc == "scf":
         return "abacus/scf"
-    raise _fail(folder, f"ABACUS calculation '{calc}' is not one dpdata reads (scf, md, relax, cell-relax)")
+    raise source_error(folder, f"ABACUS calculation '{calc}' is not one dpdata reads (scf, md, relax, cell-relax)")
 
 
 def guess_format(path: str | Path) -> str:
@@ -120,9 +105,9 @@ def guess_format(path: str | Path) -> str:
             return _abacus_calculation(path)
         if list(path.glob("*pos*.xyz")) and list(path.glob("*.log")):
             return "cp2k/aimd_output"
-        raise _fail(path, "unknown kind of folder (not a DeePMD npy system, ABACUS or CP2K AIMD folder); "
+        raise source_error(path, "unknown kind of folder (not a DeePMD npy system, ABACUS or CP2K AIMD folder); "
                           "pass a file or give --fmt")
-    head = _head(path)
+    head = read_head(path)
     if name.startswith("outcar") or name.endswith(".outcar"):
         return "vasp/outcar"
     if name.endswith(".xml") and "<modeling>" in head:
@@ -140,7 +125,7 @@ def guess_format(path: str | Path) -> str:
     lines = head.splitlines()
     if len(lines) > 1 and re.fullmatch(r"\s*\d+\s*", lines[0]) and "Properties=" in lines[1]:
         return "extxyz"
-    raise _fail(path, "unknown format (not VASP OUTCAR/vasprun.xml, QE pw.x, CP2K, ABACUS, DeePMD npy "
+    raise source_error(path, "unknown format (not VASP OUTCAR/vasprun.xml, QE pw.x, CP2K, ABACUS, DeePMD npy "
                       "or extxyz); give --fmt")
 
 
@@ -149,242 +134,13 @@ def _resolve_fmt(path: Path, fmt: str | None) -> str:
         return guess_format(path)
     key = fmt.strip().lower()
     if key not in FORMATS:
-        raise _fail(path, f"unknown format '{fmt}' (known: {', '.join(sorted(set(FORMATS)))})")
+        raise source_error(path, f"unknown format '{fmt}' (known: {', '.join(sorted(set(FORMATS)))})")
     out = FORMATS[key]
     if out == "abacus":
         if not (path / "INPUT").is_file():
-            raise _fail(path, "an ABACUS calculation is a folder with an INPUT file")
+            raise source_error(path, "an ABACUS calculation is a folder with an INPUT file")
         out = _abacus_calculation(path)
     return out
-
-
-# ----------------------------------------------------------------------------------- provenance
-def _num(s: str) -> float:
-    return float(s.replace("D", "E").replace("d", "e"))
-
-
-def _first(pattern: str, text: str, flags: int = 0):
-    m = re.search(pattern, text, flags)
-    return m.group(1).strip() if m else None
-
-
-_VASP_GGA = {"PE": "PBE", "PS": "PBEsol", "91": "PW91", "RP": "RPBE", "RE": "revPBE", "AM": "AM05",
-             "CA": "LDA", "B3": "B3LYP", "BO": "optB86b-vdW", "OR": "optPBE-vdW", "MK": "optB88-vdW",
-             "ML": "vdW-DF2", "CX": "vdW-DF-cx"}
-_FALSE = {"F", "FALSE", ".FALSE.", "--", "NONE", "0", ""}
-
-
-def _vasp_smearing(prov: dict, ismear: int | None, sigma: float | None) -> None:
-    if ismear is None:
-        return
-    kind = {-1: "fermi-dirac", 0: "gaussian", -2: "fixed-occupations", -4: "tetrahedron",
-            -5: "tetrahedron-blochl"}.get(ismear, f"methfessel-paxton-{ismear}" if ismear > 0 else f"ISMEAR={ismear}")
-    prov["smearing"] = kind
-    if sigma is not None and (ismear >= -1):
-        prov["smearing_width_eV"] = sigma
-        if ismear == -1:
-            prov["T_el_K"] = sigma / KB_EV_PER_K
-
-
-def _vasp_functional(prov: dict, gga, metagga, lexch, lhfcalc, aexx, hfscreen, ivdw) -> None:
-    func = None
-    if metagga and metagga.upper() not in _FALSE:
-        func = metagga.upper()
-    elif gga and gga.upper() not in _FALSE:
-        func = _VASP_GGA.get(gga.upper(), f"GGA={gga}")
-    elif lexch:
-        func = _VASP_GGA.get(lexch.upper(), f"LEXCH={lexch}")
-    if func and lhfcalc and lhfcalc.upper().strip(".").startswith("T"):
-        extra = ",".join(f"{k}={v}" for k, v in (("AEXX", aexx), ("HFSCREEN", hfscreen)) if v is not None)
-        func = f"{func}+HF({extra})" if extra else f"{func}+HF"
-    if func:
-        prov["functional"] = func
-    if ivdw and ivdw.strip() not in _FALSE:
-        prov["vdw"] = f"IVDW={ivdw.strip()}"
-
-
-def _vasp_outcar_settings(path: Path) -> dict:
-    lines = []
-    with open(path, errors="replace") as fh:  # the header: everything before the first electronic step
-        for line in fh:
-            if "Iteration" in line and "---" in line:
-                break
-            lines.append(line)
-            if len(lines) > 20000:
-                break
-    text = "".join(lines)
-    prov: dict = {}
-    version = _first(r"^\s*vasp\.(\S+)", text, re.MULTILINE)
-    prov["code"] = f"VASP {version}" if version else "VASP"
-    encut = _first(r"ENCUT\s*=\s*([\d.]+)", text)
-    if encut:
-        prov["cutoff_eV"], prov["cutoff_kind"] = float(encut), "plane-wave (ENCUT)"
-    ismear = _first(r"ISMEAR\s*=\s*(-?\d+)", text)
-    sigma = _first(r"SIGMA\s*=\s*([-\d.Ee+]+)", text)
-    _vasp_smearing(prov, int(ismear) if ismear else None, float(sigma) if sigma else None)
-    titles = list(dict.fromkeys(t.strip() for t in re.findall(r"TITEL\s*=\s*(.+)", text)))
-    if titles:
-        prov["potcar"] = "; ".join(titles)
-    lexch = next((v for v in re.findall(r"LEXCH\s*=\s*(\S+)", text) if not v.isdigit()), None)
-    _vasp_functional(prov, _first(r"^\s*GGA\s*=\s*(\S+)", text, re.MULTILINE), _first(r"METAGGA\s*=\s*(\S+)", text),
-                     lexch, _first(r"LHFCALC\s*=\s*(\S+)", text), _first(r"AEXX\s*=\s*([-\d.Ee+]+)", text),
-                     _first(r"HFSCREEN\s*=\s*([-\d.Ee+]+)", text), _first(r"IVDW\s*=\s*(\S+)", text))
-    return prov
-
-
-def _vasp_xml_settings(path: Path) -> dict:
-    chunks = []
-    with open(path, errors="replace") as fh:
-        for line in fh:
-            if "<calculation>" in line:
-                break
-            chunks.append(line)
-    text = "".join(chunks)
-
-    def tag(name):
-        return _first(rf'<i\b[^>]*\bname="{name}"[^>]*>\s*([^<]*?)\s*</i>', text)
-
-    prov: dict = {}
-    version = tag("version")
-    prov["code"] = f"VASP {version}" if version else "VASP"
-    encut = tag("ENCUT")
-    if encut:
-        prov["cutoff_eV"], prov["cutoff_kind"] = float(encut), "plane-wave (ENCUT)"
-    ismear, sigma = tag("ISMEAR"), tag("SIGMA")
-    _vasp_smearing(prov, int(float(ismear)) if ismear else None, float(sigma) if sigma else None)
-    titles = list(dict.fromkeys(t.strip() for t in re.findall(r"<c>\s*(PAW[^<]*?)\s*</c>", text)))
-    if titles:
-        prov["potcar"] = "; ".join(titles)
-    lexch = None
-    if titles:  # POTCAR family: PAW_PBE -> PBE; PAW_GGA -> PW91; plain PAW -> LDA
-        fam = titles[0].split()[0].upper()
-        lexch = {"PAW_PBE": "PE", "PAW_GGA": "91", "PAW": "CA"}.get(fam)
-    _vasp_functional(prov, tag("GGA"), tag("METAGGA"), lexch, tag("LHFCALC"), tag("AEXX"), tag("HFSCREEN"),
-                     tag("IVDW"))
-    return prov
-
-
-_QE_SMEAR = {"gaussian": "gaussian", "gauss": "gaussian", "fd": "fermi-dirac", "f-d": "fermi-dirac",
-             "fermi-dirac": "fermi-dirac", "mp": "methfessel-paxton", "m-p": "methfessel-paxton",
-             "methfessel-paxton": "methfessel-paxton", "mv": "marzari-vanderbilt", "m-v": "marzari-vanderbilt",
-             "marzari-vanderbilt": "marzari-vanderbilt", "cold": "marzari-vanderbilt"}
-
-
-def _qe_input_path(out: Path) -> Path:
-    candidates = [out.parent / out.name.replace("out", "in"), out.with_suffix(".in"),
-                  out.with_suffix(".pwi"), out.parent / "pw.in"]
-    for c in candidates:
-        if c != out and c.is_file():
-            return c
-    raise _fail(out, f"the Quantum ESPRESSO reader needs the pw.x input too (looked for "
-                     f"{', '.join(sorted({c.name for c in candidates if c != out}))} beside it)")
-
-
-def _qe_settings(out: Path, inp: Path) -> dict:
-    head = _head(out, 200000)
-    text_in = inp.read_text(errors="replace")
-
-    def key_in(name):
-        v = _first(rf"\b{name}\s*=\s*([^,\n/]+)", text_in, re.IGNORECASE)
-        return v.strip().strip("'\"") if v else None
-
-    prov: dict = {}
-    version = _first(r"Program PWSCF\s+v\.?(\S+)", head)
-    prov["code"] = f"Quantum ESPRESSO pw.x {version}" if version else "Quantum ESPRESSO pw.x"
-    func = _first(r"Exchange-correlation\s*=\s*(\S+)", head) or key_in("input_dft")
-    if func:
-        prov["functional"] = func
-    ecut = _first(r"kinetic-energy cutoff\s*=\s*([\d.]+)\s*Ry", head) or key_in("ecutwfc")
-    if ecut:
-        prov["cutoff_eV"], prov["cutoff_kind"] = _num(ecut) * RY_EV, "plane-wave (ecutwfc)"
-    m = re.search(r"([A-Za-z-]+) smearing, width \(Ry\)\s*=\s*([-\d.Ee+]+)", head)
-    kind = width_ry = None
-    if m:
-        kind, width_ry = _QE_SMEAR.get(m.group(1).lower(), m.group(1).lower()), _num(m.group(2))
-    elif (key_in("occupations") or "").lower() == "smearing":
-        kind = _QE_SMEAR.get((key_in("smearing") or "gaussian").lower(), key_in("smearing"))
-        width_ry = _num(key_in("degauss")) if key_in("degauss") else None
-    if kind:
-        prov["smearing"] = kind
-        if width_ry is not None:
-            prov["smearing_width_eV"] = width_ry * RY_EV
-            if kind == "fermi-dirac":
-                prov["T_el_K"] = width_ry * RY_EV / KB_EV_PER_K
-    return prov
-
-
-def _cp2k_settings(log: Path, inp: Path | None = None) -> dict:
-    head = _head(log, 400000)
-    prov: dict = {}
-    version = _first(r"CP2K\|\s*version string:\s*(.+)", head)
-    prov["code"] = version if version else "CP2K"
-    funcs = list(dict.fromkeys(re.findall(r"FUNCTIONAL\|\s+([^\s:][^:\n]*?):", head)))
-    text_in = inp.read_text(errors="replace") if inp is not None and inp.is_file() else ""
-    if not funcs and text_in:
-        funcs = re.findall(r"&XC_FUNCTIONAL\s+(\w+)", text_in, re.IGNORECASE)
-    if funcs:
-        prov["functional"] = "+".join(funcs)
-    vdw = _first(r"vdW POTENTIAL\|\s+(DFT-D\S*)", head)
-    if vdw:
-        prov["vdw"] = vdw
-    cut = _first(r"QS\|\s*Density cutoff \[a\.u\.\]:\s*([\d.Ee+-]+)", head)
-    if cut:
-        prov["cutoff_eV"] = _num(cut) * HARTREE_EV
-    elif text_in:
-        m = re.search(r"^\s*CUTOFF\s+(?:\[(\w+)\]\s*)?([\d.EeDd+-]+)", text_in, re.MULTILINE | re.IGNORECASE)
-        if m and (m.group(1) or "Ry").lower() in ("ry", "hartree", "ev"):
-            f = {"ry": RY_EV, "hartree": HARTREE_EV, "ev": 1.0}[(m.group(1) or "Ry").lower()]
-            prov["cutoff_eV"] = _num(m.group(2)) * f
-    if "cutoff_eV" in prov:
-        prov["cutoff_kind"] = "density grid (CP2K CUTOFF)"
-    method = _first(r"Smear method:\s*(\S+)", head)
-    t_k = _first(r"Electronic temperature \[K\]:\s*([\d.Ee+-]+)", head)
-    if method is None and text_in:
-        m = re.search(r"&SMEAR\b([^\n]*)\n(.*?)&END\s+SMEAR", text_in, re.IGNORECASE | re.DOTALL)
-        if m and m.group(1).strip().upper().strip(".") not in ("OFF", "F", "FALSE", "NO"):
-            method = _first(r"^\s*METHOD\s+(\w+)", m.group(2), re.MULTILINE | re.IGNORECASE) or "FERMI_DIRAC"
-            mt = re.search(r"^\s*ELECTRONIC_TEMPERATURE\s+(?:\[(\w+)\]\s*)?([\d.EeDd+-]+)", m.group(2), re.MULTILINE | re.IGNORECASE)
-            if mt and (mt.group(1) or "K").upper() == "K":
-                t_k = mt.group(2)
-    if method:
-        prov["smearing"] = method.lower().replace("_", "-")
-        if prov["smearing"] == "fermi-dirac" and t_k:
-            prov["T_el_K"] = _num(t_k)
-            prov["smearing_width_eV"] = _num(t_k) * KB_EV_PER_K
-    return prov
-
-
-_ABACUS_SMEAR = {"gauss": "gaussian", "gaussian": "gaussian", "fd": "fermi-dirac", "fermi-dirac": "fermi-dirac",
-                 "mp": "methfessel-paxton", "mp2": "methfessel-paxton-2", "mv": "marzari-vanderbilt",
-                 "cold": "marzari-vanderbilt", "fixed": "fixed-occupations"}
-
-
-def _abacus_settings(folder: Path) -> dict:
-    text = (folder / "INPUT").read_text(errors="replace")
-
-    def key(name):
-        return _first(rf"^\s*{name}\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
-
-    prov: dict = {"code": "ABACUS"}
-    for log in sorted(folder.glob("OUT.*/running_*.log")):
-        v = _first(r"ABACUS\s+v?(\d\S*)", _head(log, 20000))
-        if v:
-            prov["code"] = f"ABACUS {v}"
-            break
-    if key("dft_functional"):
-        prov["functional"] = key("dft_functional")
-    if key("ecutwfc"):
-        prov["cutoff_eV"], prov["cutoff_kind"] = _num(key("ecutwfc")) * RY_EV, "plane-wave (ecutwfc)"
-    method = key("smearing_method")
-    if method:
-        kind = _ABACUS_SMEAR.get(method.lower(), method.lower())
-        prov["smearing"] = kind
-        sigma = key("smearing_sigma")
-        if sigma and kind != "fixed-occupations":
-            prov["smearing_width_eV"] = _num(sigma) * RY_EV
-            if kind == "fermi-dirac":
-                prov["T_el_K"] = _num(sigma) * RY_EV / KB_EV_PER_K
-    return prov
 
 
 # --------------------------------------------------------------------------------------- frames
@@ -396,7 +152,7 @@ def _element(name: str, path) -> str:
     for cand in ([m.group(1), m.group(1)[0]] if m else []):
         if cand in chemical_symbols[1:]:
             return cand
-    raise _fail(path, f"atom type '{name}' is not an element (give a type map)")
+    raise source_error(path, f"atom type '{name}' is not an element (give a type map)")
 
 
 def _to_atoms(data: dict, index: int, path) -> Atoms:
@@ -411,7 +167,7 @@ def _to_atoms(data: dict, index: int, path) -> Atoms:
         atoms.set_tags(types)
         atoms.info["kinds"] = ",".join(names)
     if "energies" not in data or "forces" not in data:
-        raise _fail(path, "dpdata found no energies or no forces (not a labelled output)")
+        raise source_error(path, "dpdata found no energies or no forces (not a labelled output)")
     stress = None
     if "virials" in data and not nopbc:
         virial = np.asarray(data["virials"][index], dtype=float).reshape(3, 3)
@@ -448,9 +204,9 @@ def _read_extxyz(path: Path) -> tuple[list[dict], list[dict]]:
         try:
             n = int(lines[i].split()[0])
         except ValueError:
-            raise _fail(path, f"line {i + 1}: expected an atom count, got '{lines[i].strip()[:40]}'") from None
+            raise source_error(path, f"line {i + 1}: expected an atom count, got '{lines[i].strip()[:40]}'") from None
         if i + 1 >= len(lines):
-            raise _fail(path, f"line {i + 1}: truncated frame")
+            raise source_error(path, f"line {i + 1}: truncated frame")
         try:
             infos.append(key_val_str_to_dict(lines[i + 1]))
         except Exception:  # noqa: BLE001 - the header's extra keys are optional
@@ -465,7 +221,7 @@ def _read_extxyz(path: Path) -> tuple[list[dict], list[dict]]:
         fixed.write_text("".join(lines))
         frames = [dict(f) for f in Format.get_formats()["extxyz"]().from_multi_systems(str(fixed))]
     if len(frames) != len(infos):
-        raise _fail(path, f"dpdata read {len(frames)} frames but the file has {len(infos)} headers")
+        raise source_error(path, f"dpdata read {len(frames)} frames but the file has {len(infos)} headers")
     return frames, infos
 
 
@@ -475,7 +231,7 @@ def _fparam(path: Path, nframes: int, fparam_name: str) -> list[dict]:
     if not any(have):
         return [{} for _ in range(nframes)]
     if not all(have):
-        raise _fail(path, "fparam.npy is in some set.* folders but not all")
+        raise source_error(path, "fparam.npy is in some set.* folders but not all")
     blocks = []
     for s in sets:
         arr = np.load(os.path.join(s, "fparam.npy"))
@@ -483,13 +239,13 @@ def _fparam(path: Path, nframes: int, fparam_name: str) -> list[dict]:
     fp = np.concatenate(blocks)
     names = [n.strip() for n in fparam_name.split(",") if n.strip()]
     if fp.shape[0] != nframes:
-        raise _fail(path, f"fparam.npy has {fp.shape[0]} rows for {nframes} frames")
+        raise source_error(path, f"fparam.npy has {fp.shape[0]} rows for {nframes} frames")
     if fp.shape[1] != len(names):
-        raise _fail(path, f"fparam.npy has {fp.shape[1]} columns; name them (fparam_name / --fparam-name "
+        raise source_error(path, f"fparam.npy has {fp.shape[1]} columns; name them (fparam_name / --fparam-name "
                           f"with {fp.shape[1]} comma-separated names, T_el_K for the electronic temperature)")
     for n in names:
         if not re.fullmatch(r"[A-Za-z_]\w*", n):
-            raise _fail(path, f"fparam name '{n}' is not an identifier")
+            raise source_error(path, f"fparam name '{n}' is not an identifier")
     return [{n: float(v) for n, v in zip(names, row)} for row in fp]
 
 
@@ -498,33 +254,15 @@ def _load_dpdata(path: Path, fmt: str, type_map) -> dict:
 
     target: str | list[str] = str(path)
     if fmt == "qe/pw/scf":
-        inp = _qe_input_path(path)
-        n_scf = _head(path, 1 << 30).count("!    total energy")
+        inp = qe_input_path(path)
+        n_scf = read_head(path, 1 << 30).count("!    total energy")
         if n_scf != 1:
-            raise _fail(path, f"{n_scf} converged SCF energies ('!    total energy'); dpdata's qe/pw/scf "
+            raise source_error(path, f"{n_scf} converged SCF energies ('!    total energy'); dpdata's qe/pw/scf "
                               "reads single-point pw.x outputs only")
         target = [str(inp), str(path)]
     kwargs = {"type_map": list(type_map)} if (type_map and fmt == "deepmd/npy") else {}
     system = dpdata.LabeledSystem(target, fmt=fmt, **kwargs)
     return system.data
-
-
-def _settings(path: Path, fmt: str) -> dict:
-    if fmt == "vasp/outcar":
-        return _vasp_outcar_settings(path)
-    if fmt == "vasp/xml":
-        return _vasp_xml_settings(path)
-    if fmt == "qe/pw/scf":
-        return _qe_settings(path, _qe_input_path(path))
-    if fmt == "cp2k/output":
-        return _cp2k_settings(path)
-    if fmt == "cp2k/aimd_output":
-        logs = sorted(path.glob("*.log"))
-        inps = sorted(path.glob("*.inp"))
-        return _cp2k_settings(logs[0], inps[0] if inps else None) if logs else {}
-    if fmt.startswith("abacus/"):
-        return _abacus_settings(path)
-    return {}
 
 
 def _scalar(value):
@@ -565,13 +303,13 @@ def read_frames(path: str | Path, fmt: str | None = None, *, type_map: list[str]
             frames, infos = _read_extxyz(path)
         else:
             frames = [_load_dpdata(path, dp_fmt, type_map)]
-        header = _settings(path, dp_fmt)
+        header = header_settings(path, dp_fmt)
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise
-        raise _fail(path, f"not readable as {dp_fmt} ({type(exc).__name__}: {exc})") from None
+        raise source_error(path, f"not readable as {dp_fmt} ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 - dpdata raises anything on a malformed file
-        raise _fail(path, f"not readable as {dp_fmt} ({type(exc).__name__}: {exc})") from None
+        raise source_error(path, f"not readable as {dp_fmt} ({type(exc).__name__}: {exc})") from None
     out: list[Atoms] = []
     source = str(path.resolve())
     for data in frames:
@@ -593,7 +331,7 @@ def read_frames(path: str | Path, fmt: str | None = None, *, type_map: list[str]
                         except (TypeError, ValueError):
                             value = np.array([])
                         if value.size != 1:
-                            raise _fail(path, f"frame {k}: header key {key} must be one number (K)")
+                            raise source_error(path, f"frame {k}: header key {key} must be one number (K)")
                         extra["T_el_K"] = float(value[0])
                         break
                 ct = info.get("config_type")
@@ -606,7 +344,7 @@ def read_frames(path: str | Path, fmt: str | None = None, *, type_map: list[str]
             atoms.info["provenance"] = prov
             out.append(atoms)
     if not out:
-        raise _fail(path, f"no labelled frames found (read as {dp_fmt})")
+        raise source_error(path, f"no labelled frames found (read as {dp_fmt})")
     return out
 
 
