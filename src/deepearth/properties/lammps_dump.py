@@ -1,29 +1,30 @@
-"""LAMMPS text dumps (``dump custom``/``atom``, optionally gzipped) read into an unwrapped
-:class:`~deepearth.properties.trajectory.Trajectory`, keeping the image flags ASE's
-``lammps-dump-text`` reader drops.
+"""LAMMPS text dumps for the estimators: what a dump holds (positions, cells, species, time axis),
+read with the one dump reader, :func:`deepearth.lammps.dump.read_dump` (orthogonal and triclinic
+boxes, gzip, image flags, any columns).
 
 Unwrapping: unwrapped columns (``xu yu zu`` / ``xsu ysu zsu``) are used as they are; wrapped ones
-with image flags ``ix iy iz`` are unwrapped exactly with each frame's cell; wrapped ones alone by
-minimum image (:func:`~deepearth.properties.trajectory.unwrap_positions`). Positions in Å, time in ps.
+with image flags ``ix iy iz`` are unwrapped exactly with each frame's cell; wrapped ones alone are
+returned wrapped with ``unwrapped=False`` (the trajectory layer then unwraps them by minimum image).
+Positions in Å, time in ps.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from deepearth.properties.trajectory import Trajectory
+from deepearth.lammps.dump import Dump, is_dump_file, read_dump
+
+__all__ = ["LammpsDumpData", "check_input", "is_lammps_dump", "read_lammps_data"]
 
 _LAMMPS_FORMATS = {"lammps-dump-text", "lammps-dump", "lammpsdump", "lammps"}
 _LAMMPS_SUFFIXES = {".lammpstrj", ".dump", ".lammpsdump"}
 
 
-def _checked_input(path: str | Path, stride: int) -> tuple[Path, int]:
+def check_input(path: str | Path, stride: int) -> tuple[Path, int]:
     """``(Path, stride)`` after checking that the trajectory file exists and ``stride >= 1``."""
     path = Path(path)
     if not path.is_file():
@@ -33,48 +34,40 @@ def _checked_input(path: str | Path, stride: int) -> tuple[Path, int]:
     return path, int(stride)
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
-
-
-def _is_lammps_dump(path: Path, format: str | None) -> bool:
+def is_lammps_dump(path: Path, format: str | None) -> bool:
+    """Whether ``path`` is a LAMMPS text dump: by ``format`` (ASE-style name) when given, else by its
+    suffix (``.lammpstrj``, ``.dump``, ``.lammpsdump``, optionally ``.gz``) or its first line."""
     if format is not None:
         return format.lower() in _LAMMPS_FORMATS
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    suffixes = [s.lower() for s in Path(path).suffixes if s.lower() != ".gz"]
     if suffixes and suffixes[-1] in _LAMMPS_SUFFIXES:
         return True
-    try:
-        with _open_text(path) as fh:
-            return fh.readline(200).strip().startswith("ITEM: TIMESTEP")
-    except (OSError, UnicodeDecodeError, EOFError):
-        return False
+    return is_dump_file(path)
 
 
-def _lammps_cell(bounds: np.ndarray, triclinic: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Cell vectors (rows) and origin from a LAMMPS ``BOX BOUNDS`` block (Å)."""
-    if triclinic:
-        (xlob, xhib, xy), (ylob, yhib, xz), (zlo, zhi, yz) = bounds
-        xlo = xlob - min(0.0, xy, xz, xy + xz)
-        xhi = xhib - max(0.0, xy, xz, xy + xz)
-        ylo = ylob - min(0.0, yz)
-        yhi = yhib - max(0.0, yz)
-    else:
-        (xlo, xhi), (ylo, yhi), (zlo, zhi) = bounds[:, :2]
-        xy = xz = yz = 0.0
-    cell = np.array([[xhi - xlo, 0.0, 0.0], [xy, yhi - ylo, 0.0], [xz, yz, zhi - zlo]])
-    return cell, np.array([xlo, ylo, zlo])
+@dataclass
+class LammpsDumpData:
+    """A dump as the estimators need it: Cartesian positions ``(T, N, 3)`` Å (unwrapped when
+    ``unwrapped``), cells ``(T, 3, 3)`` Å (rows, LAMMPS's lower-triangular frame), symbols, masses
+    (amu), frame spacing ``dt_ps`` (ps, after striding), the time axis ``times_ps`` when the step
+    numbers gave it, and the file."""
+
+    positions_A: np.ndarray
+    unwrapped: bool
+    cells_A: np.ndarray
+    symbols: list[str]
+    masses_amu: np.ndarray
+    dt_ps: float
+    times_ps: np.ndarray | None
+    source: str
 
 
-def read_lammps_dump(path: str | Path, dt_ps: float | None = None, timestep_ps: float | None = None,
-                     stride: int = 1, type_to_symbol: Mapping[int, str] | None = None) -> Trajectory:
-    """Read a LAMMPS text dump (``dump custom``/``atom``, optionally gzipped) into an unwrapped
-    :class:`Trajectory`.
+def read_lammps_data(path: str | Path, dt_ps: float | None = None, timestep_ps: float | None = None,
+                     stride: int = 1, type_to_symbol: Mapping[int, str] | None = None) -> LammpsDumpData:
+    """Read a LAMMPS text dump (``dump custom``/``atom``, optionally gzipped) for the estimators.
 
-    Columns: ``id`` (atoms are sorted by it in each frame), ``type`` or ``element``, and one set of
-    coordinates: ``xu yu zu`` / ``xsu ysu zsu`` (unwrapped, used directly); ``x y z`` / ``xs ys zs``
-    with ``ix iy iz`` (exact unwrapping, ``r_u = r + ix·a + iy·b + iz·c`` with the frame's cell,
-    LAMMPS's convention ``xu = x + ix·lx + iy·xy + iz·xz`` etc.); or ``x y z`` / ``xs ys zs`` alone
-    (minimum-image unwrapping, :func:`unwrap_positions`). Orthogonal and triclinic boxes.
+    Columns: ``id`` (atoms are sorted by it), ``type`` or ``element``, and one set of coordinates
+    (see :meth:`deepearth.lammps.dump.Dump.positions`). Orthogonal and triclinic boxes.
 
     Time: ``dt_ps`` is the time between stored frames (ps) before striding, or ``timestep_ps`` is the
     MD timestep (ps) and the time axis is the dumped step number × ``timestep_ps`` (which must be
@@ -84,162 +77,45 @@ def read_lammps_dump(path: str | Path, dt_ps: float | None = None, timestep_ps: 
 
     Malformed files raise ``ValueError`` naming the file and line.
     """
-    from deepearth.properties.trajectory import Trajectory, unwrap_positions  # lazily: that module imports this one
+    path, stride = check_input(path, stride)
+    dump = read_dump(path, stride=stride)
+    if dump.n_frames < 2:
+        raise ValueError(f"{path}: need at least two frames, found {dump.n_frames}")
+    positions = dump.positions()
+    symbols = _symbols(dump, type_to_symbol)
+    times, dt = _time_axis(path, dump.steps, dt_ps, timestep_ps, stride)
+    return LammpsDumpData(positions, dump.unwrapped, dump.cells, symbols, _masses(symbols), dt, times, str(path))
 
-    path, stride = _checked_input(path, stride)
-    with _open_text(path) as fh:
-        lines = fh.read().splitlines()
 
-    steps, cells, positions, images_all, ids0, types0, elements0 = [], [], [], [], None, None, None
-    kind = None
-    n_atoms = None
-    i, frame = 0, 0
-    n_lines = len(lines)
+def _symbols(dump: Dump, type_to_symbol: Mapping[int, str] | None) -> list[str]:
+    """Chemical symbols from the ``element`` column, or the ``type`` column mapped by ``type_to_symbol``."""
+    if "element" in dump.columns:
+        return [str(s) for s in dump["element"][0]]
+    if "type" not in dump.columns:
+        return ["X"] * dump.n_atoms
+    types = dump["type"][0]
+    if "type" in dump.text:  # type labels
+        return [str(t) for t in types]
+    types = types.astype(int)
+    if type_to_symbol is None:
+        return [str(int(t)) for t in types]
+    missing = sorted(set(types.tolist()) - {int(k) for k in type_to_symbol})
+    if missing:
+        raise ValueError(f"{dump.path}: type_to_symbol has no symbol for LAMMPS type(s) {missing}")
+    mapping = {int(k): str(v) for k, v in type_to_symbol.items()}
+    return [mapping[int(t)] for t in types]
 
-    def expect(idx: int, prefix: str) -> str:
-        if idx >= n_lines:
-            raise ValueError(f"{path}: line {idx + 1}: file ends where '{prefix}' was expected (truncated dump?)")
-        if not lines[idx].startswith(prefix):
-            raise ValueError(f"{path}: line {idx + 1}: expected '{prefix}', found {lines[idx][:60]!r}")
-        return lines[idx]
 
-    while i < n_lines:
-        if not lines[i].strip():
-            i += 1
-            continue
-        start = i
-        expect(i, "ITEM: TIMESTEP")
-        try:
-            step = int(lines[i + 1].split()[0])
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: line {i + 2}: expected an integer timestep") from None
-        i += 2
-        expect(i, "ITEM: NUMBER OF ATOMS")
-        try:
-            n = int(lines[i + 1].split()[0])
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: line {i + 2}: expected an integer number of atoms") from None
-        if n_atoms is None:
-            n_atoms = n
-        elif n != n_atoms:
-            raise ValueError(f"{path}: line {i + 2}: the number of atoms changes ({n_atoms} -> {n}); "
-                             "diffusion needs a fixed set of atoms")
-        i += 2
-        header = expect(i, "ITEM: BOX BOUNDS").split()[3:]
-        triclinic = "xy" in header
-        try:
-            bounds = np.array([[float(v) for v in lines[i + 1 + r].split()[:3 if triclinic else 2]]
-                               for r in range(3)])
-            if bounds.shape != (3, 3 if triclinic else 2):
-                raise ValueError
-        except (IndexError, ValueError):
-            raise ValueError(f"{path}: lines {i + 2}-{i + 4}: malformed BOX BOUNDS") from None
-        cell, origin = _lammps_cell(bounds, triclinic)
-        i += 4
-        cols = expect(i, "ITEM: ATOMS").split()[2:]
-        i += 1
-        if i + n > n_lines:
-            raise ValueError(f"{path}: line {n_lines}: file ends inside the frame starting at line {start + 1} "
-                             f"({n_lines - i} of {n} atom lines; truncated dump?)")
-        keep = frame % stride == 0
-        frame += 1
-        if not keep:
-            i += n
-            continue
-        if kind is None:
-            col = {c: k for k, c in enumerate(cols)}
-            for cand in (("xu", "yu", "zu"), ("xsu", "ysu", "zsu"), ("x", "y", "z"), ("xs", "ys", "zs")):
-                if all(c in col for c in cand):
-                    kind = cand
-                    break
-            else:
-                raise ValueError(f"{path}: line {i}: no coordinate columns (need xu yu zu, xsu ysu zsu, "
-                                 f"x y z or xs ys zs; found {' '.join(cols)})")
-            has_images = all(c in col for c in ("ix", "iy", "iz")) and kind[0] in ("x", "xs")
-            header_cols = cols
-        elif cols != header_cols:
-            raise ValueError(f"{path}: line {i}: the ATOMS columns change between frames")
-        block = lines[i:i + n]
-        try:
-            data = np.array([row.split() for row in block], dtype=object)
-            if data.ndim != 2 or data.shape[1] != len(cols):
-                raise ValueError
-        except ValueError:
-            for r, row in enumerate(block):
-                if len(row.split()) != len(cols):
-                    raise ValueError(f"{path}: line {i + r + 1}: expected {len(cols)} columns "
-                                     f"({' '.join(cols)}), found {len(row.split())}") from None
-            raise
-        try:
-            xyz = data[:, [col[c] for c in kind]].astype(float)
-            ids = data[:, col["id"]].astype(int) if "id" in col else np.arange(1, n + 1)
-            img = data[:, [col["ix"], col["iy"], col["iz"]]].astype(int) if has_images else None
-            types = data[:, col["type"]].astype(int) if "type" in col else None
-        except ValueError as exc:
-            for r, row in enumerate(block):
-                try:
-                    [float(v) for v in row.split()]
-                except ValueError:
-                    if "element" in col:
-                        continue
-                    raise ValueError(f"{path}: line {i + r + 1}: non-numeric value ({exc})") from None
-            raise ValueError(f"{path}: lines {i + 1}-{i + n}: {exc}") from None
-        order = np.argsort(ids, kind="stable")
-        if ids0 is None:
-            ids0 = ids[order]
-            if len(np.unique(ids0)) != n:
-                raise ValueError(f"{path}: lines {i + 1}-{i + n}: duplicate atom ids")
-            types0 = types[order] if types is not None else None
-            elements0 = data[order, col["element"]].astype(str) if "element" in col else None
-        elif not np.array_equal(ids[order], ids0):
-            raise ValueError(f"{path}: line {i + 1}: the atom ids change between frames")
-        xyz = xyz[order]
-        if kind[0].startswith("xs"):  # scaled coordinates
-            xyz = xyz @ cell + origin
-        steps.append(step)
-        cells.append(cell)
-        positions.append(xyz)
-        images_all.append(img[order] if img is not None else None)
-        i += n
-
-    if not positions:
-        raise ValueError(f"{path}: no frames found in the LAMMPS dump")
-    if len(positions) < 2:
-        raise ValueError(f"{path}: need at least two frames, found {len(positions)}")
-    positions = np.array(positions)
-    cells = np.array(cells)
-    if kind[0] in ("xu", "xsu"):
-        unwrapped = positions
-    elif has_images:
-        images = np.array(images_all, dtype=float)
-        unwrapped = positions + np.einsum("tnk,tkj->tnj", images, cells)
-    else:
-        unwrapped = unwrap_positions(positions, cells)
-
-    if elements0 is not None:
-        symbols = [str(s) for s in elements0]
-    elif types0 is not None:
-        if type_to_symbol is not None:
-            missing = sorted(set(types0.tolist()) - set(int(k) for k in type_to_symbol))
-            if missing:
-                raise ValueError(f"{path}: type_to_symbol has no symbol for LAMMPS type(s) {missing}")
-            mapping = {int(k): str(v) for k, v in type_to_symbol.items()}
-            symbols = [mapping[int(t)] for t in types0]
-        else:
-            symbols = [str(int(t)) for t in types0]
-    else:
-        symbols = ["X"] * len(ids0)
-    masses = _masses(symbols)
-
-    steps = np.array(steps, dtype=float)
+def _time_axis(path: Path, steps: np.ndarray, dt_ps: float | None, timestep_ps: float | None,
+               stride: int) -> tuple[np.ndarray | None, float]:
+    """``(times_ps or None, dt_ps after striding)`` from the dumped steps and the caller's times."""
+    steps = np.asarray(steps, dtype=float)
     if np.any(np.diff(steps) <= 0):
         bad = int(np.flatnonzero(np.diff(steps) <= 0)[0])
         raise ValueError(f"{path}: timesteps are not increasing (step {int(steps[bad])} then {int(steps[bad + 1])})")
-    times = None
     if timestep_ps is not None:
         if not timestep_ps > 0:
             raise ValueError(f"{path}: timestep_ps must be > 0, got {timestep_ps}")
-        times = (steps - steps[0]) * float(timestep_ps)
         d = np.diff(steps)
         if not np.all(d == d[0]):
             raise ValueError(f"{path}: frames are not evenly spaced in time (step differences "
@@ -248,14 +124,13 @@ def read_lammps_dump(path: str | Path, dt_ps: float | None = None, timestep_ps: 
         if dt_ps is not None and not np.isclose(dt, float(dt_ps) * stride, rtol=1e-6):
             raise ValueError(f"{path}: dt_ps={dt_ps} (x stride {stride}) disagrees with the dumped steps x "
                              f"timestep_ps = {dt} ps")
-    elif dt_ps is not None:
+        return (steps - steps[0]) * float(timestep_ps), dt
+    if dt_ps is not None:
         if not dt_ps > 0:
             raise ValueError(f"{path}: dt_ps must be > 0, got {dt_ps}")
-        dt = float(dt_ps) * stride
-    else:
-        raise ValueError(f"{path}: pass dt_ps (time between dumped frames, ps) or timestep_ps "
-                         "(MD timestep, ps; the dumped step numbers give the time axis)")
-    return Trajectory(unwrapped, cells, symbols, masses, dt, source=str(path), times_ps=times)
+        return None, float(dt_ps) * stride
+    raise ValueError(f"{path}: pass dt_ps (time between dumped frames, ps) or timestep_ps "
+                     "(MD timestep, ps; the dumped step numbers give the time axis)")
 
 
 def _masses(symbols: list[str]) -> np.ndarray:

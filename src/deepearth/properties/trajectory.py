@@ -12,10 +12,10 @@ Unwrapping, in order of preference:
 3. otherwise minimum-image unwrapping (:func:`unwrap_positions`), correct as long as no atom moves
    more than half a box length between saved frames.
 
-ASE's ``lammps-dump-text`` reader drops the image flags, hence the small parser in
-:mod:`.lammps_dump` (:func:`read_lammps_dump`, re-exported here). Turning estimator input
-(trajectories or position arrays) into checked replicas and atom selections is
-:mod:`deepearth.properties.diffusion.inputs`.
+ASE's ``lammps-dump-text`` reader drops the image flags, hence :func:`read_lammps_dump` (through
+:mod:`.lammps_dump` and the one LAMMPS dump reader, :func:`deepearth.lammps.dump.read_dump`).
+Turning estimator input (trajectories or position arrays) into checked replicas and atom
+selections is :mod:`deepearth.properties.diffusion.inputs`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepearth.properties.lammps_dump import _checked_input, _is_lammps_dump, read_lammps_dump
+from deepearth.properties.lammps_dump import check_input, is_lammps_dump, read_lammps_data
 
 #: Cartesian axis letters and their indices.
 _AXES = {"x": 0, "y": 1, "z": 2}
@@ -132,6 +132,20 @@ def unwrap_positions(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return out
 
 
+def read_lammps_dump(path: str | Path, dt_ps: float | None = None, timestep_ps: float | None = None,
+                     stride: int = 1, type_to_symbol: Mapping[int, str] | None = None) -> Trajectory:
+    """Read a LAMMPS text dump (``dump custom``/``atom``, optionally gzipped; orthogonal or triclinic)
+    into an unwrapped :class:`Trajectory` (see the module docstring for the unwrapping rules).
+
+    Time: ``dt_ps`` (time between stored frames before striding, ps) or ``timestep_ps`` (MD
+    timestep, ps; the dumped step numbers give the time axis). ``type_to_symbol`` maps LAMMPS
+    types to symbols. Details and errors: :func:`deepearth.properties.lammps_dump.read_lammps_data`.
+    """
+    d = read_lammps_data(path, dt_ps=dt_ps, timestep_ps=timestep_ps, stride=stride, type_to_symbol=type_to_symbol)
+    positions = d.positions_A if d.unwrapped else unwrap_positions(d.positions_A, d.cells_A)
+    return Trajectory(positions, d.cells_A, d.symbols, d.masses_amu, d.dt_ps, source=d.source, times_ps=d.times_ps)
+
+
 def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 1,
                     format: str | None = None, timestep_ps: float | None = None,
                     type_to_symbol: Mapping[int, str] | None = None) -> Trajectory:
@@ -146,8 +160,8 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
     or any file starting ``ITEM: TIMESTEP``) go to :func:`read_lammps_dump`, which keeps the image
     flags ASE drops; ``type_to_symbol`` maps their atom types to chemical symbols.
     """
-    path, stride = _checked_input(path, stride)
-    if _is_lammps_dump(path, format):
+    path, stride = check_input(path, stride)
+    if is_lammps_dump(path, format):
         return read_lammps_dump(path, dt_ps=dt_ps, timestep_ps=timestep_ps, stride=stride,
                                 type_to_symbol=type_to_symbol)
     from ase.io import read
