@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 
 def make_figures(result, out_dir: Path) -> list[Path]:
-    """``result``: a :class:`~deepearth.potentials.tel.TelDemoResult` (or its JSON as a namespace)."""
+    """``result``: a ``TelDemoResult`` of ``benchmarks/tel_demo.py`` (or its JSON as a namespace)."""
     import matplotlib
 
     matplotlib.use("Agg")
