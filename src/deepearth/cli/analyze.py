@@ -61,6 +61,8 @@ _QUANTITY = {"viscosity": "viscosity", "thermal-conductivity": "thermal_conducti
 
 
 def _arrhenius(args) -> tuple[dict, str, dict]:
+    import numpy as np
+
     from deepearth.properties.arrhenius import arrhenius_fit, from_diffusion_results
 
     data = from_diffusion_results(args.results, species=args.species, require_diffusive=not args.allow_plateau)
@@ -73,9 +75,11 @@ def _arrhenius(args) -> tuple[dict, str, dict]:
     branches = ", ".join(f"{v:.1f} ± {e:.1f}" for v, e in pairs)
     preferred = f" ({result['preferred']} preferred)" if "preferred" in result else ""
     line = f"Arrhenius fit of D({args.species}): activation {branches} {fit.unit}{preferred}"
+    grid = np.linspace(data.T_K.min() * 0.9, data.T_K.max() * 1.1, 200)  # the figure's curve: ±10 % beyond the data
+    curve = fit.predict(grid, None if data.P_GPa is None else float(np.mean(data.P_GPa)))
     return result, line, {"T_K": data.T_K.tolist(), "D_m2_per_s": data.D_m2_per_s.tolist(),
                           "D_stderr_m2_per_s": None if data.D_stderr_m2_per_s is None else data.D_stderr_m2_per_s.tolist(),
-                          "P_GPa": None if data.P_GPa is None else data.P_GPa.tolist(), "fit": fit,
+                          "P_GPa": None if data.P_GPa is None else data.P_GPa.tolist(), "curve": curve,
                           "label": f"{branches} {fit.unit}{preferred}"}
 
 

@@ -1,4 +1,5 @@
-"""Figures of transport estimates: MSD with its fit window; Green–Kubo spectrum and running integral."""
+"""Figures of transport estimates: MSD with its fit window; Green–Kubo spectrum and running integral;
+Arrhenius fits. They draw the results they are given and run no estimator or fit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from deepearth.report.figures import save_figure  # noqa: E402
+from deepearth.units import A2_PER_PS_TO_M2_PER_S  # noqa: E402
 
 
 def msd_figure(result: dict, out: Path) -> Path:
@@ -21,7 +23,7 @@ def msd_figure(result: dict, out: Path) -> Path:
     ax.plot(lag, msd, label=f"MSD {result['species']}")
     w = (lag >= lo) & (lag <= hi)
     ax.plot(lag[w], msd[w], lw=4, alpha=0.4, label=f"fit window {lo:.3g}–{hi:.3g} ps")
-    d = result["D_m2_per_s"] / 1e-8  # Å²/ps
+    d = result["D_m2_per_s"] / A2_PER_PS_TO_M2_PER_S  # Å²/ps
     intercept = float(np.mean(msd[w] - 6 * d * lag[w])) if w.any() else 0.0
     ax.plot(lag, intercept + 6 * d * lag, "k--", lw=0.8,
             label=f"D = {result['D_m2_per_s']:.3e} ± {result['D_stderr_m2_per_s']:.1e} m²/s")
@@ -55,16 +57,17 @@ def green_kubo_figure(result: dict, out: Path) -> Path:
 
 
 def arrhenius_figure(data: dict, out: Path) -> Path:
-    """ln D vs 10⁴/T: the data with 1σ bars, the fitted relation and its 1σ parameter band."""
-    fit = data["fit"]
+    """ln D vs 10⁴/T: the data with 1σ bars, the fitted relation and its 1σ parameter band.
+
+    ``data["curve"]`` is the fit's prediction over a temperature grid (an
+    :class:`~deepearth.properties.arrhenius.ArrheniusPrediction`, computed by the caller)."""
     T = np.asarray(data["T_K"])
     D = np.asarray(data["D_m2_per_s"])
     err = data["D_stderr_m2_per_s"]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.errorbar(1e4 / T, D, yerr=err, fmt="o", ms=4, label="simulations")
-    grid = np.linspace(T.min() * 0.9, T.max() * 1.1, 200)
-    P = None if data["P_GPa"] is None else float(np.mean(data["P_GPa"]))
-    pred = fit.predict(grid, P)
+    pred = data["curve"]
+    grid = np.asarray(pred.T_K)
     ax.plot(1e4 / grid, pred.D_m2_per_s, "k-", lw=1, label=f"fit: {data.get('label', '')}")
     ax.fill_between(1e4 / grid, pred.D_lo_m2_per_s, pred.D_hi_m2_per_s, color="k", alpha=0.15, label="1σ band")
     ax.set_yscale("log")
