@@ -95,7 +95,8 @@ def _prem(args) -> dict:
         figs.append(str(deviation_figure(summary.deviations, out / "prem_deviation.png", list(args.compare))))
     result["figures"] = figs
     write_json_atomic(out / "prem.json", result)
-    return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{len(summary.profile.depth_km)} depths in prem.json"}
+    n_depths = len(summary.profile.depth_km)
+    return {k: v for k, v in result.items() if k != "profile"} | {"profile": f"{n_depths} depths in prem.json"}
 
 
 def _bmo_evolution(args) -> dict:

@@ -17,15 +17,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import curve_fit
 
-from deepearth.units import R_J_PER_MOL_K
+from deepearth.units import LORENZ_L0, R_J_PER_MOL_K
 
 #: Eq. 12 coefficients (S/m, kJ/mol, cm³/mol).
 SIGMA_COEFFS = (48298.096, 491439.911, 290016.809)
 E_SIGMA_KJ, V_SIGMA_CM3 = 101.388, -0.027
-#: Eq. 13 coefficients (S/m, kJ/mol, cm³/mol) and the Lorenz number L0 (W Ω K⁻²).
+#: Eq. 13 coefficients (S/m, kJ/mol, cm³/mol); the Lorenz number L0 (W Ω K⁻²) is units.LORENZ_L0.
 KAPPA_COEFFS = (139364.808, 559218.167, 122562.441)
 E_KAPPA_KJ, V_KAPPA_CM3 = 74.239, 0.035
-LORENZ_L0 = 2.44e-8
 #: "The pressures relevant for a basal magma ocean on Earth (100–140 GPa)" (BMO paper, Results), where
 #: the fits are used; outside it the result is an extrapolation and a warning says so.
 FIT_RANGE_P_GPA = (100.0, 140.0)

@@ -18,7 +18,7 @@ from deepearth.units import YEAR_S
 
 #: Age of the Earth used by the W paper, Gyr and s (4.54 Gyr).
 EARTH_AGE_GYR = 4.54
-EARTH_AGE_S = 4.54e9 * YEAR_S
+EARTH_AGE_S = EARTH_AGE_GYR * 1e9 * YEAR_S
 #: μ182W of the lowermost mantle held at the core-equilibrated value, and of the ambient mantle (W paper,
 #: Methods: the core's μ182W = −220; the mantle's 0 by definition of μ182W).
 MU182W_CORE = -220.0
@@ -48,7 +48,8 @@ def diffusion_length_m(D_m2_s, time_s=EARTH_AGE_S):
     return np.sqrt(_positive("D_m2_s", D_m2_s) * _positive("time_s", time_s))
 
 
-def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE):
+def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE,
+                   mu_mantle: float = MU182W_MANTLE):
     """Eq. 7: μ182W at height ``y_m`` above the CMB, ``C∞ + (C0 − C∞) erfc(y / sqrt(4 D t))``."""
     y = _positive("y_m", y_m)
     a = np.sqrt(4.0 * _positive("D_eff_m2_s", D_eff_m2_s) * _positive("time_s", time_s))
@@ -57,7 +58,8 @@ def profile_mu182w(y_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_
     return mu_mantle + (mu_core - mu_mantle) * frac
 
 
-def pgz_mu182w(pgz_height_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE):
+def pgz_mu182w(pgz_height_m, D_eff_m2_s, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE,
+               mu_mantle: float = MU182W_MANTLE):
     """Eq. 8: height average of the profile over a PGZ of height h (analytic integral of erfc):
 
     ``(1/h) ∫0^h erfc(y/a) dy = erfc(h/a) + a/(h√π) (1 − exp(−h²/a²))``, a = sqrt(4 D t).
@@ -75,8 +77,8 @@ def entrainment_ratio(drho_thermal, drho_chemical):
     return (_positive("drho_thermal", drho_thermal) / _positive("drho_chemical", drho_chemical, allow_zero=False)) ** 2
 
 
-def oib_mu182w(D_eff_m2_s, pgz_height_m, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE, mu_mantle: float = MU182W_MANTLE,
-               pgz_fraction: float = PGZ_FRACTION):
+def oib_mu182w(D_eff_m2_s, pgz_height_m, time_s=EARTH_AGE_S, mu_core: float = MU182W_CORE,
+               mu_mantle: float = MU182W_MANTLE, pgz_fraction: float = PGZ_FRACTION):
     """μ182W of an ocean-island basalt: PGZ material (eq. 8) mixed with ambient mantle, a fraction
     ``pgz_fraction`` of PGZ (the paper's 1 : 8, i.e. R_max ≈ 11 %)."""
     if not 0.0 <= pgz_fraction <= 1.0:

@@ -112,9 +112,10 @@ def make_prediction(T, P, lnD, sig, extrap, samples_ln, method, scalar, n_sample
         lo, hi = np.exp(np.quantile(samples_ln, [_Q_LO, _Q_HI], axis=0))
         sig = samples_ln.std(axis=0, ddof=1)
         samples = np.exp(samples_ln)
+    out = float_or_array
     return ArrheniusPrediction(
-        T_K=float_or_array(T, scalar), P_GPa=None if P is None else float_or_array(P, scalar), D_m2_per_s=float_or_array(D, scalar),
-        D_lo_m2_per_s=float_or_array(lo, scalar), D_hi_m2_per_s=float_or_array(hi, scalar), lnD_stderr=float_or_array(sig, scalar),
+        T_K=out(T, scalar), P_GPa=None if P is None else out(P, scalar), D_m2_per_s=out(D, scalar),
+        D_lo_m2_per_s=out(lo, scalar), D_hi_m2_per_s=out(hi, scalar), lnD_stderr=out(sig, scalar),
         extrapolated=bool(extrap[0]) if scalar else np.asarray(extrap, dtype=bool), method=method,
         n_samples=int(n_samples or 0), samples_m2_per_s=samples)
 
