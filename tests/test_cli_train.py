@@ -50,3 +50,15 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert not (tmp_path / "c").exists()
     assert main(["train", data, "--backend", "pod", "--committee", "0", "--out", str(tmp_path / "d")]) == 2
     assert "committee must be at least 1" in capsys.readouterr().err
+
+
+def test_deepmd_backend_takes_steps(tmp_path, capsys):
+    """The DeePMD path: --steps reaches the network's training (20 steps: a smoke test, not a model)."""
+    data = first_frames(data_path("casio3-melt-pbe", "train_2500K.xyz"), tmp_path / "casio3.xyz", 8)
+    out = tmp_path / "dp"
+    assert main(["train", str(data), "--backend", "deepmd", "--steps", "20", "--out", str(out)]) == 0
+    doc = json.loads((out / "training.json").read_text())
+    assert doc["settings"]["training_steps"] == 20 and "bootstrap" not in doc["settings"]
+    assert json.loads((out / "member-0" / "input.json").read_text())["training"]["numb_steps"] == 20
+    assert doc["models"] == [str(out / "member-0" / "model.pb")]
+    assert "member-0" in capsys.readouterr().out

@@ -286,7 +286,7 @@ def train_from_frames(frames: list[Atoms], backend: str, out_dir: str | Path, *,
         raise ValueError(f"all {len(kept)} frames were held out for validation (fraction {validation_fraction}); "
                          "give more frames or a smaller validation fraction")
 
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the records name absolute model paths
     identity = {"backend": backend, "type_map": type_map, "settings": resolved, "seed": int(seed),
                 "data_fingerprint": _fingerprint(ids, splits)}
     _check_out_dir(out_dir, identity)
