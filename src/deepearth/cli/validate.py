@@ -97,7 +97,7 @@ def _baselines(args, frames: list, out: Path, binning: dict) -> dict:
             summary["bins"][lab]["rmse_energy_shifted_meV_per_atom"] = rmse
         summary["provenance"] = ev.provenance
         write_json_atomic(out / f"baseline-{name}.json", {"baseline": name, **summary, "parity": res.parity})
-        fig = parity(out / f"baseline-{name}.json", out / f"parity-{name}.png")
+        fig = parity({**summary, "parity": res.parity}, out / f"parity-{name}.png")
         docs[name] = {**summary, "figure": str(fig) if fig else None}
     return docs
 
