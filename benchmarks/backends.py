@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--no-md", action="store_true", help="skip the MD throughput runs")
     parser.add_argument("--fresh", action="store_true", help="delete the work directory first")
     args = parser.parse_args()
-    from deepearth.potentials.deepmd import set_single_thread_env
+    from deepearth.parallel import set_single_thread_env
 
     set_single_thread_env()
     root = Path(args.workdir).resolve()

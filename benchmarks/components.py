@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="runs/mgo-quickstart/models/final/member-0/model.pb")
     args = parser.parse_args()
-    from deepearth.potentials.deepmd import set_single_thread_env
+    from deepearth.parallel import set_single_thread_env
 
     set_single_thread_env()
     rows = []

@@ -34,6 +34,13 @@ SINGLE_THREAD_ENV = {
 }
 
 
+def set_single_thread_env() -> None:
+    """Pin this process to one thread per library, where the user has not set it (call before
+    TensorFlow is imported)."""
+    for key, value in SINGLE_THREAD_ENV.items():
+        os.environ.setdefault(key, value)
+
+
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (no orphans after ``kill -9``).
 

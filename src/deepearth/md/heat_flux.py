@@ -184,7 +184,7 @@ def per_atom_from_ase_calculator(atoms: Atoms, calc: Any = None) -> tuple[np.nda
 
 @functools.lru_cache(maxsize=4)
 def _load_deeppot(path: str):
-    from deepearth.potentials.deepmd import set_single_thread_env
+    from deepearth.parallel import set_single_thread_env
 
     set_single_thread_env()
     from deepmd.infer import DeepPot

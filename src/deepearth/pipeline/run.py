@@ -9,7 +9,7 @@ from pathlib import Path
 from deepearth import __version__
 from deepearth.pipeline import stages
 from deepearth.pipeline.context import RunContext, build_context
-from deepearth.potentials.deepmd import set_single_thread_env
+from deepearth.parallel import set_single_thread_env
 from deepearth.recipe import Recipe, recipe_to_toml
 from deepearth.report.html import write_report
 from deepearth.rundir import IterationRecord, RunSummary

@@ -19,16 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
+from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent, set_single_thread_env
 
 #: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
 LOSS_PREFACTORS = {"e": (0.02, 1.0), "f": (1000.0, 1.0), "v": (0.02, 1.0)}
-
-
-def set_single_thread_env() -> None:
-    """Pin this process to one thread per library (call before TensorFlow is imported)."""
-    for key, value in SINGLE_THREAD_ENV.items():
-        os.environ.setdefault(key, value)
 
 
 def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: list[Path], seed: int,

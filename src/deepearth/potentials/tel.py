@@ -36,7 +36,7 @@ class TelDP(Calculator):
         if T_el_K is None and not follow_ionic:
             raise ValueError("TelDP needs T_el_K (fixed electronic temperature) or follow_ionic=True")
         Calculator.__init__(self, **kwargs)
-        from deepearth.potentials.deepmd import set_single_thread_env
+        from deepearth.parallel import set_single_thread_env
 
         set_single_thread_env()
         from deepmd.calculator import DP
