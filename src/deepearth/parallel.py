@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -69,11 +70,16 @@ class TaskFailed(RuntimeError):
 
 @dataclass
 class TaskResult:
-    """The outcome of task ``index``: ``value`` when ``ok``, else ``error`` (type and message)."""
+    """The outcome of task ``index``: ``value`` when ``ok``, else ``error`` (type and message).
+
+    ``crashed``: the task did not fail by itself — its worker process died (segfault, out of memory,
+    killed), taking every task in flight with it; which task killed it is unknown.
+    """
 
     index: int
     value: Any = None
     error: str = ""
+    crashed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -105,7 +111,10 @@ def collect(futures: dict[Future, int]) -> Iterator[TaskResult]:
     for fut in as_completed(futures):
         i = futures[fut]
         exc = fut.exception()
-        yield TaskResult(i, error=_error_text(exc)) if exc is not None else TaskResult(i, fut.result())
+        if exc is None:
+            yield TaskResult(i, fut.result())
+        else:
+            yield TaskResult(i, error=_error_text(exc), crashed=isinstance(exc, BrokenProcessPool))
 
 
 class InProcessExecutor:
