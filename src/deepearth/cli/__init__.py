@@ -1,4 +1,8 @@
-"""The ``deepearth`` command: ``run RECIPE``, ``status RUN_DIR``, ``analyze ...`` on MD output files, ``geo ...``."""
+"""The deepearth command: one thin module per subcommand (parse, call one library function, print)."""
+
+DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
+               "Run a recipe (run, status), bring first-principles data (import, train, validate), analyse MD "
+               "output from any code (analyze) and run the geophysical models (geo).")
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from deepearth.recipe import RecipeError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="deepearth", description=__doc__)
+    parser = argparse.ArgumentParser(prog="deepearth", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     add_run_parsers(sub)
     from deepearth.cli.geo import add_geo_parser, run_geo
