@@ -1,8 +1,5 @@
 """The deepearth command: one thin module per subcommand (parse, call one library function, print)."""
 
-DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
-               "Run a recipe (run, status), bring first-principles data (import, train, validate), analyse MD "
-               "output from any code (analyze) and run the geophysical models (geo).")
 
 from __future__ import annotations
 
@@ -14,6 +11,10 @@ from rich.markup import escape
 from deepearth.cli.console import console
 from deepearth.cli.run import RunFailed, add_run_parsers
 from deepearth.recipe import RecipeError
+
+DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
+               "Run a recipe (run, status), bring first-principles data (import, train, validate), analyse MD "
+               "output from any code (analyze) and run the geophysical models (geo).")
 
 
 def main(argv: list[str] | None = None) -> int:
