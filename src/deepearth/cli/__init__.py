@@ -1,6 +1,5 @@
 """The deepearth command: one thin module per subcommand (parse, call one library function, print)."""
 
-
 from __future__ import annotations
 
 import argparse
