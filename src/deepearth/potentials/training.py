@@ -46,6 +46,7 @@ from deepearth.potentials.ensemble import train_committee
 from deepearth.potentials.registry import POTENTIALS, default_settings, load_evaluator, make_potential
 from deepearth.potentials.validation import validation_errors
 from deepearth.reference.io import frame_id
+from deepearth.reference.provenance import code_name
 from deepearth.store import assign_split, export_frames_deepmd
 
 log = logging.getLogger("deepearth.train")
@@ -106,11 +107,13 @@ def _source(atoms: Atoms, index: int) -> tuple[str, int]:
 
 
 def reference_of(atoms: Atoms) -> dict[str, str]:
-    """The reference a frame was labelled with: ``code`` and ``functional`` (``method`` where no
-    functional is recorded, as labellers write it), :data:`NOT_RECORDED` for a key the source lacks."""
+    """The reference a frame was labelled with: ``code`` (its name without the version, as
+    :func:`~deepearth.reference.provenance.code_name` and ``deepearth import`` compare it) and
+    ``functional`` (``method`` where no functional is recorded, as labellers write it),
+    :data:`NOT_RECORDED` for a key the source lacks."""
     prov = _provenance(atoms) or atoms.info
     functional = prov.get("functional", prov.get("method"))
-    return {"code": str(prov.get("code", NOT_RECORDED)),
+    return {"code": code_name(prov["code"]) if prov.get("code") else NOT_RECORDED,
             "functional": NOT_RECORDED if functional is None else str(functional)}
 
 

@@ -22,6 +22,7 @@ from ase import Atoms
 
 from deepearth.reference.io import frame_id, read_frames
 from deepearth.reference.labeller import Label
+from deepearth.reference.provenance import code_name
 from deepearth.rundir import RunDir
 from deepearth.store import LabelStore, assign_split
 
@@ -70,7 +71,7 @@ def import_provenance(atoms: Atoms) -> dict:
     if "functional" in prov:
         prov.setdefault("method", prov["functional"])
     if prov.get("code"):
-        prov["code_name"] = str(prov["code"]).split()[0]
+        prov["code_name"] = code_name(prov["code"])
     return prov
 
 

@@ -279,3 +279,12 @@ def header_settings(path: Path, fmt: str) -> dict:
 
 
 __all__ = ["header_settings", "qe_input_path", "read_head", "source_error"]
+
+
+def code_name(code: str) -> str:
+    """The name of a code without its version: the words of ``code`` that do not start with a digit
+    or ``v<digit>`` (``"VASP 6.3.2 18Apr22"`` → ``"VASP"``, ``"Quantum ESPRESSO pw.x 5.1.1"`` →
+    ``"Quantum ESPRESSO pw.x"``). One store or training set holds one code by this name: versions
+    may differ, codes may not."""
+    words = [w for w in str(code).split() if not re.match(r"^[vV]?\d", w)]
+    return " ".join(words) or str(code)
