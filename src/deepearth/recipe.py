@@ -1,6 +1,8 @@
 """The recipe: one TOML file that describes a whole deepearth run, validated with pydantic.
 
-Every key is declared once here with its type, default, unit and meaning. A wrong key, type or
+Every key is declared once with its type, default, unit and meaning: the sections here, each
+backend's settings beside its registry line (:mod:`deepearth.reference.registry`,
+:mod:`deepearth.potentials.registry`), assembled here as discriminated unions. A wrong key, type or
 value raises :class:`RecipeError` whose message is one line naming the file and the dotted key.
 """
 
