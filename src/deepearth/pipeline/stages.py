@@ -15,6 +15,7 @@ import numpy as np
 from ase import Atoms
 
 from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, select_candidates
+from deepearth.files import write_json_atomic
 from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import map_or_raise
 from deepearth.pipeline.context import RunContext
@@ -22,7 +23,6 @@ from deepearth.potentials.committee import Committee, committee_calibration
 from deepearth.potentials.ensemble import train_committee
 from deepearth.potentials.registry import backend_for_model, load_evaluator
 from deepearth.potentials.validation import validation_errors
-from deepearth.files import write_json_atomic
 from deepearth.properties import DiffusionResult, diffusion_coefficient, read_trajectory
 from deepearth.properties.eos import BirchMurnaghan3, fit_birch_murnaghan3
 from deepearth.reference.batch import LabelRequest, label_requests
