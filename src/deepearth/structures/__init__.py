@@ -1,5 +1,7 @@
 """Structures: minerals, supercells and the initial configurations of a run."""
 
 from deepearth.structures.build import build_supercell, initial_configurations, volume_at_pressure
+from deepearth.structures.defects import add_impurity, add_vacancies, formal_charge, formal_charges, substitute
 
-__all__ = ["build_supercell", "initial_configurations", "volume_at_pressure"]
+__all__ = ["build_supercell", "initial_configurations", "volume_at_pressure",
+           "add_impurity", "add_vacancies", "formal_charge", "formal_charges", "substitute"]
