@@ -76,3 +76,6 @@ def stress_to_pressure_gpa(stress_voigt) -> float:
     s = np.asarray(stress_voigt, dtype=float)
     trace = np.trace(s) if s.shape == (3, 3) else s[:3].sum()
     return float(-trace / 3.0 * EV_PER_A3_TO_GPA)
+
+#: Mass density: atomic mass units per Å³ → g/cm³ (1 u = 1 g/mol / N_A; 1 Å³ = 1e-24 cm³).
+AMU_PER_A3_TO_G_PER_CM3: float = 1e24 / AVOGADRO

@@ -12,8 +12,8 @@ from deepearth.cli.run import RunFailed, add_run_parsers
 from deepearth.recipe import RecipeError
 
 DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
-               "Run a recipe (run, status), bring first-principles data (import, train, validate), analyse MD "
-               "output from any code (analyze) and run the geophysical models (geo).")
+               "Run a recipe (run, status), build structures (build), bring first-principles data (import, train, "
+               "validate), analyse MD output from any code (analyze) and run the geophysical models (geo).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_validate_parser(sub)
     from deepearth.cli.train import add_train_parser
+
     add_train_parser(sub)
+    from deepearth.cli.build import add_build_parser
+
+    add_build_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

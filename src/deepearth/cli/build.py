@@ -1,0 +1,192 @@
+"""``deepearth build mineral|defects|gb|liquid|coexistence``: structures of the deep Earth as extxyz
+files (with the per-atom arrays: region, gb_distance_A, formal_charge, phase) and a one-line summary
+(atoms, composition, formal charge, density, GB area). Each subcommand calls one builder of
+:mod:`deepearth.structures`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _load(spec: str):
+    """A structure file ASE reads, or the name of a mineral of the library."""
+    path = Path(spec)
+    if path.is_file():
+        from ase.io import read
+
+        try:
+            return read(path)
+        except Exception as exc:  # ASE raises many types for unreadable files
+            raise ValueError(f"{path}: cannot read a structure ({type(exc).__name__}: {exc})") from None
+    from deepearth.structures import mineral
+
+    return mineral(spec)  # ValueError listing the known minerals for anything else
+
+
+def _fields(text: str, n_min: int, n_max: int, option: str, usage: str) -> list[str]:
+    parts = text.split(":")
+    if not n_min <= len(parts) <= n_max or not all(parts):
+        raise ValueError(f"{option} {text!r}: expected {usage}")
+    return parts
+
+
+def _number(text: str, option: str, kind=float):
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{option}: {text!r} is not a{'n integer' if kind is int else ' number'}") from None
+
+
+def _region(text: str | None):
+    if text is None or text in ("gb", "grain"):
+        return text
+    return _number(text, "--region", int)
+
+
+def _write(atoms, args) -> int:
+    from ase.io import write
+
+    from deepearth.structures.summary import summary_line
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write(out, atoms, format="extxyz")
+    print(f"{out}: {summary_line(atoms)}")
+    return 0
+
+
+def _supercell(atoms, args):
+    if args.n_atoms is None and args.min_length_A is None:
+        return atoms
+    from deepearth.structures import supercell
+
+    return supercell(atoms, n_atoms=args.n_atoms, min_length_A=args.min_length_A)
+
+
+def run_mineral(args) -> int:
+    from deepearth.structures import mineral
+
+    return _write(_supercell(mineral(args.name), args), args)
+
+
+def run_defects(args) -> int:
+    """Substitutions first, then vacancies and Schottky units, then impurities (each in the order given)."""
+    from deepearth.structures import add_impurity, add_vacancies, substitute
+
+    atoms = _supercell(_load(args.input), args)
+    region, seed = _region(args.region), args.seed
+    for text in args.substitute:
+        host, element, fraction, *valence = _fields(text, 3, 4, "--substitute", "HOST:ELEMENT:FRACTION[:VALENCE]")
+        atoms = substitute(atoms, host, element, _number(fraction, "--substitute"), seed=seed, region=region,
+                           valence=_number(valence[0], "--substitute") if valence else None)
+    for text in args.vacancies:
+        element, n = _fields(text, 2, 2, "--vacancies", "ELEMENT:N")
+        atoms = add_vacancies(atoms, element, _number(n, "--vacancies", int), region=region, seed=seed)
+    for text in args.schottky:
+        pair, n = _fields(text, 2, 2, "--schottky", "CATION,ANION:N")
+        cation, _, anion = pair.partition(",")
+        if not (cation and anion):
+            raise ValueError(f"--schottky {text!r}: expected CATION,ANION:N")
+        atoms = add_vacancies(atoms, schottky=(cation, anion), n=_number(n, "--schottky", int), region=region,
+                              seed=seed)
+    for text in args.impurity:
+        element, valence, host, n = _fields(text, 4, 4, "--impurity", "ELEMENT:VALENCE:HOST:N")
+        atoms = add_impurity(atoms, element, _number(valence, "--impurity"), host, _number(n, "--impurity", int),
+                             region=region, seed=seed)
+    return _write(atoms, args)
+
+
+def run_gb(args) -> int:
+    from deepearth.structures import grain_boundary
+
+    kw = {"plane": tuple(args.plane)} if args.plane else {"sigma": args.sigma}
+    atoms = grain_boundary(_load(args.input), axis=tuple(args.axis), min_length_A=args.min_length_A,
+                           gb_width_A=args.gb_width_A, seed=args.seed, **kw)
+    return _write(atoms, args)
+
+
+def _calculator(model: str):
+    from deepearth.potentials.registry import load_potential
+
+    return load_potential(model)
+
+
+def run_liquid(args) -> int:
+    from deepearth.structures import melt_quench
+
+    atoms = melt_quench(_supercell(_load(args.input), args), _calculator(args.model), T_melt_K=args.T_melt_K,
+                        T_K=args.T_K, P_GPa=args.P_GPa, melt_steps=args.melt_steps, quench_steps=args.quench_steps,
+                        equilibrate_steps=args.equilibrate_steps, timestep_fs=args.timestep_fs, seed=args.seed)
+    return _write(atoms, args)
+
+
+def run_coexistence(args) -> int:
+    from deepearth.structures import coexistence_cell
+
+    liquid = _load(args.liquid) if args.liquid else None
+    atoms = coexistence_cell(_supercell(_load(args.input), args), liquid, axis=args.axis,
+                             calculator=_calculator(args.model), T_K=args.T_K, P_GPa=args.P_GPa, seed=args.seed)
+    return _write(atoms, args)
+
+
+def _common(p: argparse.ArgumentParser, size: bool = True) -> None:
+    p.add_argument("--out", required=True, help="output extxyz file")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    if size:
+        p.add_argument("--n-atoms", type=int, help="repeat the input to at least this many atoms (near cubic)")
+        p.add_argument("--min-length-A", type=float, help="repeat the input until every width is at least this (Å)")
+
+
+def add_build_parser(sub) -> None:
+    b = sub.add_parser("build", help="build minerals, defects, grain boundaries, liquids, coexistence cells (extxyz)")
+    bs = b.add_subparsers(dest="structure", required=True)
+    m = bs.add_parser("mineral", help="a mineral of the library (conventional cell, cited source)")
+    m.add_argument("name", help="periclase, wuestite, ferropericlase, bridgmanite, post-perovskite, stishovite, "
+                                "davemaoite, forsterite, hcp-Fe, fcc-Fe, bcc-Fe, FeH")
+    _common(m)
+    m.set_defaults(func=run_mineral)
+
+    d = bs.add_parser("defects", help="substitutions, vacancies, Schottky units, impurities with a formal valence")
+    d.add_argument("input", help="structure file or mineral name")
+    d.add_argument("--substitute", action="append", default=[], metavar="HOST:ELEMENT:FRACTION[:VALENCE]",
+                   help="random substitution, e.g. Mg:Fe:0.1")
+    d.add_argument("--vacancies", action="append", default=[], metavar="ELEMENT:N", help="e.g. Mg:2")
+    d.add_argument("--schottky", action="append", default=[], metavar="CATION,ANION:N",
+                   help="neutral Schottky units, e.g. Mg,O:1")
+    d.add_argument("--impurity", action="append", default=[], metavar="ELEMENT:VALENCE:HOST:N",
+                   help="charge-compensated impurities, e.g. W:6:Mg:20 (nearest hosts removed)")
+    d.add_argument("--region", help="restrict every defect to a region: gb, grain or an integer code")
+    _common(d)
+    d.set_defaults(func=run_defects)
+
+    g = bs.add_parser("gb", help="symmetric tilt bicrystal (two boundaries) from CSL geometry")
+    g.add_argument("input", help="cubic structure file or mineral name (e.g. periclase)")
+    g.add_argument("--axis", type=int, nargs=3, default=[0, 0, 1], help="tilt axis [uvw]")
+    how = g.add_mutually_exclusive_group(required=True)
+    how.add_argument("--plane", type=int, nargs=3, help="boundary plane (hkl), perpendicular to the axis")
+    how.add_argument("--sigma", type=int, help="CSL Σ (the plane is chosen)")
+    g.add_argument("--min-length-A", type=float, default=40.0, help="bicrystal length along the boundary normal (Å)")
+    g.add_argument("--gb-width-A", type=float, default=10.0, help="width of the GB region (Å)")
+    _common(g, size=False)
+    g.set_defaults(func=run_gb)
+
+    for name, fn, helptext in (("liquid", run_liquid, "melt and quench with a model, checked liquid (MSD, RDF)"),
+                               ("coexistence", run_coexistence, "crystal and melt halves along one axis")):
+        q = bs.add_parser(name, help=helptext)
+        q.add_argument("input", help="crystal structure file or mineral name")
+        q.add_argument("--model", required=True, help="trained model file (.pod, .pb) driving the MD")
+        q.add_argument("--T-K", dest="T_K", type=float, required=True, help="target temperature (K)")
+        q.add_argument("--P-GPa", dest="P_GPa", type=float, default=0.0, help="target pressure (GPa)")
+        if name == "liquid":
+            q.add_argument("--T-melt-K", dest="T_melt_K", type=float, required=True, help="melting temperature (K)")
+            q.add_argument("--melt-steps", type=int, default=5000)
+            q.add_argument("--quench-steps", type=int, default=5000)
+            q.add_argument("--equilibrate-steps", type=int, default=5000)
+            q.add_argument("--timestep-fs", type=float, default=1.0)
+        else:
+            q.add_argument("--liquid", help="a liquid block (file) to join instead of melting half the crystal")
+            q.add_argument("--axis", type=int, default=2, help="interface normal: 0, 1 or 2")
+        _common(q)
+        q.set_defaults(func=fn)
