@@ -2,6 +2,7 @@
 
 from deepearth.structures.build import build_supercell, initial_configurations, volume_at_pressure
 from deepearth.structures.defects import add_impurity, add_vacancies, formal_charge, formal_charges, substitute
+from deepearth.structures.grain_boundary import grain_boundary
 
 __all__ = ["build_supercell", "initial_configurations", "volume_at_pressure",
-           "add_impurity", "add_vacancies", "formal_charge", "formal_charges", "substitute"]
+           "add_impurity", "add_vacancies", "formal_charge", "formal_charges", "substitute", "grain_boundary"]
