@@ -241,3 +241,28 @@ def test_exported_from_the_structures_package():
     from deepearth.structures import grain_boundary as exported
 
     assert exported is grain_boundary
+
+
+def test_excess_enthalpy_under_pressure(mgo):
+    """At P ≠ 0, γ adds P (V − N_fu v_fu) / 2A to the energy form; the scan can minimise it."""
+    gb = grain_boundary(mgo, plane=(3, 1, 0), min_length_A=20.0, min_inplane_A=8.0, translation=(0, 0, 0.4))
+    probe = mgo.repeat(2)
+    probe.calc = _lj()
+    e_fu = probe.get_potential_energy() / 32
+    v_fu = mgo.get_volume() / 4
+    g0 = gb_energy_J_m2(gb, _lj(), e_fu, {"Mg": 1, "O": 1})
+    g10 = gb_energy_J_m2(gb, _lj(), e_fu, {"Mg": 1, "O": 1}, pressure_GPa=10.0, v_bulk_per_fu_A3=v_fu)
+    excess_volume = gb.get_volume() - len(gb) / 2 * v_fu
+    assert excess_volume > 0
+    area = gb.info["gb_area_A2"]
+    assert g10 - g0 == pytest.approx(10.0 / 160.21766208 * excess_volume / (2 * area) * 16.02176634)
+    with pytest.raises(ValueError, match="v_bulk_per_fu_A3"):
+        gb_energy_J_m2(gb, _lj(), e_fu, {"Mg": 1, "O": 1}, pressure_GPa=10.0)
+    # the choice changes: at 0 GPa closing the gap and removing the overlaps wins; at 50 GPa the
+    # removed formula units' volume costs more, and the 0.4 Å gap (no overlaps left to remove) wins
+    kw = dict(plane=(3, 1, 0), min_length_A=20.0, min_inplane_A=8.0, scan_grid=(1, 1), scan_gaps_A=(0.0, 0.4))
+    at_0 = grain_boundary(mgo, translation_scan=_lj(), **kw)
+    at_50 = grain_boundary(mgo, translation_scan=_lj(), pressure_GPa=50.0, **kw)
+    assert at_0.info["translation"][2] == 0.0 and at_0.info["removed"]["Mg"] > 0
+    assert at_50.info["translation"][2] == 0.4 and at_50.info["removed"]["Mg"] == 0
+    assert at_50.info["pressure_GPa"] == 50.0

@@ -20,7 +20,7 @@ Geometry (coincidence-site lattice, cubic lattices P, I and F alike):
   and the in-plane translation (tx, ty) moves grain 2. The two boundaries are then related by
   symmetry (the 2-fold axis plus half a cell along z) for any translation.
 * A boundary plane lies half-way between the last atomic plane of one grain and the first of the
-  next: ``info["boundary_positions_A"]`` (z, Å), 2 L1... apart by half the cell.
+  next: ``info["boundary_positions_A"]`` (z, Å), the two half a cell apart.
 
 Repair: every pair closer than ``min_distance_factor`` × the bulk nearest-neighbour distance loses the
 atom on the upper side of its boundary (the one in the grain above it; pairs in order of distance,
@@ -34,7 +34,8 @@ Translation scan: with a calculator, grain 2 is tried at the in-plane translatio
 ``scan_grid`` over one CSL cell (and at each gap of ``scan_gaps_A``), each trial repaired and
 optionally relaxed (a seeded rattle, then BFGS for at most ``relax_steps``); the lowest boundary
 energy γ = (E − N_fu e_fu) / (2A) wins (e_fu from the same calculator on the bulk input; first in
-grid order on a tie). The result is deterministic: the same arguments give the same structure.
+grid order on a tie; under a pressure P the excess enthalpy, adding P (V − N_fu v_fu)). The result is
+deterministic: the same arguments give the same structure.
 """
 
 from __future__ import annotations
@@ -355,20 +356,34 @@ def bulk_energy_per_formula_unit(bulk: Atoms, calculator, min_length_A: float = 
     return float(crystal.get_potential_energy()) / formula_units(crystal, _formula_unit(bulk))
 
 
-def gb_energy_J_m2(gb: Atoms, calculator, e_bulk_per_fu_eV: float, formula: dict[str, int]) -> float:
-    """γ = (E − N_fu e_fu) / (2A) in J/m² for a periodic bicrystal with two boundaries of area A."""
+def gb_energy_J_m2(gb: Atoms, calculator, e_bulk_per_fu_eV: float, formula: dict[str, int],
+                   pressure_GPa: float = 0.0, v_bulk_per_fu_A3: float | None = None) -> float:
+    """γ = (E − N_fu e_fu) / (2A) in J/m² for a periodic bicrystal with two boundaries of area A.
+
+    At a pressure P ≠ 0 the excess enthalpy, γ = (E + P V − N_fu (e_fu + P v_fu)) / (2A), with v_fu
+    the bulk volume per formula unit (``v_bulk_per_fu_A3``, Å³) at which e_fu was computed: to first
+    order the same as comparing with bulk squeezed into the bicrystal's volume, and the quantity to
+    minimise over translations, gaps and removals under pressure.
+    """
     a = gb.copy()
     a.calc = calculator
     e = float(a.get_potential_energy())
     area = float(np.linalg.norm(np.cross(gb.cell[0], gb.cell[1])))
-    return (e - formula_units(gb, formula) * e_bulk_per_fu_eV) / (2.0 * area) * _EV_PER_A2_TO_J_PER_M2
+    n_fu = formula_units(gb, formula)
+    excess = e - n_fu * e_bulk_per_fu_eV
+    if pressure_GPa:
+        if v_bulk_per_fu_A3 is None:
+            raise ValueError("v_bulk_per_fu_A3: needed with a pressure")
+        excess += pressure_GPa * units.GPA_TO_EV_PER_A3 * (gb.get_volume() - n_fu * v_bulk_per_fu_A3)
+    return excess / (2.0 * area) * _EV_PER_A2_TO_J_PER_M2
 
 
 def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | None = None,
                    min_length_A: float = 40.0, min_inplane_A: float = 10.0, gb_width_A: float = 10.0,
                    min_distance_factor: float = 0.75, translation=None, translation_scan=None,
                    scan_grid: tuple[int, int] = (4, 4), scan_gaps_A=(0.0,), relax_steps: int = 0,
-                   relax_fmax: float = 0.05, rattle_A: float = 0.02, seed: int = 0) -> Atoms:
+                   relax_fmax: float = 0.05, rattle_A: float = 0.02, pressure_GPa: float = 0.0,
+                   seed: int = 0) -> Atoms:
     """A periodic bicrystal with two symmetric tilt boundaries ⟂ z (see the module doc for the rules).
 
     ``atoms``: the conventional cubic cell (e.g. ``ase.build.bulk("MgO", "rocksalt", a=4.212,
@@ -383,7 +398,9 @@ def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | Non
     ``translation_scan``: an ASE calculator to pick the translation on a ``scan_grid`` over one CSL
     cell × ``scan_gaps_A`` (then ``info["gb_energy_J_m2"]``, ``info["e_bulk_eV_per_fu"]`` and
     ``info["scan"]``: γ of every trial); ``relax_steps`` > 0 relaxes each trial (BFGS, positions
-    only, after a ``rattle_A`` rattle drawn from ``seed``).
+    only, after a ``rattle_A`` rattle drawn from ``seed``). ``pressure_GPa``: minimise the excess
+    enthalpy at this pressure instead (:func:`gb_energy_J_m2`; the input cell is taken as the bulk at
+    that pressure).
     """
     if not min_length_A > 0 or not min_inplane_A >= 0 or not gb_width_A >= 0:
         raise ValueError("min_length_A: lengths must be positive")
@@ -404,6 +421,7 @@ def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | Non
     if nx < 1 or ny < 1:
         raise ValueError(f"scan_grid: need two positive integers, got {scan_grid!r}")
     e_fu = bulk_energy_per_formula_unit(atoms, translation_scan)
+    v_fu = atoms.get_volume() / formula_units(atoms, block.formula)
     rng = np.random.default_rng(seed)
     best, scan = None, []
     for dz in scan_gaps_A:
@@ -416,10 +434,11 @@ def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | Non
                 trial.calc = translation_scan
                 BFGS(trial, logfile=None).run(fmax=relax_fmax, steps=int(relax_steps))
                 trial.calc = None
-            gamma = gb_energy_J_m2(trial, translation_scan, e_fu, block.formula)
+            gamma = gb_energy_J_m2(trial, translation_scan, e_fu, block.formula, pressure_GPa, v_fu)
             scan.append((*trial.info["translation"], gamma))
             if best is None or gamma < best[0] - 1e-12:
                 best = (gamma, trial)
     gamma, gb = best
-    gb.info.update(gb_energy_J_m2=gamma, e_bulk_eV_per_fu=e_fu, scan=np.array(scan))
+    gb.info.update(gb_energy_J_m2=gamma, e_bulk_eV_per_fu=e_fu, v_bulk_A3_per_fu=v_fu,
+                   pressure_GPa=float(pressure_GPa), scan=np.array(scan))
     return _tag(gb, gb_width_A)
