@@ -26,11 +26,11 @@ wüstite            Fm-3m (225)   a = 4.326 Å, FeO, 298 K (Fjellvåg et al. 199
 ferropericlase     Fm-3m (225)   the periclase cell (Mg,Fe substitution is done elsewhere)
 bridgmanite        Pbnm (62)     a, b, c = 4.775, 4.929, 6.897 Å, quenched (Horiuchi et al. 1987)
 post-perovskite    Cmcm (63)     a, b, c = 2.456, 8.042, 6.093 Å at 121 GPa, 300 K (Murakami 2004)
-stishovite         P4_2/mnm      a = 4.1801, c = 2.6678 Å, x(O) = 0.3067 (Ross et al. 1990)
+stishovite         P4_2/mnm 136  a = 4.1801, c = 2.6678 Å, x(O) = 0.3067 (Ross et al. 1990)
 davemaoite         Pm-3m (221)   V0 = 45.58 Å³ of cubic CaSiO3, 0 GPa / 300 K extrapolated
                                  (Tamai & Yagi 1989); cubic only at high T (see the entry)
 forsterite         Pbnm (62)     a, b, c = 4.756, 10.207, 5.980 Å, 25 °C (Smyth & Hazen 1973)
-hcp-Fe (ε)         P6_3/mmc      V = 6.10 cm³/mol at 20 GPa, 300 K (Takahashi & Bassett 1964)
+hcp-Fe (ε)         P6_3/mmc 194  V = 6.10 cm³/mol at 20 GPa, 300 K (Takahashi & Bassett 1964)
 fcc-Fe (γ)         Fm-3m (225)   a = 3.6498 Å at 1200 K, 0 GPa (Seki & Nagata 2005)
 bcc-Fe (α)         Im-3m (229)   a = 2.8675 Å at 295 K, 0 GPa (Seki & Nagata 2005)
 fcc-FeH            Fm-3m (225)   constructed at 20 GPa, 300 K: V(ε-Fe) + 2.21 Å³ per H (Machida 2014)
@@ -228,9 +228,11 @@ _ENTRIES: tuple[MineralEntry, ...] = (
         note="Zero-pressure volume of the cubic (Pm-3m) description, extrapolated from high "
              "pressure: CaSiO3 perovskite is stable only above ~ 10-14 GPa and amorphises on "
              "decompression. At 300 K and high P it is slightly tetragonal (I4/mcm, octahedral "
-             "tilts; e.g. Shim et al. 2002, Chen et al. 2018) and becomes cubic above ~ 500-600 K "
-             "(Komabayashi et al. 2007) - the cubic cell is the mantle (high-T) structure; scale it "
-             "to the pressure of interest with scale_to_pressure.",
+             "tilts; Shim et al. 2002 Geophys. Res. Lett.; Chen et al. 2018 Am. Mineral. 103, "
+             "462-468) and turns cubic on heating: ~ 500-600 K in experiments (e.g. Komabayashi et "
+             "al. 2007), higher in theory (1150 K at 0 GPa, 2450 K at 140 GPa; Stixrude et al. 2007 "
+             "Phys. Rev. B 75, 024108). The cubic cell is the structure at mantle temperatures; "
+             "scale it to the pressure of interest with scale_to_pressure.",
         aliases=("capv", "ca-perovskite", "casio3-perovskite", "calcium-perovskite", "ca-pv"),
     ),
     MineralEntry(
