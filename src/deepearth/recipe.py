@@ -33,15 +33,72 @@ PotentialSpec = Annotated[Union[tuple(e.settings for e in POTENTIALS.values())],
                           Field(discriminator="backend")]
 
 
+class DefectSpec(Section):
+    """One defect step of ``[[system.defects]]`` (applied in order, after the supercell and the grain
+    boundary; see :mod:`deepearth.structures.defects`): ``substitute`` (host → element, fraction),
+    ``vacancies`` (element, n), ``schottky`` (cation, anion, n neutral units), ``impurity`` (element of
+    formal ``valence`` on ``host`` sites, n, charge kept by removing the nearest hosts)."""
+
+    kind: Literal["substitute", "vacancies", "schottky", "impurity"]
+    element: str | None = Field(None, description="the new element (substitute, impurity) or the one removed (vacancies)")
+    host: str | None = Field(None, description="the sites' element (substitute, impurity)")
+    fraction: float | None = Field(None, ge=0, le=1, description="substitute: fraction of the host sites")
+    n: int = Field(1, ge=1, description="vacancies, Schottky units or impurities")
+    valence: float | None = Field(None, description="formal charge of the new element (e)")
+    cation: str | None = Field(None, description="schottky: the cation")
+    anion: str | None = Field(None, description="schottky: the anion")
+    region: str | int | None = Field(None, description="'gb', 'grain' or an integer region code")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "DefectSpec":
+        need = {"substitute": ("host", "element", "fraction"), "vacancies": ("element",),
+                "schottky": ("cation", "anion"), "impurity": ("element", "valence", "host")}[self.kind]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} defect needs {', '.join(missing)}")
+        return self
+
+
+class GrainBoundarySpec(Section):
+    """A symmetric tilt bicrystal built from the (cubic) structure: ``plane`` or ``sigma`` with the
+    tilt ``axis`` (:func:`deepearth.structures.grain_boundary`)."""
+
+    axis: tuple[int, int, int] = (0, 0, 1)
+    plane: tuple[int, int, int] | None = None
+    sigma: int | None = Field(None, ge=3)
+    min_length_A: float = Field(40.0, gt=0, description="bicrystal length along the boundary normal, Å")
+    gb_width_A: float = Field(10.0, gt=0, description="width of the GB region, Å")
+
+    @model_validator(mode="after")
+    def _one(self) -> "GrainBoundarySpec":
+        if (self.plane is None) == (self.sigma is None):
+            raise ValueError("give exactly one of plane and sigma")
+        return self
+
+
 class SystemSpec(Section):
     """What is simulated: a structure, one fixed supercell (xTB is Γ-only: keep ≥ 64 atoms)."""
 
-    structure: str = Field("rocksalt", description="'rocksalt' | 'fluorite' | 'perovskite' or a structure file ASE reads")
-    formula: str = Field("MgO", description="chemical formula of the primitive unit, e.g. 'MgO'")
-    lattice_constant_A: float = Field(4.21, gt=0, description="ambient conventional lattice constant, Å")
-    supercell: tuple[int, int, int] = Field((2, 2, 2), description="repetitions of the conventional cell")
+    structure: str = Field("rocksalt", description="a mineral of the library (periclase, bridgmanite...), a prototype "
+                                                   "('rocksalt' | 'fluorite' | 'zincblende' | 'cesiumchloride') or a "
+                                                   "structure file ASE reads")
+    formula: str = Field("MgO", description="chemical formula of the prototype's unit, e.g. 'MgO'")
+    lattice_constant_A: float = Field(4.21, gt=0, description="ambient conventional lattice constant of a prototype, Å")
+    supercell: tuple[int, int, int] = Field((2, 2, 2), description="repetitions of the conventional cell "
+                                            "(of the bicrystal, with a grain boundary: then 1 along its normal)")
+    grain_boundary: GrainBoundarySpec | None = None
+    defects: list[DefectSpec] = Field(default_factory=list)
     bulk_modulus_GPa: float = Field(160.0, gt=0, description="K0 guess: sets the volume range of the reference EOS scan")
     bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' guess for the same")
+
+    @model_validator(mode="after")
+    def _gb_supercell(self) -> "SystemSpec":
+        if self.grain_boundary is not None and self.supercell[2] != 1:
+            raise ValueError("with a grain_boundary the supercell must be 1 along the boundary normal (z): "
+                             f"got {list(self.supercell)}")
+        if min(self.supercell) < 1:
+            raise ValueError(f"supercell repetitions must be positive, got {list(self.supercell)}")
+        return self
 
 
 class InitialDataSpec(Section):

@@ -23,7 +23,7 @@ from deepearth.reference.labeller import Labeller
 from deepearth.reference.registry import make_labeller
 from deepearth.rundir import RunDir, RunState
 from deepearth.store import LabelStore, assign_split
-from deepearth.structures.build import build_supercell
+from deepearth.structures.build import build_system
 
 log = logging.getLogger("deepearth")
 
@@ -77,7 +77,9 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
     rundir = RunDir(recipe.run_dir)
     store = LabelStore(rundir.store_file)
     s = recipe.system
-    structure = build_supercell(s.structure, s.formula, s.lattice_constant_A, s.supercell, base)
+    structure = build_system(s.structure, s.formula, s.lattice_constant_A, s.supercell, base,
+                             grain_boundary=None if s.grain_boundary is None else s.grain_boundary.model_dump(),
+                             defects=[d.model_dump() for d in s.defects], seed=recipe.seed)
     if labeller is None:
         labeller = make_labeller(recipe.reference)
     if labeller is not None:

@@ -10,6 +10,9 @@ from ase import Atoms
 from ase.build import bulk
 from scipy.optimize import brentq
 
+from deepearth.structures.defects import add_impurity, add_vacancies, substitute
+from deepearth.structures.minerals import is_mineral, mineral, mineral_names
+
 _PROTOTYPES = ("rocksalt", "fluorite", "zincblende", "cesiumchloride")
 
 
@@ -18,26 +21,36 @@ def build_supercell(structure: str, formula: str, lattice_constant_A: float,
     """The run's fixed supercell.
 
     ``structure`` is an ASE crystal prototype (``rocksalt``...) built from ``formula`` with the
-    conventional cubic lattice constant ``lattice_constant_A`` (Å), or a structure file that
-    ``ase.io.read`` understands (then ``formula`` and the lattice constant are ignored).
+    conventional cubic lattice constant ``lattice_constant_A`` (Å), a mineral of the library
+    (:func:`deepearth.structures.minerals.mineral`: its cited conventional cell) or a structure file
+    that ``ase.io.read`` understands (then ``formula`` and the lattice constant are ignored).
     """
-    if structure in _PROTOTYPES:
-        try:
-            unit = bulk(formula, structure, a=lattice_constant_A, cubic=True)
-        except Exception as exc:  # ASE raises several types for a bad formula
-            raise ValueError(f"system.formula: cannot build {structure} {formula!r}: {exc}") from None
-    else:
-        path = Path(structure)
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise ValueError(f"system.structure: {structure!r} is neither a prototype {_PROTOTYPES} nor a file")
-        from ase.io import read
-
-        unit = read(path)
+    unit = unit_cell(structure, formula, lattice_constant_A, base_dir)
     atoms = unit.repeat(tuple(supercell))
     atoms.pbc = True
     return atoms
+
+
+def unit_cell(structure: str, formula: str, lattice_constant_A: float, base_dir: Path | None = None) -> Atoms:
+    """The conventional cell a run's structure names: an ASE prototype built from ``formula`` and
+    ``lattice_constant_A`` (Å), a structure file (relative to ``base_dir``), or a mineral of the
+    library (see :func:`build_supercell`)."""
+    if structure in _PROTOTYPES:
+        try:
+            return bulk(formula, structure, a=lattice_constant_A, cubic=True)
+        except Exception as exc:  # ASE raises several types for a bad formula
+            raise ValueError(f"system.formula: cannot build {structure} {formula!r}: {exc}") from None
+    path = Path(structure)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if path.is_file():
+        from ase.io import read
+
+        return read(path)
+    if is_mineral(structure):
+        return mineral(structure)
+    raise ValueError(f"system.structure: {structure!r} is neither a mineral ({', '.join(mineral_names())}), "
+                     f"a prototype {_PROTOTYPES} nor a file")
 
 
 def volume_at_pressure(pressure_GPa: float, v0: float, k0_GPa: float, k0_prime: float) -> float:
@@ -79,3 +92,46 @@ def initial_configurations(reference: Atoms, pressures_GPa: list[float], n_confi
         atoms.info["origin_P_GPa"] = float(p)
         out.append(atoms)
     return out
+
+
+def build_system(structure: str, formula: str, lattice_constant_A: float, supercell: tuple[int, int, int],
+                 base_dir: Path | None = None, grain_boundary: dict | None = None,
+                 defects: list[dict] | tuple = (), seed: int = 0) -> Atoms:
+    """A run's system: the unit cell (:func:`unit_cell`), optionally turned into a symmetric tilt
+    bicrystal (``grain_boundary``: keyword arguments of
+    :func:`~deepearth.structures.grain_boundary.grain_boundary`), repeated ``supercell`` times, then
+    the ``defects`` applied in order (each a dict with ``kind`` = substitute | vacancies | schottky |
+    impurity and the builder's arguments; seeds derived from ``seed``). Per-atom arrays (``region``,
+    ``gb_distance_A``, ``formal_charge``) travel with the atoms into every trajectory."""
+    from deepearth.structures.grain_boundary import grain_boundary as make_bicrystal
+
+    atoms = unit_cell(structure, formula, lattice_constant_A, base_dir)
+    if grain_boundary is not None:
+        gb = {k: v for k, v in grain_boundary.items() if v is not None}
+        atoms = make_bicrystal(atoms, seed=seed, **gb)
+    atoms = atoms.repeat(tuple(supercell))
+    atoms.pbc = True
+    for k, d in enumerate(defects):
+        d = {key: v for key, v in d.items() if v is not None}
+        kind, step_seed = d.pop("kind"), seed + 1 + k
+        try:
+            atoms = apply_defect(atoms, kind, d, step_seed)
+        except ValueError as exc:
+            raise ValueError(f"system.defects[{k}] ({kind}): {exc}") from None
+    return atoms
+
+
+def apply_defect(atoms: Atoms, kind: str, d: dict, seed: int) -> Atoms:
+    """One defect step of :func:`build_system` (``d``: the builder's arguments)."""
+    if kind == "substitute":
+        return substitute(atoms, d["host"], d["element"], d["fraction"], seed=seed,
+                                        region=d.get("region"), valence=d.get("valence"))
+    if kind == "vacancies":
+        return add_vacancies(atoms, d["element"], d.get("n", 1), region=d.get("region"), seed=seed)
+    if kind == "schottky":
+        return add_vacancies(atoms, schottky=(d["cation"], d["anion"]), n=d.get("n", 1),
+                                           region=d.get("region"), seed=seed)
+    if kind == "impurity":
+        return add_impurity(atoms, d["element"], d["valence"], d["host"], d.get("n", 1),
+                                          region=d.get("region"), seed=seed)
+    raise ValueError(f"unknown defect kind {kind!r}")

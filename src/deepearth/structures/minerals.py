@@ -333,6 +333,11 @@ def mineral_names() -> list[str]:
     return [entry.name for entry in _ENTRIES]
 
 
+def is_mineral(name: str) -> bool:
+    """True when ``name`` (or an alias) is in the library."""
+    return isinstance(name, str) and _key(name) in _LOOKUP
+
+
 def mineral_entry(name: str) -> MineralEntry:
     """The entry for ``name`` (case-insensitive, aliases accepted); ``ValueError`` if unknown."""
     entry = _LOOKUP.get(_key(name)) if isinstance(name, str) else None
