@@ -108,6 +108,11 @@ def run_gb(args) -> int:
 
 
 def _calculator(model: str):
+    """A trained model file, or ``emt`` (ASE's effective-medium theory: a toy for metals, to try the builders)."""
+    if model == "emt":
+        from deepearth.reference.registry import emt_calculator
+
+        return emt_calculator()
     from deepearth.potentials.registry import load_potential
 
     return load_potential(model)
@@ -176,7 +181,7 @@ def add_build_parser(sub) -> None:
                                ("coexistence", run_coexistence, "crystal and melt halves along one axis")):
         q = bs.add_parser(name, help=helptext)
         q.add_argument("input", help="crystal structure file or mineral name")
-        q.add_argument("--model", required=True, help="trained model file (.pod, .pb) driving the MD")
+        q.add_argument("--model", required=True, help="trained model file (.pod, .pb) driving the MD, or 'emt' (ASE's EMT, metals only)")
         q.add_argument("--T-K", dest="T_K", type=float, required=True, help="target temperature (K)")
         q.add_argument("--P-GPa", dest="P_GPa", type=float, default=0.0, help="target pressure (GPa)")
         if name == "liquid":

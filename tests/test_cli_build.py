@@ -1,0 +1,36 @@
+"""``deepearth build``: each builder from the command line, an extxyz with its arrays, one summary line."""
+
+import numpy as np
+from ase.io import read
+
+from deepearth.cli import main
+
+
+def test_mineral_defects_and_grain_boundary_from_the_command_line(tmp_path, capsys):
+    mgo = tmp_path / "mgo.extxyz"
+    assert main(["build", "mineral", "periclase", "--n-atoms", "200", "--out", str(mgo)]) == 0
+    line = capsys.readouterr().out
+    assert "216 atoms, Mg108O108, formal charge +0 e, density 3.578 g/cm³" in line  # 3x3x3 conventional cells
+    gb = tmp_path / "gb.extxyz"
+    assert main(["build", "gb", "periclase", "--plane", "3", "1", "0", "--min-length-A", "25",
+                 "--out", str(gb)]) == 0
+    line = capsys.readouterr().out
+    assert "GB area" in line and "formal charge +0 e" in line
+    w = tmp_path / "gb-w.extxyz"
+    assert main(["build", "defects", str(gb), "--impurity", "W:6:Mg:2", "--region", "gb",
+                 "--substitute", "Mg:Fe:0.1", "--seed", "4", "--out", str(w)]) == 0
+    assert "formal charge +0 e" in capsys.readouterr().out
+    atoms = read(w)
+    symbols = np.array(atoms.get_chemical_symbols())
+    assert (symbols == "W").sum() == 2 and set(atoms.arrays["region"][symbols == "W"]) == {1}
+    assert "gb_distance_A" in atoms.arrays and "formal_charge" in atoms.arrays
+
+
+def test_bad_input_is_one_line(tmp_path, capsys):
+    for argv, words in ((["build", "mineral", "quartz"], "unknown mineral 'quartz'"),
+                        (["build", "defects", "periclase", "--impurity", "W:6:Mg"], "ELEMENT:VALENCE:HOST:N"),
+                        (["build", "defects", "periclase", "--impurity", "W:6:Mg:2", "--region", "gb"], "region"),
+                        (["build", "gb", "periclase", "--plane", "1", "1", "1"], "plane")):
+        assert main([*argv, "--out", str(tmp_path / "x.extxyz")]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
