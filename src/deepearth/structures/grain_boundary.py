@@ -32,7 +32,7 @@ there (the same overlap region), ties by index.
 
 Translation scan: with a calculator, grain 2 is tried at the in-plane translations of a
 ``scan_grid`` over one CSL cell (and at each gap of ``scan_gaps_A``), each trial repaired and
-optionally relaxed (a seeded rattle, then BFGS for at most ``relax_steps``); the lowest boundary
+optionally relaxed (a seeded rattle, then L-BFGS for at most ``relax_steps``); the lowest boundary
 energy γ = (E − N_fu e_fu) / (2A) wins (e_fu from the same calculator on the bulk input; first in
 grid order on a tie; under a pressure P the excess enthalpy, adding P (V − N_fu v_fu)). The result is
 deterministic: the same arguments give the same structure.
@@ -397,7 +397,7 @@ def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | Non
     ``translation``: a fixed rigid translation (tx, ty, dz) of grain 2 in Å (default none);
     ``translation_scan``: an ASE calculator to pick the translation on a ``scan_grid`` over one CSL
     cell × ``scan_gaps_A`` (then ``info["gb_energy_J_m2"]``, ``info["e_bulk_eV_per_fu"]`` and
-    ``info["scan"]``: γ of every trial); ``relax_steps`` > 0 relaxes each trial (BFGS, positions
+    ``info["scan"]``: γ of every trial); ``relax_steps`` > 0 relaxes each trial (L-BFGS, positions
     only, after a ``rattle_A`` rattle drawn from ``seed``). ``pressure_GPa``: minimise the excess
     enthalpy at this pressure instead (:func:`gb_energy_J_m2`; the input cell is taken as the bulk at
     that pressure).
@@ -428,11 +428,11 @@ def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | Non
         for ix, iy in itertools.product(range(nx), range(ny)):
             trial = _assemble(block, repeats, (ix * lx / nx, iy * ly / ny, float(dz)), min_distance_factor)
             if relax_steps > 0:
-                from ase.optimize import BFGS
+                from ase.optimize import LBFGS
 
                 trial.positions += rng.normal(0.0, rattle_A, trial.positions.shape)
                 trial.calc = translation_scan
-                BFGS(trial, logfile=None).run(fmax=relax_fmax, steps=int(relax_steps))
+                LBFGS(trial, logfile=None).run(fmax=relax_fmax, steps=int(relax_steps))
                 trial.calc = None
             gamma = gb_energy_J_m2(trial, translation_scan, e_fu, block.formula, pressure_GPa, v_fu)
             scan.append((*trial.info["translation"], gamma))
