@@ -79,8 +79,25 @@ def test_assess_liquid_thresholds_apply():
     out = assess_liquid(frames, crystal.cell.array, 0.01)
     assert not out["diffusive"] and out["crystalline_peaks"]
     r, g = radial_distribution(frames, crystal.cell.array)
-    assert r.max() < 0.5 * 3 * 3.61
     assert abs(r[np.argmax(g)] - 3.61 / np.sqrt(2)) < 0.1
+    # past half the cell (5.4 Å) through the periodic images: the fcc shells at a√2 and a√(5/2)
+    assert r.max() > 7.5 and g[np.abs(r - 3.61 * np.sqrt(2.5)) < 0.1].max() > 2
+
+
+def test_rdf_ideal_gas_and_partials():
+    """Random points give g = 1 to beyond half the cell, totals and partials; rock salt's partials
+    peak at a/2 (Mg–O) and a/√2 (O–O)."""
+    mgo = bulk("MgO", "rocksalt", a=4.2, cubic=True).repeat(2)
+    mg, o = mgo.numbers == 12, mgo.numbers == 8
+    rng = np.random.default_rng(1)
+    gas = rng.uniform(0, 8.4, (60, len(mgo), 3))
+    for pair in (None, (mg, o), (o, o)):
+        r, g = radial_distribution(gas, mgo.cell.array, pair=pair)
+        assert r.max() > 6.5 and abs(g[r > 1.0].mean() - 1) < 0.02
+    r, g = radial_distribution(mgo.positions, mgo.cell.array, pair=(mg, o))
+    assert abs(r[np.flatnonzero(g)[0]] - 2.1) < 0.05 and not g[(r > 2.2) & (r < 2.9)].any()
+    r, g = radial_distribution(mgo.positions, mgo.cell.array, pair=(o, o))
+    assert abs(r[np.flatnonzero(g)[0]] - 4.2 / np.sqrt(2)) < 0.05
 
 
 def test_coexistence_cell_keeps_two_interfaces():
