@@ -175,3 +175,9 @@ def test_coexistence_bad_input_names_the_argument(kwargs, name):
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         coexistence_cell(**args)
+
+
+def test_public_names():
+    import deepearth.structures as s
+
+    assert s.melt_quench is melt_quench and s.coexistence_cell is coexistence_cell and s.check_liquid is check_liquid
