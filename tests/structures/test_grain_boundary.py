@@ -92,6 +92,23 @@ def test_mgo_tilt_boundary_geometry_repair_and_tags(mgo, plane, sigma, angle, pe
         close = np.abs(dz[:, k]) < 3.0
         assert set(np.unique(gb.arrays["grain"][close])) == {1, 2}
 
+    # grain 2 is grain 1 turned by the tilt angle about the axis (y): compare their <100> bond directions
+    i, j, vec = neighbor_list("ijD", gb, 1.05 * NN)
+    inner = gb.arrays["gb_distance_A"] > 4.0
+    bonds = {}
+    for g in (1, 2):
+        keep = inner[i] & inner[j] & (gb.arrays["grain"][i] == g) & (gb.arrays["grain"][j] == g)
+        bonds[g] = np.unique(np.round(vec[keep] / NN, 4), axis=0)
+    assert len(bonds[1]) == len(bonds[2]) == 6
+
+    def same(u, v):
+        return np.abs(u[:, None, :] - v[None, :, :]).sum(axis=2).min(axis=1).max() < 1e-3
+
+    t = math.radians(angle)
+    rot = np.array([[math.cos(t), 0, math.sin(t)], [0, 1, 0], [-math.sin(t), 0, math.cos(t)]])
+    assert same(bonds[2], bonds[1] @ rot.T) or same(bonds[2], bonds[1] @ rot)
+    assert not same(bonds[2], bonds[1])
+
     # the input's per-atom arrays travel with the atoms
     for name in ("initial_charges", "site", "numbers"):
         assert len(gb.arrays[name]) == len(gb)
@@ -133,7 +150,8 @@ def _coincidence_sigma(axis, angle_deg) -> float:
 
 
 @pytest.mark.parametrize("axis,sigma", [((0, 0, 1), 5), ((0, 0, 1), 13), ((0, 0, 1), 17), ((1, 1, 0), 3),
-                                        ((1, 1, 0), 9), ((1, 1, 0), 11), ((1, 1, 1), 7), ((1, 1, 1), 13)])
+                                        ((1, 1, 0), 9), ((1, 1, 0), 11), ((1, 1, 1), 7), ((1, 1, 1), 13),
+                                        ((1, 1, 2), 11), ((2, 1, 0), 5)])
 def test_sigma_and_angle_agree_with_a_brute_force_csl(axis, sigma):
     planes = symmetric_tilt_planes(axis, sigma)
     assert planes
@@ -225,6 +243,10 @@ def test_bad_input_names_the_argument(mgo):
         grain_boundary(mgo, axis=(0, 0, 0), plane=(3, 1, 0))
     with pytest.raises(ValueError, match="axis"):
         grain_boundary(mgo, axis=(0, 0.5, 1), plane=(3, 1, 0))
+    with pytest.raises(ValueError, match="axis"):
+        grain_boundary(mgo, axis=(1, 2, 3), plane=(1, 1, -1))        # no 2-fold axis ⟂ [123]: no tilt
+    with pytest.raises(ValueError, match="axis"):
+        grain_boundary(mgo, axis=(1, 2, 3), sigma=3)
     tetragonal = mgo.copy()
     tetragonal.set_cell(mgo.cell.array * [1.0, 1.0, 1.1], scale_atoms=True)
     with pytest.raises(ValueError, match="atoms"):

@@ -7,7 +7,9 @@ Geometry (coincidence-site lattice, cubic lattices P, I and F alike):
   N (Miller indices coprime). The tilt angle θ about [uvw] is twice the angle between [hkl] and the
   nearest lowest-index direction perpendicular to the axis (the usual convention: [100] for [001]
   tilts, [001] for [110] tilts): Σ5 (310)/[001] 36.87°, Σ13 (510)/[001] 22.62°, Σ13 (320)/[001] 67.38°,
-  Σ3 (111)/[1-10] 109.47°.
+  Σ3 (111)/[1-10] 109.47°. That 180° twist is a tilt about [uvw] only when a cubic rotation turns
+  [uvw] into its opposite, i.e. a 2-fold axis of the cube (<100>, <110>) is ⟂ to it: [001], [110],
+  [111], [112], [210]... qualify, [123] does not (a ValueError naming the axis).
 * Laboratory frame: z along the plane normal [hkl] (the stacking direction), y along the axis [uvw],
   x = y × z. Each grain is an orthogonal periodic block whose edges are the shortest lattice vectors
   along x, y and z (found from the crystal's own lattice translations, so an F or I centring halves
@@ -88,15 +90,60 @@ def _reference_directions(axis) -> np.ndarray:
     return cand[norms == norms.min()]
 
 
+def _proper_cubic_rotations() -> np.ndarray:
+    """The 24 rotations of the cubic group O (signed permutation matrices, det +1)."""
+    mats = []
+    for perm in itertools.permutations(range(3)):
+        for signs in itertools.product((1, -1), repeat=3):
+            m = np.zeros((3, 3), int)
+            m[range(3), perm] = signs
+            if round(np.linalg.det(m)) == 1:
+                mats.append(m)
+    return np.array(mats)
+
+
+def _tilt_angles(axis, plane) -> list[float] | None:
+    """All angles θ ∈ [0°, 180°] with R_axis(θ) = C2(plane normal)·S, S a cubic rotation.
+
+    None when no cubic rotation turns the axis into its opposite: the mirror boundary on the plane
+    is then a 180° twist about the normal but no tilt about ``axis``.
+    """
+    t = np.asarray(axis, float) / np.linalg.norm(axis)
+    n = np.asarray(plane, float) / np.linalg.norm(plane)
+    c2 = 2.0 * np.outer(n, n) - np.eye(3)
+    angles = []
+    for s in _proper_cubic_rotations():
+        if not np.allclose(s @ t, -t):
+            continue
+        g = c2 @ s                                  # a rotation about t
+        cos = np.clip((np.trace(g) - 1.0) / 2.0, -1.0, 1.0)
+        u = np.cross(t, n)                          # ⟂ t: the sign of the angle about +t
+        sin = np.dot(np.cross(u, g @ u), t)
+        angles.append(round(float(np.degrees(np.arctan2(sin, cos))) % 360.0, 9))
+    if not angles:
+        return None
+    return sorted({0.0 if min(a, 360.0 - a) < 1e-6 else (a if a <= 180.0 else 360.0 - a) for a in angles})
+
+
 def tilt_angle_deg(axis, plane) -> float:
-    """Tilt angle (degrees) of the symmetric tilt boundary on ``plane`` about ``axis`` (see module doc)."""
+    """Tilt angle (degrees) of the symmetric tilt boundary on ``plane`` about ``axis`` (see module doc).
+
+    ValueError (naming the axis) when the mirror boundary on ``plane`` is no tilt about ``axis``
+    (no 2-fold axis of the cube is ⟂ to it, e.g. [123]).
+    """
     ax, pl = _coprime(axis, "axis"), _coprime(plane, "plane")
     if np.dot(ax, pl) != 0:
-        raise ValueError(f"plane: ({pl}) is not perpendicular to the axis [{ax}]")
+        raise ValueError(f"plane: {list(pl)} is not perpendicular to the axis {list(ax)}")
+    allowed = _tilt_angles(ax, pl)
+    if allowed is None:
+        raise ValueError(f"axis: no 2-fold axis of the cube is perpendicular to {list(ax)}, so the mirror "
+                         f"boundary on {list(pl)} is not a tilt boundary about it")
     refs = _reference_directions(ax).astype(float)
     n = np.asarray(pl, float) / np.linalg.norm(pl)
     cosines = refs @ n / np.linalg.norm(refs, axis=1)
-    return float(2.0 * np.degrees(np.arccos(np.clip(cosines.max(), -1.0, 1.0))))
+    theta = float(2.0 * np.degrees(np.arccos(np.clip(cosines.max(), -1.0, 1.0))))
+    # the convention's angle is one of the misorientation's angles about the axis; else the smallest
+    return theta if min(abs(theta - a) for a in allowed) < 1e-6 else allowed[0]
 
 
 def symmetric_tilt_planes(axis, sigma: int) -> list[tuple[tuple[int, int, int], float]]:
@@ -116,7 +163,11 @@ def symmetric_tilt_planes(axis, sigma: int) -> list[tuple[tuple[int, int, int], 
             continue
         if sigma_of_plane(v) != sigma:
             continue
-        angle = round(tilt_angle_deg(ax, v), 6)
+        try:
+            angle = round(tilt_angle_deg(ax, v), 6)
+        except ValueError:
+            return []                               # the axis admits no symmetric tilt boundary
+
         if angle not in by_angle or v > by_angle[angle]:
             by_angle[angle] = v
     return [(p, a) for a, p in sorted((a, p) for a, p in by_angle.items())]
@@ -193,6 +244,9 @@ def csl_block(atoms: Atoms, axis=(0, 0, 1), plane=None, sigma: int | None = None
     """Grain 1's orthogonal CSL block (laboratory frame) and the boundary's geometry; validates inputs."""
     translations = _check_cubic(atoms)
     ax = _coprime(axis, "axis")
+    if not any(np.array_equal(r @ ax, -np.asarray(ax)) for r in _proper_cubic_rotations()):
+        raise ValueError(f"axis: no 2-fold axis of the cube is perpendicular to {list(ax)}: no symmetric "
+                         f"boundary is a tilt boundary about it (use e.g. [001], [110], [111], [112], [210])")
     if plane is None:
         if sigma is None:
             raise ValueError("plane: give the boundary plane (plane=) or its Σ (sigma=)")
