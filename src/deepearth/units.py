@@ -79,3 +79,5 @@ def stress_to_pressure_gpa(stress_voigt) -> float:
 
 #: Mass density: atomic mass units per Å³ → g/cm³ (1 u = 1 g/mol / N_A; 1 Å³ = 1e-24 cm³).
 AMU_PER_A3_TO_G_PER_CM3: float = 1e24 / AVOGADRO
+#: Interface energy: eV/Å² → J/m² (1 eV = e J; 1 Å² = 1e-20 m²).
+EV_PER_A2_TO_J_PER_M2: float = E_CHARGE_C * 1e20

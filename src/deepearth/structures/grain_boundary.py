@@ -54,8 +54,6 @@ from ase.neighborlist import neighbor_list
 
 from deepearth import units
 
-#: eV/Å² → J/m² (from the elementary charge of units.py).
-_EV_PER_A2_TO_J_PER_M2 = units.E_CHARGE_C * 1e20
 
 
 # ------------------------------------------------------------------------------ CSL geometry
@@ -429,7 +427,7 @@ def gb_energy_J_m2(gb: Atoms, calculator, e_bulk_per_fu_eV: float, formula: dict
         if v_bulk_per_fu_A3 is None:
             raise ValueError("v_bulk_per_fu_A3: needed with a pressure")
         excess += pressure_GPa * units.GPA_TO_EV_PER_A3 * (gb.get_volume() - n_fu * v_bulk_per_fu_A3)
-    return excess / (2.0 * area) * _EV_PER_A2_TO_J_PER_M2
+    return excess / (2.0 * area) * units.EV_PER_A2_TO_J_PER_M2
 
 
 def grain_boundary(atoms: Atoms, axis=(0, 0, 1), plane=None, *, sigma: int | None = None,
