@@ -71,6 +71,16 @@ def test_the_crystal_fails_the_check():
     assert "MSD not diffusive" in msg and "crystalline peaks" in msg and "max g" in msg
 
 
+def test_melt_quench_never_returns_a_crystal_labelled_liquid():
+    """Melting below the melting point leaves a crystal: melt_quench raises, says the melt never
+    melted, and names the failed criteria."""
+    crystal = bulk("Cu", "fcc", a=3.65, cubic=True).repeat(3)
+    with pytest.raises(RuntimeError, match="did not give a liquid") as exc:
+        melt_quench(crystal, EMT(), T_melt_K=1000.0, T_K=900.0, melt_steps=100, quench_steps=40, quench_stages=1,
+                    equilibrate_steps=40, check_steps=80, timestep_fs=DT, sample_every=5)
+    assert "never melted" in str(exc.value) and "MSD not diffusive" in str(exc.value)
+
+
 def test_assess_liquid_thresholds_apply():
     """Static fcc frames (no motion): both criteria fail; the RDF has its crystal shells."""
     crystal = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(3)

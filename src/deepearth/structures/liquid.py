@@ -36,7 +36,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from deepearth.md.engine import ASEEngine, Engine, MDSettings
+from deepearth.md.engine import ASEEngine, Engine, MDBlowUp, MDSettings
 from deepearth.units import stress_to_pressure_gpa
 
 #: Default thresholds of the liquid check (see the module docstring for why).
@@ -346,7 +346,9 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
        :func:`assess_liquid`); raises ``RuntimeError`` if it is not liquid.
 
     Returns the final Atoms, with ``info["liquid_check"]`` (the check's dict, with the NPT mean
-    pressure ``P_npt_mean_GPa`` of step 3) and ``info["melt_quench"]`` (the protocol).
+    pressure ``P_npt_mean_GPa`` of step 3 and the melt's MSD slope ``melt_msd_slope_A2_per_ps`` and
+    growth over r₁² ``melt_msd_growth_over_r1_sq``, which the error message uses to say whether the
+    melt melted) and ``info["melt_quench"]`` (the protocol).
     """
     require_atoms("atoms", atoms)
     require_calculator(calculator)
@@ -364,21 +366,37 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
     if melt_ensemble not in ("npt", "nvt"):
         raise ValueError(f"melt_ensemble must be 'npt' or 'nvt', got {melt_ensemble!r}")
     engine = ASEEngine() if engine is None else engine
+
+    def run(stage: str, settings: MDSettings) -> None:
+        try:
+            engine.run(liq, calculator, settings)
+        except MDBlowUp as exc:
+            raise MDBlowUp(f"melt-quench, {stage} ({settings.ensemble.upper()} at {settings.temperature_K:g} K, "
+                           f"{settings.pressure_GPa:g} GPa): {exc}") from exc
+
     liq = atoms.copy()
     liq.set_constraint()
     common = dict(timestep_fs=timestep_fs, pressure_GPa=float(P_GPa), seed=seed)
 
-    engine.run(liq, calculator, MDSettings(melt_ensemble, T_melt_K, melt_steps, init_velocities=True, **common))
+    melt_frames = []
+    every = max(1, melt_steps // 100)
+    run("melt", MDSettings(melt_ensemble, T_melt_K, melt_steps, init_velocities=True,
+                           observers=[(lambda a, s: melt_frames.append(a.get_positions()), every)], **common))
+    # did the melt melt? the MSD slope over the second half of its lags (a diagnostic for the report)
+    melt_msd = mean_squared_displacement(np.array(melt_frames), liq.get_masses())
+    melt_lags = np.arange(len(melt_msd)) * every * timestep_fs / 1000.0
+    lo = max(1, len(melt_msd) // 2)
+    melt_slope = float(np.polyfit(melt_lags[lo:], melt_msd[lo:], 1)[0]) if len(melt_msd) > lo + 1 else float("nan")
     if quench_steps:
         temps = np.linspace(T_melt_K, T_K, quench_stages + 1)[1:]
         per = np.diff(np.linspace(0, quench_steps, quench_stages + 1).round().astype(int))
         for k, (t, n) in enumerate(zip(temps, per)):
             if n:
-                engine.run(liq, calculator, MDSettings("npt", float(t), int(n), init_velocities=False,
-                                                       **{**common, "seed": seed + 1 + k}))
+                run(f"quench stage {k + 1}", MDSettings("npt", float(t), int(n), init_velocities=False,
+                                                        **{**common, "seed": seed + 1 + k}))
     rec = _Recorder(positions=False)
-    engine.run(liq, calculator, MDSettings("npt", T_K, equilibrate_steps, init_velocities=False,
-                                           observers=[(rec, max(1, equilibrate_steps // 100))], **common))
+    run("equilibration", MDSettings("npt", T_K, equilibrate_steps, init_velocities=False,
+                                    observers=[(rec, max(1, equilibrate_steps // 100))], **common))
     half = len(rec.V) // 2
     v_mean, p_npt = float(np.mean(rec.V[half:])), float(np.mean(rec.P[half:]))
     liq.set_cell(liq.cell.array * (v_mean / liq.get_volume()) ** (1 / 3), scale_atoms=True)
@@ -386,6 +404,10 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
                          sample_every=sample_every, seed=seed, init_velocities=False,
                          raise_on_failure=False, **thresholds)
     check["P_npt_mean_GPa"] = p_npt
+    r1 = check["first_shell_A"]
+    melt_growth = melt_slope * melt_lags[-1] / r1**2 if np.isfinite(r1) and len(melt_lags) > 1 else float("nan")
+    check["melt_msd_slope_A2_per_ps"] = melt_slope
+    check["melt_msd_growth_over_r1_sq"] = float(melt_growth)
     check["P_target_GPa"] = float(P_GPa)
     liq.info["liquid_check"] = check
     liq.info["melt_quench"] = {"T_melt_K": T_melt_K, "T_K": T_K, "P_GPa": float(P_GPa),
@@ -396,5 +418,7 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
     if check["failed"]:
         raise RuntimeError(f"melt-quench to {T_K:g} K, {float(P_GPa):g} GPa did not give a liquid "
                            f"(V = {check['volume_A3']:.4g} Å³, NVT P = {check['P_mean_GPa']:.3g} GPa): "
-                           + "; ".join(check["failed"]))
+                           + "; ".join(check["failed"])
+                           + f" [the melt at {T_melt_K:g} K: MSD slope {melt_slope:.3g} Å²/ps, growth "
+                           f"{melt_growth:.3g} r1² ({'it melted' if melt_growth >= MIN_MSD_GROWTH else 'it never melted'})]")
     return liq
