@@ -140,14 +140,15 @@ def coexistence_cell(crystal: Atoms, liquid: Atoms | None = None, axis: int = 2,
                      calculator: Calculator | None = None, T_K: float | None = None, P_GPa: float = 0.0,
                      n_layers: int = 6, seed: int = 0, *, engine: Engine | None = None,
                      T_melt_K: float | None = None, crystal_steps: int = 200, melt_steps: int = 1000,
-                     cool_steps: int = 500,
-                     run_steps: int = 500, ensemble: str = "npt", timestep_fs: float = 1.0,
+                     cool_steps: int = 500, run_steps: int = 500, ensemble: str = "npt", timestep_fs: float = 1.0,
                      sample_every: int = 10, average_frames: int = 5, check: bool = True) -> Atoms:
     """A solid–liquid coexistence cell at (``T_K``, ``P_GPa``), crystal and melt along ``axis``.
 
     ``crystal`` is the periodic crystal (already at its lattice at (T, P): scale it first, e.g. from
     an NPT run), repeated ``n_layers`` times along ``axis``; the lower ``n_layers // 2`` repeats stay
-    crystal. With ``liquid=None`` the rest is melted in place at ``T_melt_K`` (default 2 × ``T_K``,
+    crystal. The crystal is first thermalised at ``T_K`` (``crystal_steps`` of Langevin NVT) and its
+    atoms are then held there (FixAtoms) until the final run, where they resume with the velocities
+    they had. With ``liquid=None`` the rest is melted in place at ``T_melt_K`` (default 2 × ``T_K``,
     ``melt_steps``) with the crystal fixed, then cooled to ``T_K`` (``cool_steps``); at the crystal's
     density, so its pressure is above ``P_GPa`` until the final NPT run relaxes the volume
     (isotropically: the crystal's in-plane lattice is strained by a fraction of the melting volume
@@ -297,7 +298,8 @@ def coexistence_cell(crystal: Atoms, liquid: Atoms | None = None, axis: int = 2,
         "n_interfaces": len(cross),
         "T_mean_K": float(np.mean(T[len(T) // 2:])), "P_mean_GPa": float(np.mean(P[len(P) // 2:])),
         "in_plane_strain": strain, "volume_A3": float(cell.get_volume()),
-        "crystal_steps": crystal_steps, "T_melt_K": T_melt_K if liquid is None else None, "melt_steps": melt_steps if liquid is None else 0,
+        "crystal_steps": crystal_steps, "T_melt_K": T_melt_K if liquid is None else None,
+        "melt_steps": melt_steps if liquid is None else 0,
         "cool_steps": cool_steps, "run_steps": run_steps, "timestep_fs": timestep_fs, "seed": seed,
         "liquid_source": "melted in place" if liquid is None else "given block",
     }

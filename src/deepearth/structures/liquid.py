@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
+from ase.data import chemical_symbols
 
 from deepearth.md.engine import ASEEngine, Engine, MDBlowUp, MDSettings
 from deepearth.units import stress_to_pressure_gpa
@@ -217,8 +218,6 @@ def assess_liquid(positions: np.ndarray, cell: np.ndarray, frame_interval_ps: fl
     by_pair = {"total": shells()}
     if numbers is not None and len(np.unique(numbers)) > 1:
         # partials too: in a binary crystal the like–like shells are diluted in the total g(r)
-        from ase.data import chemical_symbols
-
         zs = np.unique(numbers)
         for k, za in enumerate(zs):
             for zb in zs[k:]:
@@ -248,9 +247,11 @@ def assess_liquid(positions: np.ndarray, cell: np.ndarray, frame_interval_ps: fl
                       f"grows {growth:.3g} r1² (need >= {min_msd_growth}, r1 = {r1:.3g} Å), "
                       f"log-log exponent {exponent:.2f} (need >= {min_msd_exponent})")
     if crystalline:
-        why = (f"max g = {g_after:.3g} >= {max_g_after_first_shell} in g_{worst}(r) beyond its first minimum "
-               f"({by_pair[worst]['first_minimum_A']:.3g} Å)" if not np.isfinite(g_after) or g_after >= max_g_after_first_shell
-               else f"a split second peak in g_{', g_'.join(split_in)}(r)")
+        if not np.isfinite(g_after) or g_after >= max_g_after_first_shell:
+            why = (f"max g = {g_after:.3g} >= {max_g_after_first_shell} in g_{worst}(r) beyond its first "
+                   f"minimum ({by_pair[worst]['first_minimum_A']:.3g} Å)")
+        else:
+            why = f"a split second peak in g_{', g_'.join(split_in)}(r)"
         failed.append(f"RDF has crystalline peaks beyond the first shell: {why}")
     out = {
         "msd_slope_A2_per_ps": float(slope),
@@ -271,8 +272,6 @@ def assess_liquid(positions: np.ndarray, cell: np.ndarray, frame_interval_ps: fl
     if numbers is not None:
         numbers = np.asarray(numbers)
         by = {}
-        from ase.data import chemical_symbols
-
         for z in np.unique(numbers):
             m = mean_squared_displacement(pos[:, numbers == z], None if masses is None else masses[numbers == z])
             by[chemical_symbols[z]] = float(np.polyfit(lags[lo:], m[lo:], 1)[0])
@@ -420,5 +419,6 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
                            f"(V = {check['volume_A3']:.4g} Å³, NVT P = {check['P_mean_GPa']:.3g} GPa): "
                            + "; ".join(check["failed"])
                            + f" [the melt at {T_melt_K:g} K: MSD slope {melt_slope:.3g} Å²/ps, growth "
-                           f"{melt_growth:.3g} r1² ({'it melted' if melt_growth >= MIN_MSD_GROWTH else 'it never melted'})]")
+                           f"{melt_growth:.3g} r1² ("
+                           f"{'it melted' if melt_growth >= MIN_MSD_GROWTH else 'it never melted'})]")
     return liq
