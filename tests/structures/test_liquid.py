@@ -23,7 +23,7 @@ DT = 2.0  # fs
 def cu_liquid():
     crystal = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(3)  # 108 atoms
     return melt_quench(crystal, EMT(), T_melt_K=3000.0, T_K=1800.0, P_GPa=0.0, melt_steps=200,
-                       quench_steps=200, quench_stages=2, equilibrate_steps=150, check_steps=250,
+                       quench_steps=200, quench_stages=2, equilibrate_steps=150, check_steps=400,
                        timestep_fs=DT, sample_every=5, seed=1)
 
 
@@ -32,11 +32,11 @@ def test_melt_quench_gives_a_diffusive_liquid_without_crystal_peaks(cu_liquid):
     assert c["diffusive"] and not c["crystalline_peaks"] and c["is_liquid"] and not c["failed"]
     # EMT Cu at 1800 K: D = slope/6 of order 1e-8 m²/s (liquid metals near melting: 2–10e-9 m²/s)
     assert 1.0 < c["msd_slope_A2_per_ps"] < 20.0
-    assert c["msd_growth_over_r1_sq"] > 0.1 and c["msd_exponent"] > 0.7
+    assert c["msd_growth_over_r1_sq"] > 0.15 and c["msd_exponent"] > 0.7
     assert 2.3 < c["first_shell_A"] < 2.7
     assert c["rdf_max_g_after_first_shell"] < 1.5
     assert abs(c["T_mean_K"] - 1800) < 250
-    # 108 atoms over 0.15–0.5 ps: the pressure fluctuates by ±2 GPa frame to frame
+    # 108 atoms over 0.15–0.8 ps: the pressure fluctuates by ±2 GPa frame to frame
     assert abs(c["P_mean_GPa"]) < 2.5 and abs(c["P_npt_mean_GPa"]) < 2.5
     # liquid Cu is less dense than the 0 K crystal (11.76 Å³/atom): 12.5–16 Å³/atom
     assert 12.5 < c["volume_A3"] / len(cu_liquid) < 16.0
@@ -78,7 +78,7 @@ def test_melt_quench_never_returns_a_crystal_labelled_liquid():
     with pytest.raises(RuntimeError, match="did not give a liquid") as exc:
         melt_quench(crystal, EMT(), T_melt_K=1000.0, T_K=900.0, melt_steps=100, quench_steps=40, quench_stages=1,
                     equilibrate_steps=40, check_steps=80, timestep_fs=DT, sample_every=5)
-    assert "never melted" in str(exc.value) and "MSD not diffusive" in str(exc.value)
+    assert "may never have melted" in str(exc.value) and "MSD not diffusive" in str(exc.value)
 
 
 def test_assess_liquid_thresholds_apply():

@@ -420,5 +420,5 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
                            + "; ".join(check["failed"])
                            + f" [the melt at {T_melt_K:g} K: MSD slope {melt_slope:.3g} Å²/ps, growth "
                            f"{melt_growth:.3g} r1² ("
-                           f"{'it melted' if melt_growth >= MIN_MSD_GROWTH else 'it never melted'})]")
+                           f"{'it melted' if melt_growth >= MIN_MSD_GROWTH else 'it may never have melted'})]")
     return liq
