@@ -26,6 +26,28 @@ def test_mineral_defects_and_grain_boundary_from_the_command_line(tmp_path, caps
     assert "gb_distance_A" in atoms.arrays and "formal_charge" in atoms.arrays
 
 
+def test_liquid_from_the_command_line_with_emt_copper(tmp_path, capsys):
+    from ase.build import bulk
+    from ase.io import write
+
+    cu = tmp_path / "cu.extxyz"
+    write(cu, bulk("Cu", "fcc", a=3.61, cubic=True).repeat(3))  # 108 atoms
+    out = tmp_path / "cu-liquid.extxyz"
+    argv = ["build", "liquid", str(cu), "--model", "emt", "--T-melt-K", "3000", "--T-K", "1800",
+            "--melt-steps", "200", "--quench-steps", "200", "--quench-stages", "2", "--equilibrate-steps", "150",
+            "--check-steps", "400", "--timestep-fs", "2", "--seed", "1", "--out", str(out)]
+    assert main(argv) == 0
+    assert "108 atoms, Cu108" in capsys.readouterr().out
+    check = read(out).info["liquid_check"]
+    assert check["diffusive"] and not check["crystalline_peaks"]
+    # the crystal kept below melting is refused, with the criterion that failed
+    argv[argv.index("3000")] = "1000"
+    argv[argv.index("1800")] = "900"
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "did not give a liquid" in err and "MSD not diffusive" in err
+
+
 def test_bad_input_is_one_line(tmp_path, capsys):
     for argv, words in ((["build", "mineral", "quartz"], "unknown mineral 'quartz'"),
                         (["build", "defects", "periclase", "--impurity", "W:6:Mg"], "ELEMENT:VALENCE:HOST:N"),

@@ -7,8 +7,8 @@ import sys
 
 from rich.markup import escape
 
-from deepearth.cli.console import console
-from deepearth.cli.run import RunFailed, add_run_parsers
+from deepearth.cli.console import CommandFailed, console
+from deepearth.cli.run import add_run_parsers
 from deepearth.recipe import RecipeError
 
 DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (RecipeError, FileNotFoundError, ValueError, RunFailed) as exc:
+    except (RecipeError, FileNotFoundError, ValueError, CommandFailed) as exc:
         # one line, never wrapped, and the message is not read as rich markup (it may hold "[...]")
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return 2

@@ -118,12 +118,25 @@ def _calculator(model: str):
     return load_potential(model)
 
 
+def _md_builder(fn, *a, **kw):
+    """Run an MD-driven builder; a run that did not give what was asked (not a liquid, a blow-up,
+    lost interfaces) is one line, not a traceback."""
+    from deepearth.cli.console import CommandFailed
+
+    try:
+        return fn(*a, **kw)
+    except RuntimeError as exc:
+        raise CommandFailed(str(exc)) from None
+
+
 def run_liquid(args) -> int:
     from deepearth.structures import melt_quench
 
-    atoms = melt_quench(_supercell(_load(args.input), args), _calculator(args.model), T_melt_K=args.T_melt_K,
-                        T_K=args.T_K, P_GPa=args.P_GPa, melt_steps=args.melt_steps, quench_steps=args.quench_steps,
-                        equilibrate_steps=args.equilibrate_steps, timestep_fs=args.timestep_fs, seed=args.seed)
+    atoms = _md_builder(melt_quench, _supercell(_load(args.input), args), _calculator(args.model),
+                        T_melt_K=args.T_melt_K, T_K=args.T_K, P_GPa=args.P_GPa, melt_steps=args.melt_steps,
+                        quench_steps=args.quench_steps, equilibrate_steps=args.equilibrate_steps,
+                        check_steps=args.check_steps, quench_stages=args.quench_stages, timestep_fs=args.timestep_fs,
+                        seed=args.seed)
     return _write(atoms, args)
 
 
@@ -131,8 +144,10 @@ def run_coexistence(args) -> int:
     from deepearth.structures import coexistence_cell
 
     liquid = _load(args.liquid) if args.liquid else None
-    atoms = coexistence_cell(_supercell(_load(args.input), args), liquid, axis=args.axis,
-                             calculator=_calculator(args.model), T_K=args.T_K, P_GPa=args.P_GPa, seed=args.seed)
+    atoms = _md_builder(coexistence_cell, _supercell(_load(args.input), args), liquid, axis=args.axis,
+                        calculator=_calculator(args.model), T_K=args.T_K, P_GPa=args.P_GPa, seed=args.seed,
+                        T_melt_K=args.T_melt_K, melt_steps=args.melt_steps, cool_steps=args.cool_steps,
+                        run_steps=args.run_steps, timestep_fs=args.timestep_fs)
     return _write(atoms, args)
 
 
@@ -184,13 +199,19 @@ def add_build_parser(sub) -> None:
         q.add_argument("--model", required=True, help="trained model file (.pod, .pb) driving the MD, or 'emt' (ASE's EMT, metals only)")
         q.add_argument("--T-K", dest="T_K", type=float, required=True, help="target temperature (K)")
         q.add_argument("--P-GPa", dest="P_GPa", type=float, default=0.0, help="target pressure (GPa)")
+        q.add_argument("--timestep-fs", type=float, default=1.0)
+        q.add_argument("--melt-steps", type=int, default=2000)
         if name == "liquid":
-            q.add_argument("--T-melt-K", dest="T_melt_K", type=float, required=True, help="melting temperature (K)")
-            q.add_argument("--melt-steps", type=int, default=5000)
-            q.add_argument("--quench-steps", type=int, default=5000)
-            q.add_argument("--equilibrate-steps", type=int, default=5000)
-            q.add_argument("--timestep-fs", type=float, default=1.0)
+            q.add_argument("--T-melt-K", dest="T_melt_K", type=float, required=True,
+                           help="temperature of the melt, far above melting (K)")
+            q.add_argument("--quench-steps", type=int, default=2000)
+            q.add_argument("--quench-stages", type=int, default=4)
+            q.add_argument("--equilibrate-steps", type=int, default=1000)
+            q.add_argument("--check-steps", type=int, default=1000, help="NVT steps of the liquid check (MSD, RDF)")
         else:
+            q.add_argument("--T-melt-K", dest="T_melt_K", type=float, help="melt of the liquid half (default 2 T)")
+            q.add_argument("--cool-steps", type=int, default=500)
+            q.add_argument("--run-steps", type=int, default=500, help="free NPT steps that must keep two interfaces")
             q.add_argument("--liquid", help="a liquid block (file) to join instead of melting half the crystal")
             q.add_argument("--axis", type=int, default=2, help="interface normal: 0, 1 or 2")
         _common(q)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from rich.logging import RichHandler
 
-from deepearth.cli.console import console
+from deepearth.cli.console import CommandFailed, console
 from deepearth.recipe import load_recipe
 from deepearth.rundir import RunDir
 
 
-class RunFailed(RuntimeError):
+class RunFailed(CommandFailed):
     """A stage failed; the message says which and where the log is."""
 
 
