@@ -191,3 +191,16 @@ def test_public_names():
     import deepearth.structures as s
 
     assert s.melt_quench is melt_quench and s.coexistence_cell is coexistence_cell and s.check_liquid is check_liquid
+
+
+def test_a_shoulder_does_not_end_the_first_shell():
+    """A partial g(r) with a shoulder before its main peak (Ca–Si in a CaSiO3 melt): the first minimum
+    is the one after the main peak, not the shallow dip of the shoulder."""
+    from deepearth.structures.liquid import first_shell
+
+    r = np.linspace(0.0, 8.0, 801)
+    g = (1.3 * np.exp(-((r - 3.15) / 0.12) ** 2) + 2.3 * np.exp(-((r - 3.5) / 0.2) ** 2)
+         + (1 - np.exp(-((r / 4.2) ** 8))) * (1 + 0.3 * np.exp(-((r - 6.0) / 0.5) ** 2)))
+    g[r < 2.6] = 0.0
+    peak, minimum = first_shell(r, g)
+    assert 3.4 < peak < 3.6 and minimum > 3.8
