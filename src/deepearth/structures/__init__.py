@@ -1,4 +1,5 @@
-"""Structures: minerals, supercells and the initial configurations of a run."""
+"""Structures of the deep Earth: cited minerals, supercells, point defects with formal charges, CSL grain
+boundaries, liquids by melt–quench, solid–liquid coexistence cells, and a run's system and initial data."""
 
 from deepearth.structures.build import build_supercell, initial_configurations, volume_at_pressure
 from deepearth.structures.coexistence import coexistence_cell
