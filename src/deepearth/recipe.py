@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from deepearth.files import read_toml
-from deepearth.md.engine import ENGINES
+from deepearth.md.engine import engine_name
 from deepearth.potentials.registry import POTENTIALS, PODSettings
 from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import Section
@@ -110,13 +110,7 @@ class InitialDataSpec(Section):
     rattle_A: float = Field(0.1, ge=0, description="std of Gaussian atomic displacements, Å")
 
 
-def _engine_name(name: str) -> str:
-    if name not in ENGINES:
-        raise ValueError(f"unknown MD engine {name!r} (one of {', '.join(ENGINES)})")
-    return name
-
-
-EngineName = Annotated[str, AfterValidator(_engine_name)]
+EngineName = Annotated[str, AfterValidator(engine_name)]
 
 
 class ExplorationSpec(Section):

@@ -31,9 +31,6 @@ from typing import IO, Any
 
 from deepearth.files import read_json, write_json_atomic
 
-#: The classes of an exploration frame (DP-GEN): below trust_lo, between, above trust_hi.
-FRAME_CLASSES = ("accurate", "candidate", "failed")
-
 
 class Record:
     """Mixin: ``to_dict`` / ``from_dict`` for the record dataclasses (unknown keys are ignored)."""
@@ -214,9 +211,10 @@ class RunDir:
         """The production model (member 0 of ``models/final``) relative to the run directory."""
         return str(self.final_model_dir.relative_to(self.root) / "member-0" / model_name)
 
-    def member_files(self, iteration: int, name: str) -> list[Path]:
-        """``models/iter-NNN/member-*/<name>`` that exist (e.g. DeePMD's ``lcurve.out``), by member."""
-        return sorted(self.model_dir(iteration).glob(f"member-*/{name}"))
+    def member_file(self, iteration: int, name: str, member: int = 0) -> Path | None:
+        """``models/iter-NNN/member-<member>/<name>`` (e.g. DeePMD's ``lcurve.out``) if it exists."""
+        path = self.model_dir(iteration) / f"member-{member}" / name
+        return path if path.is_file() else None
 
     def iterations_with_models(self) -> list[int]:
         return sorted(int(p.name[5:]) for p in (self.root / "models").glob("iter-[0-9][0-9][0-9]"))

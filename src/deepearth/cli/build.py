@@ -71,30 +71,38 @@ def run_mineral(args) -> int:
     return _write(_supercell(mineral(args.name), args), args)
 
 
-def run_defects(args) -> int:
-    """Substitutions first, then vacancies and Schottky units, then impurities (each in the order given)."""
-    from deepearth.structures import add_impurity, add_vacancies, substitute
-
-    atoms = _supercell(_load(args.input), args)
-    region, seed = _region(args.region), args.seed
+def _defect_steps(args) -> list[tuple[str, dict]]:
+    """The ``(kind, arguments)`` of every defect option, substitutions first, then vacancies and
+    Schottky units, then impurities (each in the order given)."""
+    region, steps = _region(args.region), []
     for text in args.substitute:
         host, element, fraction, *valence = _fields(text, 3, 4, "--substitute", "HOST:ELEMENT:FRACTION[:VALENCE]")
-        atoms = substitute(atoms, host, element, _number(fraction, "--substitute"), seed=seed, region=region,
-                           valence=_number(valence[0], "--substitute") if valence else None)
+        steps.append(("substitute", dict(host=host, element=element, fraction=_number(fraction, "--substitute"),
+                                         valence=_number(valence[0], "--substitute") if valence else None)))
     for text in args.vacancies:
         element, n = _fields(text, 2, 2, "--vacancies", "ELEMENT:N")
-        atoms = add_vacancies(atoms, element, _number(n, "--vacancies", int), region=region, seed=seed)
+        steps.append(("vacancies", dict(element=element, n=_number(n, "--vacancies", int))))
     for text in args.schottky:
         pair, n = _fields(text, 2, 2, "--schottky", "CATION,ANION:N")
         cation, _, anion = pair.partition(",")
         if not (cation and anion):
             raise ValueError(f"--schottky {text!r}: expected CATION,ANION:N")
-        atoms = add_vacancies(atoms, schottky=(cation, anion), n=_number(n, "--schottky", int), region=region,
-                              seed=seed)
+        steps.append(("schottky", dict(cation=cation, anion=anion, n=_number(n, "--schottky", int))))
     for text in args.impurity:
         element, valence, host, n = _fields(text, 4, 4, "--impurity", "ELEMENT:VALENCE:HOST:N")
-        atoms = add_impurity(atoms, element, _number(valence, "--impurity"), host, _number(n, "--impurity", int),
-                             region=region, seed=seed)
+        steps.append(("impurity", dict(element=element, valence=_number(valence, "--impurity"), host=host,
+                                       n=_number(n, "--impurity", int))))
+    return [(kind, {**d, "region": region}) for kind, d in steps]
+
+
+def run_defects(args) -> int:
+    """Every defect option applied to the input (one seed for all), through the recipe's own dispatch."""
+    from deepearth.structures.build import apply_defect
+
+    steps = _defect_steps(args)
+    atoms = _supercell(_load(args.input), args)
+    for kind, d in steps:
+        atoms = apply_defect(atoms, kind, d, args.seed)
     return _write(atoms, args)
 
 

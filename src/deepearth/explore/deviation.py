@@ -39,6 +39,8 @@ def model_deviation(forces: np.ndarray, energies: np.ndarray | None = None, f0: 
 
 
 ACCURATE, CANDIDATE, FAILED = "accurate", "candidate", "failed"
+#: The classes of an exploration frame (DP-GEN): below trust_lo, between, above trust_hi.
+FRAME_CLASSES = (ACCURATE, CANDIDATE, FAILED)
 
 
 def classify(deviation: float, trust_lo: float, trust_hi: float) -> str:
@@ -51,4 +53,4 @@ def classify(deviation: float, trust_lo: float, trust_hi: float) -> str:
 def fractions(classes: list[str]) -> dict[str, float]:
     """Fractions of accurate / candidate / failed frames (0 for an empty list)."""
     n = max(len(classes), 1)
-    return {c: sum(1 for x in classes if x == c) / n for c in (ACCURATE, CANDIDATE, FAILED)}
+    return {c: sum(1 for x in classes if x == c) / n for c in FRAME_CLASSES}

@@ -108,8 +108,13 @@ class ASEEngine:
 ENGINES: dict[str, Callable[[], Engine]] = {"ase": ASEEngine}
 
 
-def make_engine(name: str) -> Engine:
-    """An :class:`Engine` by name."""
+def engine_name(name: str) -> str:
+    """``name`` if it is a registered engine, else ``ValueError`` naming the known ones."""
     if name not in ENGINES:
         raise ValueError(f"unknown MD engine {name!r} (one of {', '.join(ENGINES)})")
-    return ENGINES[name]()
+    return name
+
+
+def make_engine(name: str) -> Engine:
+    """An :class:`Engine` by name."""
+    return ENGINES[engine_name(name)]()

@@ -58,7 +58,7 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
     stages.initial_data(ctx)
     records, final_iteration, converged, models = active_learning(ctx)
     ctx.rundir.mark_final(final_iteration)
-    ctx.set_stage(ctx.state.stage, converged=converged, final_iteration=final_iteration)
+    ctx.state.converged, ctx.state.final_iteration = converged, final_iteration  # written with the next stage
 
     diffusion = []
     if recipe.properties.diffusion is not None:

@@ -15,6 +15,7 @@ import numpy as np
 from ase import Atoms
 
 from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, select_candidates
+from deepearth.explore.deviation import FRAME_CLASSES
 from deepearth.files import write_json_atomic
 from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import map_or_raise
@@ -26,7 +27,7 @@ from deepearth.potentials.validation import validation_errors
 from deepearth.properties import DiffusionResult, diffusion_coefficient, read_trajectory
 from deepearth.properties.eos import BirchMurnaghan3, fit_birch_murnaghan3
 from deepearth.reference.batch import LabelRequest, label_requests
-from deepearth.rundir import FRAME_CLASSES, ExplorationResult, IterationRecord, ReplicaResult
+from deepearth.rundir import ExplorationResult, IterationRecord, ReplicaResult
 from deepearth.structures.build import initial_configurations, volume_at_pressure
 from deepearth.units import stress_to_pressure_gpa
 

@@ -41,16 +41,16 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
     out.mkdir(parents=True, exist_ok=True)
     summary = summary.to_dict()
     recipe_text = rundir.recipe_file.read_text() if rundir.recipe_file.is_file() else ""
-    final_iter = rundir.read_state().final_iteration or 0
+    final_iter = summary["iterations"][-1]["iteration"] if summary["iterations"] else 0
     ex = recipe.exploration
-    lcurves = {it: rundir.member_files(it, "lcurve.out")[:1] for it in rundir.iterations_with_models()}
+    lcurves = {it: rundir.member_file(it, "lcurve.out") for it in rundir.iterations_with_models()}
     deviations = {it: [v for r in rundir.exploration_results(it) for v in r.deviation_used]
                   for it in rundir.explored_iterations()}
     val_file = rundir.validation_file(final_iter)
     validation = read_json(val_file) if val_file.is_file() else {}
     diffusion = rundir.read_result("diffusion") or []
     figs = [
-        ("Learning curves", figures.learning_curves({it: f[0] for it, f in lcurves.items() if f},
+        ("Learning curves", figures.learning_curves({it: f for it, f in lcurves.items() if f},
                                                     out / "learning_curves.png")),
         ("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png")),
         ("Model deviation per iteration", figures.deviation_histograms(deviations, out / "deviation.png",

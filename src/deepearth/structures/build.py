@@ -122,16 +122,17 @@ def build_system(structure: str, formula: str, lattice_constant_A: float, superc
 
 
 def apply_defect(atoms: Atoms, kind: str, d: dict, seed: int) -> Atoms:
-    """One defect step of :func:`build_system` (``d``: the builder's arguments)."""
+    """One defect step (``kind``: substitute | vacancies | schottky | impurity; ``d``: the builder's
+    arguments) of :func:`build_system` and ``deepearth build defects``."""
     if kind == "substitute":
-        return substitute(atoms, d["host"], d["element"], d["fraction"], seed=seed,
-                                        region=d.get("region"), valence=d.get("valence"))
+        return substitute(atoms, d["host"], d["element"], d["fraction"], seed=seed, region=d.get("region"),
+                          valence=d.get("valence"))
     if kind == "vacancies":
         return add_vacancies(atoms, d["element"], d.get("n", 1), region=d.get("region"), seed=seed)
     if kind == "schottky":
-        return add_vacancies(atoms, schottky=(d["cation"], d["anion"]), n=d.get("n", 1),
-                                           region=d.get("region"), seed=seed)
+        return add_vacancies(atoms, schottky=(d["cation"], d["anion"]), n=d.get("n", 1), region=d.get("region"),
+                             seed=seed)
     if kind == "impurity":
-        return add_impurity(atoms, d["element"], d["valence"], d["host"], d.get("n", 1),
-                                          region=d.get("region"), seed=seed)
+        return add_impurity(atoms, d["element"], d["valence"], d["host"], d.get("n", 1), region=d.get("region"),
+                            seed=seed)
     raise ValueError(f"unknown defect kind {kind!r}")
