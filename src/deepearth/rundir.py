@@ -68,7 +68,11 @@ class ExplorationResult(Record):
 
 @dataclass
 class ReplicaResult(Record):
-    """One production replica (``done.json``): state-point averages (K, GPa, Å³) and its trajectory."""
+    """One production replica (``done.json``): state-point averages (K, GPa, Å³) and its trajectory.
+
+    ``blow_up``: empty, or why the replica's MD stopped (what, step, time; the averages then cover the
+    frames before it, null if none): not a production trajectory, to be skipped and flagged.
+    """
 
     P_GPa_target: float
     T_K_target: float
@@ -78,6 +82,7 @@ class ReplicaResult(Record):
     P_std_GPa: float
     n_frames: int
     trajectory: str
+    blow_up: str = ""
 
 
 @dataclass
