@@ -6,10 +6,15 @@ this machine). A cluster executor (Dask) implements the same two methods and plu
 touching its callers.
 
 - ``submit(fn, *args)`` returns a :class:`concurrent.futures.Future`;
-- ``map(fn, tasks)`` yields one :class:`TaskResult` per task **as it finishes**, so the caller can
-  persist each result at once (a killed run loses only the tasks in flight). A task that raises,
-  or whose worker dies (segfault, out of memory), comes back as a failed ``TaskResult`` with the
-  error text, never as an exception out of ``map``: the caller decides what a failure means.
+- ``map(fn, tasks, timeout_s=None)`` yields one :class:`TaskResult` per task **as it finishes**, so
+  the caller can persist each result at once (a killed run loses only the tasks in flight). A task
+  that raises, runs past ``timeout_s``, or whose worker dies (segfault, out of memory) comes back as a
+  failed ``TaskResult`` with the error text, never as an exception out of ``map``: the caller decides
+  what a failure means.
+
+When a worker dies, every task in flight on the pool is lost and nobody knows which one killed
+it; :class:`LocalProcessExecutor` then runs each of those tasks again in a process of its own, so the
+guilty one is named (and only it fails) and the others complete.
 
 Workers are started with ``spawn`` (TensorFlow and tblite do not survive ``fork``) and pinned to one
 thread each (two threads were 7× slower for training on a 2-core machine).
@@ -17,8 +22,11 @@ thread each (two threads were 7× slower for training on a 2-core machine).
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
+import signal
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -72,8 +80,8 @@ class TaskFailed(RuntimeError):
 class TaskResult:
     """The outcome of task ``index``: ``value`` when ``ok``, else ``error`` (type and message).
 
-    ``crashed``: the task did not fail by itself — its worker process died (segfault, out of memory,
-    killed), taking every task in flight with it; which task killed it is unknown.
+    ``crashed``: the task did not fail by itself — its process died (segfault, out of memory, killed)
+    or was stopped at the timeout; ``error`` says which.
     """
 
     index: int
@@ -99,7 +107,12 @@ class Executor(Protocol):
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future: ...
 
-    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[TaskResult]: ...
+    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple],
+            timeout_s: float | None = None) -> Iterator[TaskResult]: ...
+
+
+class TaskTimeout(TimeoutError):
+    """A task ran past its wall-clock limit."""
 
 
 def _error_text(exc: BaseException) -> str:
@@ -130,9 +143,111 @@ class InProcessExecutor:
             fut.set_exception(exc)
         return fut
 
-    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[TaskResult]:
+    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple],
+            timeout_s: float | None = None) -> Iterator[TaskResult]:
+        """Tasks in order. ``timeout_s`` interrupts a task with ``SIGALRM`` (main thread only, and only
+        when the task returns to Python: a hang inside compiled code needs :class:`LocalProcessExecutor`)."""
         for i, task in enumerate(tasks):
-            yield next(collect({self.submit(fn, *task): i}))
+            with _alarm(timeout_s):
+                fut = self.submit(fn, *task)
+            yield next(collect({fut: i}))
+
+
+class _alarm:
+    """Raise :class:`TaskTimeout` in the main thread after ``seconds`` (a no-op for ``None`` or elsewhere)."""
+
+    def __init__(self, seconds: float | None):
+        import threading
+
+        self.seconds = seconds if threading.current_thread() is threading.main_thread() else None
+
+    def _ring(self, signum, frame):
+        raise TaskTimeout(f"exceeded the timeout of {self.seconds:g} s")
+
+    def __enter__(self):
+        if self.seconds:
+            self._old = signal.signal(signal.SIGALRM, self._ring)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        if self.seconds:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+def run_with_deadline(timeout_s: float | None, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a worker process that the kernel kills with ``SIGALRM`` after ``timeout_s``
+    (no Python handler: it works even inside a hung compiled library)."""
+    if timeout_s:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(max(1, math.ceil(timeout_s)))
+    try:
+        return fn(*args)
+    finally:
+        if timeout_s:
+            signal.alarm(0)
+
+
+def death_reason(exitcode: int | None, timeout_s: float | None) -> str:
+    """What a worker's exit code says about how it died."""
+    if exitcode is not None and exitcode < 0:
+        sig = -exitcode
+        if sig == signal.SIGALRM:
+            return f"timed out: killed after the timeout of {timeout_s:g} s"
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        why = {signal.SIGSEGV: "segmentation fault", signal.SIGKILL: "killed: out of memory?",
+               signal.SIGABRT: "aborted", signal.SIGBUS: "bus error"}.get(sig, "killed")
+        return f"the worker died: {name} ({why})"
+    return f"the worker exited with code {exitcode} without a result"
+
+
+def _isolated_child(conn, fn, args, timeout_s):
+    init_worker()
+    try:
+        conn.send((True, run_with_deadline(timeout_s, fn, *args)))
+    except BaseException as exc:  # a failure is a value
+        conn.send((False, _error_text(exc)))
+    finally:
+        conn.close()
+
+
+def run_isolated(fn: Callable[..., Any], indexed: list[tuple[int, tuple]], workers: int,
+                 timeout_s: float | None = None) -> Iterator[TaskResult]:
+    """Each ``(index, args)`` in a spawned process of its own, up to ``workers`` at a time; a process
+    that dies or passes ``timeout_s`` fails only its own task, with the reason (``crashed``)."""
+    ctx = mp.get_context("spawn")
+    pending, running = list(indexed), []
+    while pending or running:
+        while pending and len(running) < workers:
+            i, args = pending.pop(0)
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_isolated_child, args=(send, fn, args, timeout_s), daemon=True)
+            proc.start()
+            send.close()
+            running.append((i, proc, recv, time.monotonic()))
+        for item in list(running):
+            i, proc, recv, t0 = item
+            result = None
+            if recv.poll():
+                try:
+                    ok, payload = recv.recv()
+                    result = TaskResult(i, payload) if ok else TaskResult(i, error=payload)
+                except EOFError:  # died while sending
+                    pass
+            if result is None and not proc.is_alive():
+                proc.join()
+                result = TaskResult(i, error=death_reason(proc.exitcode, timeout_s), crashed=True)
+            elif result is None and timeout_s and time.monotonic() - t0 > timeout_s + 30:  # the alarm failed
+                proc.kill()
+                proc.join()
+                result = TaskResult(i, error=death_reason(-signal.SIGALRM, timeout_s), crashed=True)
+            if result is not None:
+                proc.join(timeout=5)
+                recv.close()
+                running.remove(item)
+                yield result
+        if running:
+            time.sleep(0.05)
 
 
 class LocalProcessExecutor:
@@ -156,15 +271,26 @@ class LocalProcessExecutor:
             self._pool = self._new_pool(self.workers)
         return self._pool.submit(fn, *args)
 
-    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple]) -> Iterator[TaskResult]:
+    def map(self, fn: Callable[..., Any], tasks: Iterable[tuple],
+            timeout_s: float | None = None) -> Iterator[TaskResult]:
+        """Tasks on a pool; each task killed at ``timeout_s``. The tasks a dead worker took with it are
+        run again one process each (:func:`run_isolated`): only the guilty one fails."""
         tasks = list(tasks)
         if not tasks:
             return
-        if len(tasks) == 1:  # no pool for one task
+        if len(tasks) == 1 and not timeout_s:  # no pool for one task
             yield from InProcessExecutor().map(fn, tasks)
             return
+        lost = []
         with self._new_pool(min(self.workers, len(tasks))) as pool:
-            yield from collect({pool.submit(fn, *task): i for i, task in enumerate(tasks)})
+            futures = {pool.submit(run_with_deadline, timeout_s, fn, *task): i for i, task in enumerate(tasks)}
+            for res in collect(futures):
+                if res.crashed:
+                    lost.append(res.index)
+                else:
+                    yield res
+        if lost:
+            yield from run_isolated(fn, [(i, tasks[i]) for i in sorted(lost)], self.workers, timeout_s)
 
     def close(self) -> None:
         if self._pool is not None:

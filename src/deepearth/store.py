@@ -2,8 +2,11 @@
 
 Every row is one configuration sent to the reference, successful or not:
 
-- ``ok`` (bool): labelled successfully; failed rows keep ``error`` and carry no calculator results;
-- ``candidate_id`` (str): unique name of the configuration (resume key: never labelled twice);
+- ``ok`` (bool): labelled successfully; failed rows keep ``error`` and carry no calculator results
+  (one failed row per failed attempt: a configuration is retried up to the reference's ``max_attempts``);
+- ``candidate_id`` (str): name of the configuration (resume key: never labelled twice);
+- ``config_hash`` (str): content hash of the configuration (:func:`configuration_hash`): a resumed run
+  whose configuration of the same name differs (the recipe changed) is refused, never given the old label;
 - ``labeller``, ``method``, ``T_el_K``, ``code``, ``kpoints``: the reference and its settings;
 - ``iteration`` (int), ``origin_P_GPa``, ``origin_T_K``: where in the workflow/P–T grid it came from;
 - ``parent`` (str) and ``frame`` (int): the trajectory it was cut from (``initial`` for seeds);
@@ -14,8 +17,10 @@ Energies are eV, forces eV/Å, stresses eV/Å³ in the ASE sign (positive = tens
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +30,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
 from ase.db.core import reserved_keys
 
+from deepearth.units import EV_PER_A3_TO_GPA
+
 if TYPE_CHECKING:  # the store keeps what a labeller returns; reference/ depends on the store, not back
     from deepearth.reference.labeller import Label
 
@@ -33,6 +40,69 @@ def assign_split(candidate_id: str, seed: int, validation_fraction: float) -> st
     """Deterministic train/valid split of one configuration from its id and the run seed."""
     u = np.random.default_rng([seed, zlib.crc32(candidate_id.encode())]).random()
     return "valid" if u < validation_fraction else "train"
+
+
+#: Sanity bounds of a good label (a label outside them is stored as failed, with the reason): far
+#: beyond any physical configuration a potential should learn (|F| ≈ 10–50 eV/Å at 5000 K; 10⁴ GPa is
+#: thirty times the centre of the Earth), while catching unit mix-ups (Hartree/Bohr, kbar) and
+#: numerical garbage from a broken calculation.
+MAX_FORCE_EV_PER_A = 1.0e3
+MAX_STRESS_GPA = 1.0e4
+MAX_ENERGY_EV_PER_ATOM = 1.0e6  # all-electron total energies of heavy elements reach ~10⁵ eV/atom
+
+
+def configuration_hash(atoms: Atoms) -> str:
+    """Content hash of a configuration: species, positions and cell rounded to 10⁻⁵ Å, periodicity.
+
+    Two configurations with the same hash are the same input to a reference calculation; rounding
+    keeps the hash stable through the store's float round trip.
+    """
+    h = hashlib.sha256()
+    h.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
+    for arr in (atoms.positions, atoms.cell.array):
+        h.update(np.round(np.asarray(arr, dtype=float), 5).astype(np.float64).tobytes())
+    h.update(np.asarray(atoms.pbc, dtype=bool).tobytes())
+    return h.hexdigest()[:20]
+
+
+def label_problem(label: "Label") -> str:
+    """Why a successful ``label`` cannot be trusted ('' when it can): non-finite or wrongly shaped
+    energy (eV), forces (eV/Å, shape (N, 3)) or stress (eV/Å³, Voigt 6 or 3×3), or magnitudes beyond
+    :data:`MAX_FORCE_EV_PER_A`, :data:`MAX_STRESS_GPA`, :data:`MAX_ENERGY_EV_PER_ATOM`."""
+    n = len(label.atoms)
+    try:
+        energy = float(label.energy_eV)  # type: ignore[arg-type]
+        forces = np.asarray(label.forces_eV_per_A, dtype=float)
+        stress = None if label.stress_eV_per_A3 is None else np.asarray(label.stress_eV_per_A3, dtype=float)
+    except (TypeError, ValueError) as exc:
+        return f"energy, forces or stress not numeric ({exc})"
+    if not np.isfinite(energy):
+        return f"energy is {energy}"
+    if forces.shape != (n, 3):
+        return f"forces have shape {forces.shape} for {n} atoms (expected ({n}, 3))"
+    bad = np.flatnonzero(~np.isfinite(forces).all(axis=1))
+    if bad.size:
+        return f"non-finite force on atom {bad[0]} ({label.atoms[bad[0]].symbol}) and {bad.size - 1} more"
+    if stress is not None:
+        if stress.shape not in ((6,), (3, 3)):
+            return f"stress has shape {stress.shape} (expected (6,) or (3, 3))"
+        if not np.isfinite(stress).all():
+            return "stress is not finite"
+        if np.abs(stress).max() * EV_PER_A3_TO_GPA > MAX_STRESS_GPA:
+            return (f"stress component {np.abs(stress).max() * EV_PER_A3_TO_GPA:.3g} GPa beyond "
+                    f"{MAX_STRESS_GPA:g} GPa (units?)")
+    if n and abs(energy) / n > MAX_ENERGY_EV_PER_ATOM:
+        return f"energy {energy / n:.3g} eV/atom beyond {MAX_ENERGY_EV_PER_ATOM:g} eV/atom (units?)"
+    fmax = np.linalg.norm(forces, axis=1)
+    if n and fmax.max() > MAX_FORCE_EV_PER_A:
+        i = int(fmax.argmax())
+        return (f"force {fmax[i]:.3g} eV/Å on atom {i} ({label.atoms[i].symbol}) beyond {MAX_FORCE_EV_PER_A:g} eV/Å "
+                "(close contact or units?)")
+    return ""
+
+
+class StaleWork(ValueError):
+    """Work in a run directory was made for other inputs than the ones now asked for."""
 
 
 class LabelStore:
@@ -47,10 +117,37 @@ class LabelStore:
         """True when this configuration was already sent to the reference (ok or failed)."""
         return self._db.count(candidate_id=candidate_id) > 0
 
+    def has_label(self, candidate_id: str) -> bool:
+        """True when this configuration has a good label."""
+        return self._db.count(candidate_id=candidate_id, ok=True) > 0
+
+    def failed_attempts(self, candidate_id: str) -> int:
+        """How many times labelling this configuration failed."""
+        return self._db.count(candidate_id=candidate_id, ok=False)
+
+    def check_configuration(self, candidate_id: str, atoms: Atoms) -> None:
+        """Raise :class:`StaleWork` when the store holds ``candidate_id`` for another configuration
+        than ``atoms`` (a resumed run whose recipe changed must not reuse the old label)."""
+        want = configuration_hash(atoms)
+        for row in self._db.select(candidate_id=candidate_id):
+            have = row.key_value_pairs.get("config_hash") or configuration_hash(row.toatoms())
+            if have != want:
+                raise StaleWork(f"{self.path}: configuration {candidate_id!r} was labelled for other atoms or "
+                                "another cell than the run now asks for (the recipe or a structure file changed); "
+                                "use a new run_dir, or restore the old inputs to continue")
+
     def add(self, label: "Label", candidate_id: str, iteration: int, split: str,
             origin_P_GPa: float | None = None, origin_T_K: float | None = None,
-            parent: str = "initial", frame: int = -1) -> int:
-        """Write one label (each write is its own SQLite transaction: a kill loses nothing written)."""
+            parent: str = "initial", frame: int = -1) -> "Label":
+        """Write one label (each write is its own SQLite transaction: a kill loses nothing written);
+        returns the label as stored (failed, with the reason, when it did not pass the checks).
+
+        A label that claims success but fails :func:`label_problem` (NaN, wrong shapes, absurd
+        magnitudes) is stored as failed with the reason: only validated labels reach training.
+        """
+        problem = label_problem(label) if label.ok else ""
+        if problem:
+            label = replace(label, ok=False, error=f"invalid label: {problem}")
         atoms = label.atoms.copy()
         atoms.calc = None
         if label.ok:
@@ -62,14 +159,15 @@ class LabelStore:
             raise ValueError(f"{self.path}: provenance keys {clash} of labeller {label.provenance.get('labeller')!r} "
                              "are reserved by ase.db; rename them")
         kv.update(ok=bool(label.ok), candidate_id=candidate_id, iteration=int(iteration), split=split,
-                  parent=str(parent), frame=int(frame))
+                  parent=str(parent), frame=int(frame), config_hash=configuration_hash(label.atoms))
         if origin_P_GPa is not None:
             kv["origin_P_GPa"] = float(origin_P_GPa)
         if origin_T_K is not None:
             kv["origin_T_K"] = float(origin_T_K)
         if not label.ok:
             kv["error"] = label.error or "unknown error"
-        return self._db.write(atoms, key_value_pairs=kv)
+        self._db.write(atoms, key_value_pairs=kv)
+        return label
 
     #: Provenance keys that must agree between every label of one store made by a labeller.
     REFERENCE_KEYS = ("labeller", "method", "code", "T_el_K", "kpoints", "cutoff_eV", "smearing", "setups")

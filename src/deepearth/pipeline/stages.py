@@ -45,7 +45,9 @@ def label(ctx: RunContext, requests: list[LabelRequest], what: str) -> dict:
         status = "ok" if lab.ok else f"FAILED ({lab.error[:80]})"
         log.info("label %s [%d/%d] %s", req.candidate_id, done[0], n, status)
 
-    counts = label_requests(ctx.labeller, requests, ctx.store, ctx.split_of, ctx.executor, progress)
+    ref = ctx.recipe.reference
+    counts = label_requests(ctx.labeller, requests, ctx.store, ctx.split_of, ctx.executor, progress,
+                            max_attempts=ref.max_attempts, retry_backoff_s=ref.retry_backoff_s, timeout_s=ref.timeout_s)
     log.info("%s: %d labelled, %d failed, %d already in the store", what, counts["ok"], counts["failed"],
              counts["skipped"])
     return counts

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ase import Atoms
 
-from deepearth.parallel import Executor, InProcessExecutor, TaskFailed
+from deepearth.parallel import Executor, InProcessExecutor
 from deepearth.reference.labeller import Label, Labeller
 
 
@@ -31,29 +32,48 @@ def _label_one(labeller: Labeller, atoms: Atoms) -> Label:
 
 def label_requests(labeller: Labeller, requests: list[LabelRequest], store, split_of: Callable[[str], str],
                    executor: Executor | None = None,
-                   on_label: Callable[[LabelRequest, Label], None] | None = None) -> dict:
-    """Label the requests not yet in ``store`` on ``executor`` (default: in this process); each
-    result is written as soon as it finishes.
+                   on_label: Callable[[LabelRequest, Label], None] | None = None,
+                   max_attempts: int = 1, retry_backoff_s: float = 0.0,
+                   timeout_s: float | None = None) -> dict:
+    """Label the requests that have no good label in ``store`` on ``executor`` (default: in this
+    process); each result is written as soon as it finishes.
 
-    A labelling task that raises is stored as a failed label with the error, like a calculator
-    failure; a worker that died (segfault, memory) raises :class:`~deepearth.parallel.TaskFailed`
-    and stores nothing, since every configuration in flight died with it. Returns counts
-    ``{"ok", "failed", "skipped"}`` (skipped: already in the store from an earlier, interrupted run —
-    never recomputed).
+    - A request whose id is in the store for another configuration raises
+      :class:`~deepearth.store.StaleWork` before anything runs (the inputs changed).
+    - A configuration whose labelling failed ``max_attempts`` times (in this run and earlier ones)
+      is not tried again; one with fewer failures is (a resume retries it). Within this call a
+      failure is retried after ``retry_backoff_s × 2^(k-1)`` seconds.
+    - A task that raises, returns an invalid label (:func:`~deepearth.store.label_problem`), runs
+      past ``timeout_s`` or kills its worker (segfault, memory) is stored as a failed attempt with the
+      reason; the executor reruns what a dead worker took with it, so only the guilty configuration
+      fails. Timeouts and crashes are not retried within the call (they are rarely transient and
+      cost the most).
+
+    Returns counts ``{"ok", "failed", "skipped"}`` (failed: configurations left without a label;
+    skipped: already labelled, or out of attempts, from an earlier run — never recomputed).
     """
-    todo = [r for r in requests if not store.has(r.candidate_id)]
+    for r in requests:
+        store.check_configuration(r.candidate_id, r.atoms)
+    todo = [r for r in requests if not store.has_label(r.candidate_id)
+            and store.failed_attempts(r.candidate_id) < max_attempts]
     counts = {"ok": 0, "failed": 0, "skipped": len(requests) - len(todo)}
     executor = executor or InProcessExecutor()
-    for res in executor.map(_label_one, [(labeller, r.atoms) for r in todo]):
-        req = todo[res.index]
-        if res.crashed:
-            raise TaskFailed(f"labelling {req.candidate_id}: the worker died ({res.error}); nothing was stored "
-                             "for the configurations in flight")
-        label = res.value if res.ok else Label(atoms=req.atoms, ok=False, error=res.error[:500],
-                                               provenance=labeller.provenance)
-        store.add(label, req.candidate_id, req.iteration, split_of(req.candidate_id), req.origin_P_GPa,
-                  req.origin_T_K, req.parent, req.frame)
-        counts["ok" if label.ok else "failed"] += 1
-        if on_label:
-            on_label(req, label)
+    retry = 0
+    while todo:
+        again = []
+        for res in executor.map(_label_one, [(labeller, r.atoms) for r in todo], timeout_s=timeout_s):
+            req = todo[res.index]
+            label = res.value if res.ok else Label(atoms=req.atoms, ok=False, error=res.error[:500],
+                                                   provenance=labeller.provenance)
+            label = store.add(label, req.candidate_id, req.iteration, split_of(req.candidate_id), req.origin_P_GPa,
+                              req.origin_T_K, req.parent, req.frame)
+            if not label.ok and not res.crashed and store.failed_attempts(req.candidate_id) < max_attempts:
+                again.append(req)
+                continue
+            counts["ok" if label.ok else "failed"] += 1
+            if on_label:
+                on_label(req, label)
+        todo, retry = again, retry + 1
+        if todo and retry_backoff_s:
+            time.sleep(retry_backoff_s * 2 ** (retry - 1))
     return counts

@@ -19,6 +19,11 @@ class ReferenceSettings(Section):
     """Settings every reference has."""
 
     validation_fraction: float = Field(0.15, ge=0.0, lt=0.9, description="labels held out of training")
+    max_attempts: int = Field(2, ge=1, le=10, description="tries per configuration before it stays failed "
+                                                          "(a resumed run retries failed ones up to this)")
+    retry_backoff_s: float = Field(2.0, ge=0, le=3600, description="wait before the k-th retry: backoff × 2^(k-1), s")
+    timeout_s: float = Field(3600.0, gt=0, description="wall-clock limit of one label, s; a configuration that "
+                                                       "exceeds it (or kills its worker) is recorded as failed")
 
 
 class XTBReference(ReferenceSettings):
