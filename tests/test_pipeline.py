@@ -21,6 +21,8 @@ run_dir = "{run_dir}"
 seed = 7
 workers = 2
 [system]
+structure = "rocksalt"
+formula = "MgO"
 supercell = [2, 2, 2]
 [initial]
 n_configs = 20
@@ -40,6 +42,7 @@ trust_lo = 0.03  # tight on purpose: iteration 0 must leave candidates to label
 max_candidates_per_iteration = 4
 max_iterations = 2
 [production]
+allow_unconverged = true  # a capped learning loop; production is what this test checks
 points = [{{P_GPa = 140.0, T_K = 4000.0}}]
 equilibration_steps = 200
 steps = 600

@@ -44,8 +44,12 @@ def write_json_atomic(path: str | Path, data) -> None:
 
 
 def read_json(path: str | Path):
-    """The JSON content of ``path`` (a done-marker written by :func:`write_json_atomic`)."""
-    return json.loads(Path(path).read_text())
+    """The JSON content of ``path`` (a done-marker written by :func:`write_json_atomic`); a file that
+    is not JSON (truncated, overwritten) is one ``ValueError`` naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc}); the file is damaged") from None
 
 
 def parse_toml(text: str, origin: str, error: type[Exception] = ValueError) -> dict:

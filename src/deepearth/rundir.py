@@ -144,6 +144,11 @@ class RunSummary(Record):
     labeller: dict
     diffusion: list[dict]
     wall_time_s: float
+    flags: list[str] = field(default_factory=list)  # what a reader must know: unconverged model, blow-ups
+
+
+class RunLocked(RuntimeError):
+    """The run directory is in use by another deepearth process."""
 
 
 def point_name(P_GPa: float, T_K: float) -> str:
@@ -167,6 +172,12 @@ class RunDir:
     @property
     def store_file(self) -> Path:
         return self.root / "deepearth.db"
+
+    @property
+    def settings_file(self) -> Path:
+        """``settings.json``: the recipe values (flattened) and the built structure's hash the work
+        in this directory was made with (:mod:`deepearth.pipeline.resume`)."""
+        return self.root / "settings.json"
 
     @property
     def log_file(self) -> Path:
@@ -250,12 +261,28 @@ class RunDir:
         write_json_atomic(self.candidates_file(iteration), [c.to_dict() for c in candidates])
 
     # -- production --------------------------------------------------------------------------
+    @property
+    def md_dir(self) -> Path:
+        return self.root / "md"
+
     def replica_dir(self, P_GPa: float, T_K: float, replica: int) -> Path:
-        return self.root / "md" / point_name(P_GPa, T_K) / f"rep-{replica}"
+        return self.md_dir / point_name(P_GPa, T_K) / f"rep-{replica}"
+
+    def finished_replicas(self) -> list[Path]:
+        """The ``done.json`` of every finished production replica."""
+        return sorted(self.md_dir.glob("*/rep-*/done.json"))
 
     # -- state, summary, lock ------------------------------------------------------------------
     def read_state(self) -> RunState:
-        return RunState.from_dict(read_json(self.state_file)) if self.state_file.is_file() else RunState()
+        """Where the run stands; ``ValueError`` naming the file when ``state.json`` is damaged (it is
+        a progress record only: deleting it loses no work, the next run rewrites it)."""
+        if not self.state_file.is_file():
+            return RunState()
+        try:
+            return RunState.from_dict(read_json(self.state_file))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"{exc if isinstance(exc, ValueError) else f'{self.state_file}: unreadable ({exc})'} "
+                             "- it records progress only: delete it and run again, no work is lost") from None
 
     def write_state(self, state: RunState) -> None:
         state.updated = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -277,13 +304,19 @@ class RunDir:
         path = self.result_file(name)
         return read_json(path) if path.is_file() else None
 
-    def lock(self) -> IO:
+    def lock(self, wait_s: float = 0.0) -> IO:
         """Take the run's lock (held until the handle is closed or the process ends, even by
-        ``kill -9``); a second process on the same directory gets one clear error."""
+        ``kill -9``), waiting up to ``wait_s`` seconds for another process to release it; then
+        :class:`RunLocked`, one clear error."""
         handle = open(self.root / ".lock", "w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise RuntimeError(f"{self.root}: another deepearth process is using this run directory") from None
-        return handle
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise RunLocked(f"{self.root}: another deepearth process is using this run directory"
+                                    + (f" (waited {wait_s:g} s)" if wait_s else "")) from None
+                time.sleep(min(1.0, max(deadline - time.monotonic(), 0.01)))

@@ -6,6 +6,7 @@ The minutes-long end-to-end tests (tests/test_pipeline.py, kill and resume, both
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from deepearth.pipeline import stages
 from deepearth.recipe import load_recipe
 from deepearth.reference.importing import import_frames
 from deepearth.rundir import ExplorationResult, RunDir
-from deepearth.store import LabelStore
+from deepearth.store import LabelStore, StaleWork
 
 POD_SMALL = """
 [potential]
@@ -66,6 +67,7 @@ equilibration_steps = 20
 steps = 400
 sample_interval = 10
 replicas = 2
+allow_unconverged = true  # two iterations do not converge; the test needs production anyway
 [properties.diffusion]
 species = ["Cu"]
 min_fit_start_ps = 0.05
@@ -104,6 +106,8 @@ def test_every_stage_ran_and_wrote_its_records(emt_run):
     assert 11.0 < eos["V0_A3"] / 32 < 12.5 and 100 < eos["K0_GPa"] < 180
     (d,) = summary.diffusion
     assert d["species"] == "Cu" and d["n_replicas"] == 2 and np.isfinite(d["D_m2_per_s"])
+    assert not summary.converged and d["model_converged"] is False
+    assert any("did not converge: production ran with the last model" in f for f in summary.flags)
     assert (rundir.root / summary.final_model).is_file()
     assert (rundir.report_dir / "index.html").is_file()
     on_disk = json.loads(rundir.summary_file.read_text())
@@ -125,6 +129,26 @@ def test_status_and_a_rerun_that_adds_nothing(emt_run):
     again = run_recipe(recipe, executor=InProcessExecutor())
     assert LabelStore(rundir.store_file).count() == n
     assert again.iterations == summary.iterations and again.diffusion == summary.diffusion
+
+
+def test_a_changed_recipe_is_refused_naming_what_changed_and_nothing_is_touched(emt_run):
+    recipe, _, rundir = emt_run
+    before = rundir.recipe_file.read_text(), LabelStore(rundir.store_file).count()
+    stale = recipe.model_copy(update={"initial": recipe.initial.model_copy(update={"rattle_A": 0.07})})
+    with pytest.raises(StaleWork, match=r"initial.rattle_A: 0.05 -> 0.07"):
+        run_recipe(stale, executor=InProcessExecutor())
+    longer = recipe.model_copy(update={"production": recipe.production.model_copy(update={"steps": 800})})
+    with pytest.raises(StaleWork, match=r"production MD was run with other settings \(production.steps: 400 -> 800\)"):
+        run_recipe(longer, executor=InProcessExecutor())
+    structure = Path(recipe.source).parent / "cu.vasp"
+    original = structure.read_text()
+    write(structure, bulk("Cu", "fcc", a=3.65, cubic=True).repeat((2, 2, 2)), format="vasp")  # edited in place
+    try:
+        with pytest.raises(StaleWork, match=r"system \(built structure\)"):
+            run_recipe(recipe, executor=InProcessExecutor())
+    finally:
+        structure.write_text(original)
+    assert (rundir.recipe_file.read_text(), LabelStore(rundir.store_file).count()) == before
 
 
 def test_stages_take_injected_parts(emt_run, tmp_path):
@@ -169,6 +193,7 @@ equilibration_steps = 0
 steps = 200
 sample_interval = 5
 replicas = 1
+allow_unconverged = true
 [properties.diffusion]
 min_fit_start_ps = 0.02
 """

@@ -10,6 +10,7 @@ from rich.markup import escape
 from deepearth.cli.console import CommandFailed, console
 from deepearth.cli.run import add_run_parsers
 from deepearth.recipe import RecipeError
+from deepearth.rundir import RunLocked
 
 DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred properties of Earth's deep interior. "
                "Run a recipe (run, status), build structures (build), bring first-principles data (import, train, "
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (RecipeError, FileNotFoundError, ValueError, CommandFailed) as exc:
+    except (RecipeError, FileNotFoundError, ValueError, CommandFailed, RunLocked) as exc:
         # one line, never wrapped, and the message is not read as rich markup (it may hold "[...]")
         console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return 2

@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from deepearth.cli.console import CommandFailed, console
 from deepearth.recipe import load_recipe
@@ -30,9 +31,14 @@ def setup_logging(rundir: RunDir) -> None:
 
 def cmd_run(args) -> int:
     recipe = load_recipe(args.recipe)
-    rundir = RunDir(recipe.run_dir)
+    from deepearth.pipeline.resume import check_run_dir
+
+    run_dir = check_run_dir(args.run_dir or recipe.run_dir, recipe.source, explicit=args.run_dir is not None)
+    recipe = recipe.model_copy(update={"run_dir": str(run_dir)})
+    rundir = RunDir(run_dir)
     setup_logging(rundir)
     from deepearth.pipeline import run_recipe  # the ML stack loads only for a run
+    from deepearth.pipeline.run import UNCONVERGED_STOP
 
     try:
         summary = run_recipe(recipe)
@@ -44,8 +50,11 @@ def cmd_run(args) -> int:
                   f"{rundir.report_dir / 'index.html'}, {rundir.summary_file}")
     for d in summary.diffusion:
         console.print(f"  D({d['species']}, {d['P_GPa']:g} GPa, {d['T_K']:g} K) = "
-                      f"{d['D_m2_per_s']:.3e} ± {d['D_stderr_m2_per_s']:.2e} m²/s")
-    return 0
+                      f"{d['D_m2_per_s']:.3e} ± {d['D_stderr_m2_per_s']:.2e} m²/s"
+                      + ("" if d.get("model_converged", True) else "  [unconverged model]"))
+    for flag in summary.flags:
+        console.print(f"[bold yellow]warning:[/] {escape(flag)}", markup=True, highlight=False, soft_wrap=True)
+    return 3 if UNCONVERGED_STOP in summary.flags and recipe.properties.diffusion is not None else 0
 
 
 def status_text(run_dir: str | Path) -> str:
@@ -79,6 +88,8 @@ def cmd_status(args) -> int:
 def add_run_parsers(sub) -> None:
     p_run = sub.add_parser("run", help="run (or resume) a recipe")
     p_run.add_argument("recipe", help="recipe TOML file")
+    p_run.add_argument("--run-dir", help="write here instead of the recipe's run_dir (the only way to write outside "
+                                         "the recipe's folder and the current directory)")
     p_run.set_defaults(func=cmd_run)
     p_status = sub.add_parser("status", help="where a run stands")
     p_status.add_argument("run_dir")

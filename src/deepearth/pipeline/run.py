@@ -9,12 +9,18 @@ from pathlib import Path
 from deepearth import __version__
 from deepearth.pipeline import stages
 from deepearth.pipeline.context import RunContext, build_context
+from deepearth.pipeline.resume import check_resume, check_run_dir
 from deepearth.parallel import set_single_thread_env
 from deepearth.recipe import Recipe, recipe_to_toml
 from deepearth.report.html import write_report
 from deepearth.rundir import IterationRecord, RunSummary
 
 log = logging.getLogger("deepearth")
+
+UNCONVERGED_STOP = ("active learning did not converge: no production MD (set production.allow_unconverged = "
+                    "true to run it with the last model; every result is then flagged)")
+UNCONVERGED_RUN = ("active learning did not converge: production ran with the last model "
+                   "(production.allow_unconverged = true); treat every property as provisional")
 
 
 def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, list[Path]]:
@@ -52,17 +58,27 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
     (:func:`~deepearth.pipeline.context.build_context`)."""
     set_single_thread_env()
     t0 = time.time()
+    check_run_dir(recipe.run_dir, recipe.source, explicit=True)
     ctx = build_context(recipe, **parts)
     lock = ctx.rundir.lock()  # held until this process ends (released even by kill -9)
+    check_resume(recipe, ctx.structure, ctx.rundir, ctx.store)  # before anything is reused or overwritten
     ctx.rundir.recipe_file.write_text(recipe_to_toml(recipe))
     stages.initial_data(ctx)
     records, final_iteration, converged, models = active_learning(ctx)
     ctx.rundir.mark_final(final_iteration)
     ctx.state.converged, ctx.state.final_iteration = converged, final_iteration  # written with the next stage
 
+    flags = stages.exploration_flags(records)
     diffusion = []
     if recipe.properties.diffusion is not None:
-        diffusion = stages.diffusion(ctx, stages.production(ctx, models[0]))
+        if converged or recipe.production.allow_unconverged:
+            replicas = stages.production(ctx, models[0])
+            flags += stages.replica_flags(replicas)
+            diffusion = stages.diffusion(ctx, replicas, model_converged=converged)
+    if not converged:
+        flags.append(UNCONVERGED_RUN if recipe.production.allow_unconverged else UNCONVERGED_STOP)
+    for flag in flags:
+        log.warning("%s", flag)
 
     summary = RunSummary(
         deepearth_version=__version__, recipe=str(recipe.source), name=recipe.name, converged=converged,
@@ -71,8 +87,8 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
         potential={"backend": recipe.potential.backend, **recipe.potential.backend_settings()},
         labeller=(ctx.labeller.provenance if ctx.labeller is not None
                   else {"labeller": "import", **ctx.store.references(ctx.store.IMPORT_KEYS)[0]}),
-        diffusion=[d.to_dict() for d in diffusion],
-        wall_time_s=time.time() - t0)  # this invocation (a resumed run counts only its own part)
+        diffusion=[{**d.to_dict(), "model_converged": converged} for d in diffusion],
+        wall_time_s=time.time() - t0, flags=flags)  # wall time: this invocation (a resumed run counts its own part)
     ctx.set_stage("writing report")
     write_report(ctx.rundir, summary, recipe)
     ctx.rundir.write_summary(summary)

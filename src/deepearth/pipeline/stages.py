@@ -214,7 +214,21 @@ def iteration_record(ctx: RunContext, iteration: int, n_new: int, results: list[
         rmse_energy_meV_per_atom=errors["rmse_energy_meV_per_atom"], rmse_force_eV_per_A=errors["rmse_force_eV_per_A"],
         rmse_stress_GPa=errors["rmse_stress_GPa"], n_validation_frames=errors["n_frames"],
         deviation_scale=errors["deviation_scale"],
-        grid=[{"P_GPa": r.P_GPa, "T_K": r.T_K, **r.fractions} for r in results])
+        grid=[{"P_GPa": r.P_GPa, "T_K": r.T_K, **r.fractions, "blow_up": r.blow_up} for r in results])
+
+
+def exploration_flags(records: list[IterationRecord]) -> list[str]:
+    """The grid points where the final iteration's MD blew up or left the trust region: the final
+    model is not to be trusted there (earlier iterations' blow-ups are how candidates are found)."""
+    last = records[-1]
+    return [f"exploration of the final model (iteration {last.iteration}) stopped at P={g['P_GPa']:g} GPa, "
+            f"T={g['T_K']:g} K: {g['blow_up']}" for g in last.grid if g.get("blow_up")]
+
+
+def replica_flags(replicas: dict[tuple[float, float], list[ReplicaResult]]) -> list[str]:
+    """One line per production replica that blew up (its frames are not used for properties)."""
+    return [f"production replica {Path(r.trajectory).parent.name} at P={p:g} GPa, T={t:g} K stopped: {r.blow_up}"
+            for (p, t), reps in replicas.items() for r in reps if r.blow_up]
 
 
 def production(ctx: RunContext, model: Path) -> dict[tuple[float, float], list[ReplicaResult]]:
@@ -235,18 +249,25 @@ def production(ctx: RunContext, model: Path) -> dict[tuple[float, float], list[R
     return {k: sorted(v, key=lambda r: r.trajectory) for k, v in replicas.items()}
 
 
-def diffusion(ctx: RunContext, replicas: dict[tuple[float, float], list[ReplicaResult]]) -> list[DiffusionResult]:
-    """Self-diffusion coefficients per species and state point from the replicas (``results/diffusion.json``)."""
+def diffusion(ctx: RunContext, replicas: dict[tuple[float, float], list[ReplicaResult]],
+              model_converged: bool = True) -> list[DiffusionResult]:
+    """Self-diffusion coefficients per species and state point from the replicas that ran to the end
+    (``results/diffusion.json``, each entry with ``model_converged``); a state point whose replicas
+    all blew up has none (flagged by :func:`replica_flags`)."""
     spec = ctx.recipe.properties.diffusion
     ctx.set_stage("properties: diffusion")
     out = []
     for (p, t), reps in replicas.items():
-        trajs = [read_trajectory(r.trajectory) for r in reps]
+        trajs = [read_trajectory(r.trajectory) for r in reps if not r.blow_up]
+        if not trajs:
+            log.warning("no diffusion coefficient at %g GPa, %g K: every replica blew up", p, t)
+            continue
         for sp in spec.species or ctx.type_map:
             res = diffusion_coefficient(trajs, species=sp, min_fit_start_ps=spec.min_fit_start_ps, T_K=t, P_GPa=p)
             out.append(res)
             log.info("D(%s) at %g GPa, %g K = %.3e +/- %.3e m^2/s (window %.2f-%.2f ps%s)", sp, p, t,
                      res.D_m2_per_s, res.D_stderr_m2_per_s, *res.fit_window_ps,
                      "" if res.diffusive else ", not diffusive")
-    ctx.rundir.write_result("diffusion", [d.to_dict(curves=True) for d in out])
+    ctx.rundir.write_result("diffusion", [{**d.to_dict(curves=True), "model_converged": model_converged}
+                                          for d in out])
     return out

@@ -39,10 +39,11 @@ class ImportedFile:
     T_el_K: list[float]
     settings: dict = field(default_factory=dict)
     n_without_stress: int = 0
+    rejected: list[str] = field(default_factory=list)  # "frame k: why" for frames stored as failed labels
 
     @property
     def n_skipped(self) -> int:
-        return self.n_read - self.n_added
+        return self.n_read - self.n_added - len(self.rejected)
 
 
 def apply_electronic_temperature(frames: list[Atoms], path: str | Path, T_el_K: float | None) -> None:
@@ -113,12 +114,15 @@ def check_one_reference(read: list[tuple[str, list[Atoms]]], store: LabelStore) 
 def import_frames(paths: list[str | Path], run_dir: str | Path, *, fmt: str | None = None,
                   type_map: list[str] | None = None, fparam_name: str = "T_el_K", T_el_K: float | None = None,
                   split_seed: int = 2026, validation_fraction: float = 0.15,
-                  allow_mixed: bool = False) -> list[ImportedFile]:
+                  allow_mixed: bool = False, wait_s: float = 0.0) -> list[ImportedFile]:
     """Import every frame of ``paths`` into ``run_dir``'s store (created if absent); idempotent.
 
     ``split_seed`` and ``validation_fraction`` assign each frame to ``train`` or ``valid`` as a run
     with that seed would (use the recipe's ``seed`` and ``reference.validation_fraction``).
-    Takes the run directory's lock: a run using the directory makes this one clear error.
+    Takes the run directory's lock, waiting up to ``wait_s`` seconds for a run using the directory;
+    then one clear error (:class:`~deepearth.rundir.RunLocked`). A frame whose label fails the
+    store's checks (:func:`~deepearth.store.label_problem`: NaN, wrong shapes, absurd magnitudes) is
+    stored as a failed label and listed in ``rejected``; it never reaches training.
     """
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation fraction must be in [0, 1), got {validation_fraction}")
@@ -128,7 +132,7 @@ def import_frames(paths: list[str | Path], run_dir: str | Path, *, fmt: str | No
         apply_electronic_temperature(frames, path, T_el_K)
         read.append((str(path), frames))
     rundir = RunDir(run_dir)
-    lock = rundir.lock()
+    lock = rundir.lock(wait_s)
     try:
         store = LabelStore(rundir.store_file)
         if not allow_mixed:
@@ -141,7 +145,7 @@ def import_frames(paths: list[str | Path], run_dir: str | Path, *, fmt: str | No
 def store_frames(store: LabelStore, path: str, frames: list[Atoms], split_seed: int,
                  validation_fraction: float) -> ImportedFile:
     """Write the frames of one source not yet in ``store``; what was read and added."""
-    added = 0
+    added, rejected = 0, []
     for atoms in frames:
         prov = atoms.info["provenance"]
         source, frame = prov["source_file"], int(prov["source_frame"])
@@ -149,11 +153,14 @@ def store_frames(store: LabelStore, path: str, frames: list[Atoms], split_seed: 
         if store.has(cid):
             continue
         try:
-            store.add(frame_label(atoms), cid, iteration=0,
-                      split=assign_split(cid, split_seed, validation_fraction), parent=source, frame=frame)
+            stored = store.add(frame_label(atoms), cid, iteration=0,
+                               split=assign_split(cid, split_seed, validation_fraction), parent=source, frame=frame)
         except (ValueError, KeyError, TypeError) as exc:  # e.g. a provenance key ase.db refuses
             raise ValueError(f"{path}: frame {frame} not stored ({exc})") from None
-        added += 1
+        if stored.ok:
+            added += 1
+        else:
+            rejected.append(f"frame {frame}: {stored.error}")
     prov = frames[0].info["provenance"]
     return ImportedFile(
         path=path, source_format=prov["source_format"], n_read=len(frames), n_added=added,
@@ -161,4 +168,4 @@ def store_frames(store: LabelStore, path: str, frames: list[Atoms], split_seed: 
         T_el_K=sorted({round(a.info["electronic_temperature_K"], 3) for a in frames
                        if "electronic_temperature_K" in a.info}),
         settings={k: prov[k] for k in ("code", "functional", "cutoff_eV", "smearing") if k in prov},
-        n_without_stress=sum(1 for a in frames if a.calc.results.get("stress") is None))
+        n_without_stress=sum(1 for a in frames if a.calc.results.get("stress") is None), rejected=rejected)
