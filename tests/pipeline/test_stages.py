@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ase.build import bulk
-from ase.io import write
 
 from datafiles import data_path
+from emt_copper import EMT_RECIPE, POD_SMALL, write_copper
 from deepearth.cli.run import status_text
 from deepearth.parallel import InProcessExecutor
 from deepearth.pipeline import build_context, run_recipe
@@ -23,61 +22,10 @@ from deepearth.reference.importing import import_frames
 from deepearth.rundir import ExplorationResult, RunDir
 from deepearth.store import LabelStore, StaleWork
 
-POD_SMALL = """
-[potential]
-backend = "pod"
-ensemble_size = 2
-rcut_A = 4.5
-two_body = 4
-three_body = [3, 2]
-four_body = [0, 0]
-"""
-
-EMT_RECIPE = """
-name = "emt-copper"
-run_dir = "{run_dir}"
-seed = 11
-workers = 1
-[system]
-structure = "cu.vasp"
-supercell = [1, 1, 1]
-bulk_modulus_GPa = 140.0
-[initial]
-n_eos_volumes = 5
-n_configs = 8
-strain = 0.02
-rattle_A = 0.05
-[reference]
-kind = "emt"
-validation_fraction = 0.3
-{pod}
-[exploration]
-pressures_GPa = [5.0]
-temperatures_K = [600.0, 1200.0]
-steps = 40
-deviation_interval = 10
-criterion = "absolute"
-trust_lo = 0.002          # tight on purpose: iteration 0 must leave candidates to label
-trust_hi = 5.0
-max_candidates_per_iteration = 3
-max_iterations = 2
-[production]
-points = [{{P_GPa = 5.0, T_K = 1200.0}}]
-equilibration_steps = 20
-steps = 400
-sample_interval = 10
-replicas = 2
-allow_unconverged = true  # two iterations do not converge; the test needs production anyway
-[properties.diffusion]
-species = ["Cu"]
-min_fit_start_ps = 0.05
-"""
-
-
 @pytest.fixture(scope="module")
 def emt_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("emt")
-    write(root / "cu.vasp", bulk("Cu", "fcc", a=3.61, cubic=True).repeat((2, 2, 2)), format="vasp")
+    write_copper(root / "cu.vasp")
     (root / "recipe.toml").write_text(EMT_RECIPE.format(run_dir=root / "run", pod=POD_SMALL))
     recipe = load_recipe(root / "recipe.toml")
     summary = run_recipe(recipe, executor=InProcessExecutor())
@@ -142,7 +90,7 @@ def test_a_changed_recipe_is_refused_naming_what_changed_and_nothing_is_touched(
         run_recipe(longer, executor=InProcessExecutor())
     structure = Path(recipe.source).parent / "cu.vasp"
     original = structure.read_text()
-    write(structure, bulk("Cu", "fcc", a=3.65, cubic=True).repeat((2, 2, 2)), format="vasp")  # edited in place
+    write_copper(structure, a_A=3.65)  # edited in place
     try:
         with pytest.raises(StaleWork, match=r"system \(built structure\)"):
             run_recipe(recipe, executor=InProcessExecutor())
