@@ -78,3 +78,100 @@ def test_analyze_arrhenius_from_diffusion_result_files(tmp_path):
     assert abs(np.log(pred["D_m2_per_s"][0] / truth)) < 3 * pred["lnD_stderr"][0]
     assert (tmp_path / "arrhenius_W.png").is_file()
     assert main(["analyze", "arrhenius", *files, "--species", "Fe", "--out", str(tmp_path)]) == 2
+
+
+# --- issue 16: bad input gives one line and a non-zero exit, never "nan ± 0" or a traceback ---------------------
+
+def _walk_frames(n_frames=60, n_atoms=8, seed=0):
+    pos = 5.0 + np.cumsum(np.random.default_rng(seed).standard_normal((n_frames, n_atoms, 3)) * 0.3, axis=0)
+    frames = []
+    for i, x in enumerate(pos):
+        a = Atoms("Ar" * n_atoms, positions=x, cell=[30, 30, 30], pbc=True)
+        a.info["time_ps"] = i * 0.1
+        frames.append(a)
+    return frames
+
+
+def _fails_with_one_line(capsys, argv, *expected):
+    rc = main(argv)
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert rc != 0 and "\n" not in err and err.startswith("error:"), (rc, captured)
+    assert "Traceback" not in err and "nan ±" not in captured.out
+    for text in expected:
+        assert text in err, err
+    return err
+
+
+def test_analyze_diffusion_nan_coordinate_fails_with_one_line(tmp_path, capsys):
+    frames = _walk_frames()
+    pos = frames[50].get_positions()
+    pos[3, 1] = np.nan
+    frames[50].set_positions(pos)
+    traj = tmp_path / "nan.extxyz"
+    write(traj, frames)
+    _fails_with_one_line(capsys, ["analyze", "diffusion", str(traj), "--out", str(tmp_path)],
+                         str(traj), "frame 50, atom 3, y")
+    assert not list(tmp_path.glob("diffusion_*.json"))
+
+
+def test_analyze_diffusion_corrupt_files_fail_with_one_line(tmp_path, capsys):
+    frames = _walk_frames(20, 64)
+    good = tmp_path / "good.extxyz"
+    write(good, frames)
+    lines = good.read_text().splitlines()
+    cut = tmp_path / "cut.extxyz"
+    cut.write_text("\n".join(lines[:-10]) + "\n")
+    _fails_with_one_line(capsys, ["analyze", "diffusion", str(cut), "--out", str(tmp_path)],
+                         str(cut), f"truncated at line {len(lines) - 10}")
+    frames[12] = frames[12][:-1]
+    count = tmp_path / "count.extxyz"
+    write(count, frames)
+    _fails_with_one_line(capsys, ["analyze", "diffusion", str(count), "--out", str(tmp_path)],
+                         "frame 12 has 63 atoms, frame 0 has 64")
+    traj = tmp_path / "cut.traj"
+    write(tmp_path / "good.traj", _walk_frames(20, 8))
+    data = (tmp_path / "good.traj").read_bytes()
+    traj.write_bytes(data[: len(data) * 3 // 4])
+    _fails_with_one_line(capsys, ["analyze", "diffusion", str(traj), "--out", str(tmp_path)],
+                         str(traj), "truncated or corrupt")
+
+
+def test_analyze_diffusion_single_atom_fails_with_one_line(tmp_path, capsys):
+    traj = tmp_path / "one.extxyz"
+    write(traj, _walk_frames(12, 1))
+    _fails_with_one_line(capsys, ["analyze", "diffusion", str(traj), "--out", str(tmp_path)], "immobile")
+
+
+@pytest.mark.parametrize("analysis, columns, expected", [
+    ("viscosity", ["pxx", "pyy", "pzz", "pxy", "pxz", "pyz"], "pressure_tensor: shear component P_xy is constant"),
+    ("thermal-conductivity", ["pxx", "pyy", "pzz"], "heat_flux: J_x is constant"),
+    ("conductivity", ["pxy", "pxz", "pyz"], "charge current: J_x is constant"),
+])
+def test_analyze_green_kubo_constant_series_fails_with_one_line(tmp_path, capsys, analysis, columns, expected):
+    table = tmp_path / "const.dat"  # a constant series used to give a viscosity of 2e-318 Pa s
+    np.savetxt(table, np.column_stack([np.arange(4000), np.full((4000, 6), 3.0)]),
+               header="TimeStep pxx pyy pzz pxy pxz pyz")
+    _fails_with_one_line(capsys, ["analyze", analysis, str(table), "--columns", *columns, "--dt-ps", "0.001",
+                                  "--volume-A3", "1000", "--temperature-K", "3000", "--out", str(tmp_path)], expected)
+
+
+def test_analyze_green_kubo_nan_row_names_the_line(tmp_path, capsys):
+    p = np.random.default_rng(0).standard_normal((4000, 6))
+    p[99, 3] = np.nan
+    table = tmp_path / "press.dat"
+    np.savetxt(table, np.column_stack([np.arange(4000), p]), header="TimeStep pxx pyy pzz pxy pxz pyz")
+    _fails_with_one_line(capsys, ["analyze", "viscosity", str(table), "--columns", "pxx", "pyy", "pzz", "pxy", "pxz",
+                                  "pyz", "--dt-ps", "0.001", "--volume-A3", "1000", "--temperature-K", "3000",
+                                  "--out", str(tmp_path)], f"{table}:101: column 'pxy' is nan")
+
+
+def test_analyze_arrhenius_single_temperature_fails_with_one_line(tmp_path, capsys):
+    files = []
+    for i in range(3):
+        f = tmp_path / f"d{i}.json"
+        f.write_text(json.dumps({"species": "W", "D_m2_per_s": 1e-12 * (i + 1), "D_stderr_m2_per_s": 1e-13,
+                                 "T_K": 3000.0, "diffusive": True}))
+        files.append(str(f))
+    _fails_with_one_line(capsys, ["analyze", "arrhenius", *files, "--species", "W", "--out", str(tmp_path)],
+                         "all temperatures are equal")

@@ -50,8 +50,8 @@ def test_noiseless_eq4_recovers_dE_dV_across_cmb_pressures():
     pred = fit.predict(4500.0, 140.0)
     assert pred.D_m2_per_s == pytest.approx(D_eq4(4500.0, 140.0, 1e-7, 300.0, 1.5), rel=1e-8)
     assert pred.extrapolated and pred.D_lo_m2_per_s < pred.D_m2_per_s < pred.D_hi_m2_per_s
-    # an eq. 4 fit (here 3 points, 0 dof) cannot predict without a pressure
-    fit = arrhenius_fit([2000.0, 3000.0, 4000.0], [1e-13, 1e-12, 1e-11], None, [20.0, 60.0, 30.0])
+    # an eq. 4 fit cannot predict without a pressure
+    fit = arrhenius_fit([2000.0, 3000.0, 4000.0, 3500.0], [1e-13, 1e-12, 1e-11, 4e-12], None, [20.0, 60.0, 30.0, 45.0])
     with pytest.raises(ValueError, match="give P_GPa"):
         fit.predict(3000.0)
 
@@ -265,11 +265,14 @@ def test_bad_input_is_one_clear_error(args, kwargs, message):
         arrhenius_fit(*args, **kwargs)
 
 
-def test_to_dict_is_strict_json_even_when_undetermined():
-    fit = arrhenius_fit([2000.0, 3000.0], [1e-13, 1e-11])  # 2 points, no errors: no covariance
-    assert np.isnan(fit.stderr) and "undefined" in fit.method
+def test_undetermined_error_bars_are_refused_not_nan():
+    # 2 points, no errors: no degrees of freedom for a covariance — refused rather than returned as nan
+    with pytest.raises(ValueError, match="no degrees of freedom"):
+        arrhenius_fit([2000.0, 3000.0], [1e-13, 1e-11])
+    # the same in one branch of a two-branch fit
+    with pytest.raises(ValueError, match="low-temperature branch.*no degrees of freedom"):
+        arrhenius_fit([2000.0, 2200.0, 3000.0, 3200.0, 3400.0], [1e-13, 2e-13, 1e-11, 2e-11, 3.5e-11], break_T_K=2500.0)
+    fit = arrhenius_fit([2000.0, 3000.0], [1e-13, 1e-11], [1e-14, 1e-12])  # with errors: defined
     d = json.loads(json.dumps(fit.to_dict(), allow_nan=False))
-    assert d["value"] == pytest.approx(fit.value) and d["activation_stderr_kJ_per_mol"] is None
-    assert d["covariance"][0][0] is None and d["unit"] == "kJ/mol" and d["param_names"] == ["lnD0", "dH_kJ_per_mol"]
-    with pytest.raises(ValueError, match="covariance is undefined"):
-        fit.predict(2500.0, n_samples=100)
+    assert d["value"] == pytest.approx(fit.value) and d["activation_stderr_kJ_per_mol"] > 0
+    assert d["unit"] == "kJ/mol" and d["param_names"] == ["lnD0", "dH_kJ_per_mol"]

@@ -143,8 +143,8 @@ def test_caged_oscillator_is_not_diffusive_and_D_near_zero():
     omega = rng.uniform(40, 80, size=(1, n, 3))
     phase = rng.uniform(0, 2 * np.pi, size=(1, n, 3))
     sites = rng.uniform(0, 10, size=(1, n, 3))
-    pos = sites + 0.1 * np.sin(omega * t + phase) + rng.normal(0, 0.01, (n_t, n, 3))
-    reps = [make_traj(pos + 0.0 * k, np.eye(3) * 10, 0.005) for k in range(2)]
+    pos = sites + 0.1 * np.sin(omega * t + phase)
+    reps = [make_traj(pos + rng.normal(0, 0.01, (n_t, n, 3)), np.eye(3) * 10, 0.005) for k in range(2)]
     for method in ("gls", "ols"):
         res = diffusion_coefficient(reps, species="Ar", method=method)
         assert not res.diffusive

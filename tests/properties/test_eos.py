@@ -39,5 +39,5 @@ def test_fit_recovers_periclase_parameters_with_honest_errors():
 
 
 def test_fit_needs_four_points():
-    with pytest.raises(ValueError, match=">= 4"):
+    with pytest.raises(ValueError, match="at least 4 needed"):
         fit_birch_murnaghan3([1, 2, 3], [3, 2, 1])

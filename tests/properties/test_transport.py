@@ -119,15 +119,19 @@ def test_ionic_conductivity_of_independent_ions_has_haven_ratio_one():
     assert res.extra["haven_ratio_stderr"] < 0.1
 
 
+def _noise(*shape):
+    return np.random.default_rng(0).standard_normal(shape)
+
+
 @pytest.mark.parametrize("call, message", [
-    (lambda: thermal_conductivity(np.zeros((10, 3)), 0.001, 1.0, 1.0), "too short"),
+    (lambda: thermal_conductivity(np.zeros((10, 3)), 0.001, 1.0, 1.0), "10 samples; at least 16 needed"),
     (lambda: thermal_conductivity(np.full((100, 3), np.nan), 0.001, 1.0, 1.0), "NaN"),
     (lambda: thermal_conductivity(np.zeros((100, 2)), 0.001, 1.0, 1.0), "shape"),
     (lambda: thermal_conductivity(np.ones((100, 3)), -1.0, 1.0, 1.0), "dt_ps"),
     (lambda: viscosity(np.ones((100, 3)), 0.001, 1.0, 1.0), "xx yy zz|shape"),
     (lambda: ionic_conductivity(np.ones((100, 4, 3)), 0.001, 1.0, 1.0), "without charges"),
     (lambda: thermal_conductivity(np.ones((100, 3)), 0.001, 1.0, 1.0, units="real"), "units"),
-    (lambda: thermal_conductivity(np.ones((100, 3)), 0.001, 1.0, 1.0, extra_fluxes=[np.ones((100, 3))] * 3),
+    (lambda: thermal_conductivity(_noise(100, 3), 0.001, 1.0, 1.0, extra_fluxes=[_noise(100, 3)] * 3),
      "decorrelated"),
 ])
 def test_bad_input_gives_one_clear_error(call, message):

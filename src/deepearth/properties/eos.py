@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import brentq, curve_fit
 
+from deepearth.properties.checks import require_at_least, require_finite, require_varies
 from deepearth.units import GPA_TO_EV_PER_A3
 
 
@@ -59,19 +60,32 @@ class BirchMurnaghan3:
 
 def fit_birch_murnaghan3(volumes_A3, pressures_GPa, guess: tuple[float, float, float] | None = None
                          ) -> BirchMurnaghan3:
-    """Least-squares BM3 fit to (V, P) points; needs at least four points.
+    """Least-squares BM3 fit to (V, P) points; needs at least four points at distinct volumes.
+
+    NaN/inf, non-positive volumes, fewer than four distinct volumes, equal pressures or an undefined
+    parameter covariance raise one ``ValueError``.
 
     ``guess`` is (V0, K0, K0'); by default V0 = 1.3 × the largest volume, K0 = 200 GPa, K0' = 4.
     """
-    v = np.asarray(volumes_A3, dtype=float)
-    p = np.asarray(pressures_GPa, dtype=float)
-    if v.size < 4 or v.size != p.size:
-        raise ValueError(f"BM3 fit needs >= 4 matching (V, P) points, got {v.size} volumes, {p.size} pressures")
+    v = np.atleast_1d(require_finite("BM3 fit: volumes_A3", volumes_A3))
+    p = np.atleast_1d(require_finite("BM3 fit: pressures_GPa", pressures_GPa))
+    if v.ndim != 1 or v.size != p.size:
+        raise ValueError(f"BM3 fit needs matching 1-D (V, P) arrays, got {v.size} volumes, {p.size} pressures")
+    why = "3 parameters (V0, K0, K0') and one spare point for their errors"
+    require_at_least("BM3 fit", v.size, 4, "(V, P) points", why)
+    if np.any(v <= 0):
+        i = int(np.flatnonzero(v <= 0)[0])
+        raise ValueError(f"BM3 fit: volumes must be > 0 Å³; volumes_A3[{i}] = {v[i]}")
+    require_at_least("BM3 fit", np.unique(v).size, 4, "distinct volumes", why)
+    require_varies("BM3 fit: pressures_GPa", p, ["the pressure"], hint="no compression curve to fit")
     p0 = guess or (1.3 * v.max(), 200.0, 4.0)
     try:
         params, cov = curve_fit(bm3_pressure, v, p, p0=p0, bounds=([0.5 * v.min(), 1.0, 1.0],
                                                                      [5.0 * v.max(), 5000.0, 12.0]))
     except RuntimeError as exc:
         raise ValueError(f"BM3 fit did not converge: {exc}") from None
-    err = np.sqrt(np.diag(cov)) if np.all(np.isfinite(cov)) else np.full(3, np.nan)
+    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov)) and np.all(np.diag(cov) >= 0)):
+        raise ValueError(f"BM3 fit: the {v.size} points do not determine V0, K0 and K0' (parameter covariance "
+                         "undefined); spread the volumes over a wider pressure range")
+    err = np.sqrt(np.diag(cov))
     return BirchMurnaghan3(*map(float, params), *map(float, err), n_points=int(v.size))

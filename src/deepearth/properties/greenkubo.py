@@ -29,17 +29,21 @@ from scipy.fft import dct, rfft
 from scipy.ndimage import uniform_filter1d
 from scipy.special import digamma, polygamma
 
+from deepearth.properties.checks import require_at_least, require_finite, require_varies
+
+
+#: Fewest samples of a flux accepted at all (the cepstral fit also needs ≥ 8 frequencies below f*).
+MIN_SAMPLES = 16
+
 
 def _check_series(x: np.ndarray, name: str) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+    x = require_finite(name, x, ("sample", "component"))
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
         raise ValueError(f"{name}: expected an (n_samples, n_components) array, got shape {x.shape}")
-    if x.shape[0] < 16:
-        raise ValueError(f"{name}: {x.shape[0]} samples is far too short for a Green–Kubo estimate")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
+    require_at_least(name, x.shape[0], MIN_SAMPLES, "samples",
+                     "a Green–Kubo estimate needs the flux over many correlation times")
     return x
 
 
@@ -140,6 +144,8 @@ def cepstral_estimate(fluxes: np.ndarray | list[np.ndarray], dt_ps: float, fstar
     stderr = S(0)·σ_log.
     """
     series = [_check_series(f, f"flux {i}") for i, f in enumerate(fluxes if isinstance(fluxes, list) else [fluxes])]
+    for i, s in enumerate(series):
+        require_varies(f"flux {i}", s, hint="a constant flux has no fluctuations and no Green–Kubo integral")
     if not dt_ps > 0:
         raise ValueError(f"dt_ps must be > 0 (time between samples, ps), got {dt_ps}")
     n, ell = series[0].shape

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from deepearth.lammps.dump import Dump, is_dump_file, read_dump
+from deepearth.properties.checks import where
 
 __all__ = ["LammpsDumpData", "check_input", "is_lammps_dump", "read_lammps_data"]
 
@@ -75,16 +76,31 @@ def read_lammps_data(path: str | Path, dt_ps: float | None = None, timestep_ps: 
     chemical symbols (masses then come from ASE); without it (and without an ``element`` column)
     the symbols are the type numbers as strings (``species="1"``) with unit masses.
 
-    Malformed files raise ``ValueError`` naming the file and line.
+    Malformed files raise ``ValueError`` naming the file and line; NaN/inf coordinates or box bounds
+    one naming the file, frame (of the file, before striding) and atom.
     """
     path, stride = check_input(path, stride)
     dump = read_dump(path, stride=stride)
     if dump.n_frames < 2:
         raise ValueError(f"{path}: need at least two frames, found {dump.n_frames}")
     positions = dump.positions()
+    _check_finite(path, positions, dump.cells, stride)
     symbols = _symbols(dump, type_to_symbol)
     times, dt = _time_axis(path, dump.steps, dt_ps, timestep_ps, stride)
     return LammpsDumpData(positions, dump.unwrapped, dump.cells, symbols, _masses(symbols), dt, times, str(path))
+
+
+def _check_finite(path: Path, positions: np.ndarray, cells: np.ndarray, stride: int) -> None:
+    """One ValueError naming the first frame (numbered as in the file) and atom with a NaN/inf coordinate,
+    or the first frame with non-finite box bounds."""
+    bad = ~np.isfinite(positions)
+    if bad.any():
+        t, i, c = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"{path}: coordinate {positions[t, i, c]} (not finite) at "
+                         f"{where((t * stride, i, c), ('frame', 'atom'), 'xyz')} (atoms sorted by id)")
+    bad_cell = ~np.all(np.isfinite(cells), axis=(1, 2))
+    if bad_cell.any():
+        raise ValueError(f"{path}: frame {int(np.flatnonzero(bad_cell)[0]) * stride} has non-finite box bounds")
 
 
 def _symbols(dump: Dump, type_to_symbol: Mapping[int, str] | None) -> list[str]:

@@ -50,7 +50,9 @@ def read_table(path: str | Path) -> tuple[list[str], np.ndarray]:
 
 
 def select_columns(path: str | Path, columns: list[str]) -> np.ndarray:
-    """``(n, len(columns))`` array of the named (or 0-based index) columns of a table file."""
+    """``(n, len(columns))`` array of the named (or 0-based index) columns of a table file; a NaN/inf
+    value (e.g. ``nan`` printed by a run that blew up) is refused naming the file, line and column."""
+    path = Path(path)
     names, data = read_table(path)
     idx = []
     for c in columns:
@@ -60,4 +62,23 @@ def select_columns(path: str | Path, columns: list[str]) -> np.ndarray:
             idx.append(int(c))
         else:
             raise ValueError(f"{path}: no column {c!r} (columns: {', '.join(names)})")
-    return data[:, idx]
+    out = data[:, idx]
+    bad = np.argwhere(~np.isfinite(out))
+    if bad.size:
+        row, col = (int(v) for v in bad[0])
+        raise ValueError(f"{path}:{_line_of_row(path, row)}: column {columns[col]!r} is {out[row, col]} "
+                         f"({int((~np.isfinite(out)).sum())} non-finite values in the selected columns)")
+    return out
+
+
+def _line_of_row(path: Path, row: int) -> int:
+    """Line number (1-based) of the ``row``-th numeric row of the table file."""
+    k = -1
+    with open(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            tokens = line.split()
+            if tokens and _is_numeric(tokens):
+                k += 1
+                if k == row:
+                    return lineno
+    return 0

@@ -10,7 +10,12 @@ Unwrapping, in order of preference:
 2. wrapped coordinates with LAMMPS image flags ``ix iy iz``: exact, ``r = r_wrapped + n·H`` with the
    frame's own cell ``H`` (so it holds under NPT and for any displacement between saved frames);
 3. otherwise minimum-image unwrapping (:func:`unwrap_positions`), correct as long as no atom moves
-   more than half a box length between saved frames.
+   more than half a box length between saved frames;
+4. frames without a cell (plain xyz of a cluster) are not periodic: positions are used as they are.
+
+Unreadable or inconsistent files (truncated, corrupt, atoms changing between frames, NaN
+coordinates) raise one ``ValueError`` naming the file, the frame or line and the problem
+(:mod:`.trajectory_checks`).
 
 ASE's ``lammps-dump-text`` reader drops the image flags, hence :func:`read_lammps_dump` (through
 :mod:`.lammps_dump` and the one LAMMPS dump reader, :func:`deepearth.lammps.dump.read_dump`).
@@ -27,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from deepearth.properties.lammps_dump import check_input, is_lammps_dump, read_lammps_data
+from deepearth.properties.trajectory_checks import check_frames, unreadable_message
 
 #: Cartesian axis letters and their indices.
 _AXES = {"x": 0, "y": 1, "z": 2}
@@ -122,6 +128,11 @@ def unwrap_positions(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """
     positions = np.asarray(positions, dtype=float)
     cells = np.broadcast_to(np.asarray(cells, dtype=float), (positions.shape[0], 3, 3))
+    volumes = np.abs(np.linalg.det(cells))
+    if not np.all(volumes > 1e-9):
+        k = int(np.flatnonzero(~(volumes > 1e-9))[0])
+        raise ValueError(f"unwrap_positions: the cell of frame {k} has volume {volumes[k]:g} Å³; minimum-image "
+                         "unwrapping needs a periodic cell in every frame")
     out = np.empty_like(positions)
     out[0] = positions[0]
     for t in range(1, len(positions)):
@@ -168,13 +179,13 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
 
     try:
         frames = read(str(path), index=f"::{int(stride)}", format=format)
-    except Exception as exc:
-        raise ValueError(f"{path}: cannot read trajectory: {exc}") from None
+    except Exception as exc:  # ASE raises many kinds: say in one line what is wrong with the file
+        raise ValueError(unreadable_message(path, format, exc)) from None
+    frames = frames if isinstance(frames, list) else [frames]
     if len(frames) < 2:
         raise ValueError(f"{path}: need at least two frames, found {len(frames)}")
+    periodic = check_frames(path, frames, stride)
     symbols = frames[0].get_chemical_symbols()
-    if any(f.get_chemical_symbols() != symbols for f in frames):
-        raise ValueError(f"{path}: the atoms change between frames")
     times = [f.info.get("time_ps") for f in frames]
     times = None if any(t is None for t in times) else np.array(times, dtype=float)
     if times is not None:
@@ -193,5 +204,6 @@ def read_trajectory(path: str | Path, dt_ps: float | None = None, stride: int = 
         dt_ps = float(dt_ps) * stride
     positions = np.array([f.get_positions() for f in frames])
     cells = np.array([f.cell.array for f in frames])
-    return Trajectory(unwrap_positions(positions, cells), cells, symbols, frames[0].get_masses(),
-                      float(dt_ps), source=str(path), times_ps=times)
+    if periodic:
+        positions = unwrap_positions(positions, cells)
+    return Trajectory(positions, cells, symbols, frames[0].get_masses(), float(dt_ps), source=str(path), times_ps=times)

@@ -10,6 +10,10 @@ Each is ``S(0)·prefactor`` with ``S(0)`` from :func:`deepearth.properties.green
 (Ercole et al. 2017); the error bar is the cepstral one. Inputs follow LAMMPS output conventions:
 ``units="metal"`` (eV, Å, ps, bar, K) or ``units="lj"`` (reduced: k_B = 1; results in reduced units).
 Results are SI (W/m/K, Pa s, S/m) in metal units.
+
+Every estimator refuses, with one line, NaN/inf input (naming the sample and component), a constant
+(zero-variance) flux component, non-positive T, V, dt or f*, and a result that is not finite with a
+positive error bar (:mod:`deepearth.properties.checks`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from deepearth.properties.checks import (require_at_least, require_finite, require_finite_result, require_positive,
+                                        require_varies)
 from deepearth.properties.greenkubo import (
+    MIN_SAMPLES,
     autocorrelation,
     cepstral_estimate,
     fstar_scan,
@@ -65,18 +72,22 @@ class TransportResult:
         return d
 
 
-def _check_scalars(name: str, dt_ps: float, volume_A3: float, temperature_K: float, units: str) -> None:
+def _check_scalars(name: str, dt_ps: float, volume_A3: float, temperature_K: float, units: str,
+                   fstar_THz: float | None = None) -> None:
     if units not in _UNITS:
         raise ValueError(f"{name}: units must be one of {sorted(_UNITS)}, got {units!r}")
     for key, val in (("dt_ps", dt_ps), ("volume_A3", volume_A3), ("temperature_K", temperature_K)):
-        if not (np.isfinite(val) and val > 0):
-            raise ValueError(f"{name}: {key} must be a positive number, got {val!r}")
+        require_positive(f"{name}: {key}", val)
+    if fstar_THz is not None:
+        require_positive(f"{name}: fstar_THz", fstar_THz, "THz")
 
 
 def _estimate(quantity: str, fluxes: list[np.ndarray], dt_ps: float, factor: float, units: str, method: str,
               T: float, V: float, fstar_THz: float | None, extra: dict | None = None) -> TransportResult:
     """Cepstral S(0) → coefficient = factor · S(0); direct running integral and an f* scan for the record."""
     est = cepstral_estimate(fluxes, dt_ps, fstar_THz=fstar_THz)
+    require_finite_result(quantity, factor * est.S0, factor * est.S0_stderr,
+                          why=f"cepstral S(0) of {est.n_samples} samples at f* = {est.fstar_THz:.3g} THz")
     scan = fstar_scan(fluxes, dt_ps, est.fstar_THz * np.array([0.5, 0.75, 1.5, 2.0]))
     for s in scan:
         s["value"], s["stderr"] = factor * s.pop("S0"), factor * s.pop("S0_stderr")
@@ -98,11 +109,20 @@ def _estimate(quantity: str, fluxes: list[np.ndarray], dt_ps: float, factor: flo
                 "running_integral": integral[::stride].tolist()})
 
 
-def _as_flux(x, name: str, ncomp: int) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
+def _as_flux(x, name: str, ncomp: int, labels: str | list[str] = "xyz") -> np.ndarray:
+    """An ``(n, ncomp)`` float array without NaN/inf (the first bad sample and component named)."""
+    x = require_finite(name, x, ("sample",), labels)
     if x.ndim != 2 or x.shape[1] != ncomp:
         raise ValueError(f"{name}: expected shape (n_samples, {ncomp}), got {x.shape}")
+    require_at_least(name, x.shape[0], MIN_SAMPLES, "samples",
+                     "a Green–Kubo estimate needs the flux over many correlation times")
     return x
+
+
+def _check_varies(name: str, x: np.ndarray, labels: list[str], what: str) -> None:
+    """A constant component has no fluctuations: its spectrum is zero and the coefficient meaningless."""
+    require_varies(name, x, labels, hint=f"Green–Kubo needs the equilibrium fluctuations of {what}; "
+                                         "is it the right column, from an MD run?")
 
 
 def thermal_conductivity(heat_flux, dt_ps: float, volume_A3: float, temperature_K: float,
@@ -116,13 +136,21 @@ def thermal_conductivity(heat_flux, dt_ps: float, volume_A3: float, temperature_
     multicomponent system (Bertossa et al. 2019) — Q − 1 ≤ 2 of them.
     ``κ = S_JV(0) / (2 V k_B T²)``, S the per-component spectrum of J·V at ω = 0.
     """
-    _check_scalars("thermal_conductivity", dt_ps, volume_A3, temperature_K, units)
+    _check_scalars("thermal_conductivity", dt_ps, volume_A3, temperature_K, units, fstar_THz)
     fluxes = [_as_flux(heat_flux, "heat_flux", 3)]
     fluxes += [_as_flux(f, f"extra_fluxes[{i}]", 3) for i, f in enumerate(extra_fluxes or [])]
+    for i, f in enumerate(fluxes):
+        _check_varies("heat_flux" if i == 0 else f"extra_fluxes[{i - 1}]", f, ["J_x", "J_y", "J_z"],
+                      "the heat flux" if i == 0 else "each flux")
     kb = 1.0 if units == "lj" else KB_EV_PER_K
     factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K**2) * (KAPPA_METAL_TO_W_PER_M_K if units == "metal" else 1.0)
     return _estimate("thermal_conductivity", fluxes, dt_ps, factor, units, "heat flux J·V, 3 Cartesian components",
                      temperature_K, volume_A3, fstar_THz)
+
+
+#: Names of the five components of :func:`traceless_shear_components`, in order.
+SHEAR_LABELS = ["shear component P_xy", "shear component P_xz", "shear component P_yz",
+                "shear component (P_xx - P_yy)/2", "shear component (P_xx + P_yy - 2 P_zz)/(2 sqrt 3)"]
 
 
 def traceless_shear_components(pressure_tensor) -> np.ndarray:
@@ -132,7 +160,7 @@ def traceless_shear_components(pressure_tensor) -> np.ndarray:
     — uncorrelated with each other and each with the autocorrelation of P_xy (Daivis & Evans,
     J. Chem. Phys. 100, 541 (1994)); the pressure (trace) drops out.
     """
-    p = _as_flux(pressure_tensor, "pressure_tensor", 6)
+    p = _as_flux(pressure_tensor, "pressure_tensor", 6, ["xx", "yy", "zz", "xy", "xz", "yz"])
     xx, yy, zz, xy, xz, yz = p.T
     return np.stack([xy, xz, yz, 0.5 * (xx - yy), (xx + yy - 2 * zz) / (2 * np.sqrt(3.0))], axis=1)
 
@@ -145,8 +173,9 @@ def viscosity(pressure_tensor, dt_ps: float, volume_A3: float, temperature_K: fl
     ``c_thermo_press[1..6]`` order is xx yy zz xy xz yz). ``η = V S_P(0) / (2 k_B T)`` with
     S_P the spectrum of the five traceless components (:func:`traceless_shear_components`).
     """
-    _check_scalars("viscosity", dt_ps, volume_A3, temperature_K, units)
+    _check_scalars("viscosity", dt_ps, volume_A3, temperature_K, units, fstar_THz)
     shear = traceless_shear_components(pressure_tensor)
+    _check_varies("pressure_tensor", shear, SHEAR_LABELS, "five equivalent shear components")
     kb = 1.0 if units == "lj" else KB_EV_PER_K
     factor = volume_A3 / (2.0 * kb * temperature_K) * (ETA_METAL_TO_PA_S if units == "metal" else 1.0)
     return _estimate("viscosity", [shear], dt_ps, factor, units, "five traceless shear-stress components",
@@ -155,8 +184,8 @@ def viscosity(pressure_tensor, dt_ps: float, volume_A3: float, temperature_K: fl
 
 def charge_current(velocities, charges) -> np.ndarray:
     """``J_q(t) = Σ_i q_i v_i`` (e·Å/ps) from velocities ``(n, N, 3)`` Å/ps and charges ``(N,)`` e."""
-    v = np.asarray(velocities, dtype=float)
-    q = np.asarray(charges, dtype=float)
+    v = require_finite("velocities", velocities, ("frame", "atom"), "xyz")
+    q = require_finite("charges", charges, ("atom",))
     if v.ndim != 3 or v.shape[2] != 3:
         raise ValueError(f"velocities: expected shape (n_frames, n_atoms, 3) in Å/ps, got {v.shape}")
     if q.shape != (v.shape[1],):
@@ -170,6 +199,12 @@ def nernst_einstein_conductivity(diffusion_m2_per_s: dict[str, float], counts: d
     missing = set(diffusion_m2_per_s) - set(counts) | set(diffusion_m2_per_s) - set(charges)
     if missing:
         raise ValueError(f"nernst_einstein_conductivity: no count or charge for species {sorted(missing)}")
+    require_positive("nernst_einstein_conductivity: volume_A3", volume_A3, "Å³")
+    require_positive("nernst_einstein_conductivity: temperature_K", temperature_K, "K")
+    for s, d in diffusion_m2_per_s.items():
+        if not (np.isfinite(d) and np.isfinite(charges[s]) and np.isfinite(counts[s]) and counts[s] >= 0):
+            raise ValueError(f"nernst_einstein_conductivity: species {s}: D = {d!r} m²/s, charge {charges[s]!r} e "
+                             f"and count {counts[s]!r} must be finite (count >= 0)")
     total = sum(counts[s] * charges[s] ** 2 * d for s, d in diffusion_m2_per_s.items())
     return E_CHARGE_C**2 * total / (volume_A3 * 1e-30 * KB_EV_PER_K * E_CHARGE_C * temperature_K)
 
@@ -184,13 +219,17 @@ def ionic_conductivity(current_or_velocities, dt_ps: float, volume_A3: float, te
     ``nernst_einstein_S_per_m`` (see :func:`nernst_einstein_conductivity`) the Haven ratio
     ``H = σ_NE/σ`` is added to ``extra`` with its propagated error.
     """
-    _check_scalars("ionic_conductivity", dt_ps, volume_A3, temperature_K, units)
+    _check_scalars("ionic_conductivity", dt_ps, volume_A3, temperature_K, units, fstar_THz)
+    if nernst_einstein_S_per_m is not None:
+        require_positive("ionic_conductivity: nernst_einstein_S_per_m", nernst_einstein_S_per_m, "S/m")
     data = np.asarray(current_or_velocities, dtype=float)
     if data.ndim == 3:
         if charges is None:
             raise ValueError("ionic_conductivity: velocities given without charges (one per atom, in e)")
         data = charge_current(data, charges)
     current = _as_flux(data, "charge current", 3)
+    _check_varies("charge current", current, ["J_x", "J_y", "J_z"],
+                  "the charge current")
     kb = 1.0 if units == "lj" else KB_EV_PER_K
     factor = 1.0 / (2.0 * volume_A3 * kb * temperature_K) * (SIGMA_METAL_TO_S_PER_M if units == "metal" else 1.0)
     res = _estimate("ionic_conductivity", [current], dt_ps, factor, units, "charge current Σ q_i v_i",

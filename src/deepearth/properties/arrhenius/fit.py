@@ -6,6 +6,7 @@ of a break temperature (:mod:`.piecewise`). It sits above both, so neither impor
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from deepearth.properties.arrhenius.branch import ArrheniusResult, fit_branch
@@ -42,15 +43,33 @@ def arrhenius_fit(T_K, D_m2_per_s, D_stderr_m2_per_s=None, P_GPa=None,
     species : label carried into the result.
 
     Returns an :class:`ArrheniusResult`, or a :class:`PiecewiseArrheniusResult` when ``break_T_K`` is set.
+    Bad input (NaN/inf, T ≤ 0, D ≤ 0, a single temperature) and a fit without finite error bars (e.g. two
+    points without D errors: no degrees of freedom) raise one ``ValueError``.
     """
     if scale_covariance not in ("auto", "always", "never"):
         raise ValueError(f"scale_covariance must be 'auto', 'always' or 'never', got {scale_covariance!r}")
     T, D, sD, P = check_inputs(T_K, D_m2_per_s, D_stderr_m2_per_s, P_GPa)
     if break_T_K is None:
-        return fit_branch(T, D, sD, P, fit_dV, scale_covariance, species)
+        return _check_result(fit_branch(T, D, sD, P, fit_dV, scale_covariance, species), "")
     if not 0.0 < float(alpha) < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    return fit_piecewise(T, D, sD, P, break_T_K, fit_dV, scale_covariance, species, float(alpha))
+    res = fit_piecewise(T, D, sD, P, break_T_K, fit_dV, scale_covariance, species, float(alpha))
+    for branch, where in zip(res.branches, ("low", "high")):
+        _check_result(branch, f" ({where}-temperature branch, below/above {res.break_T_K:g} K)")
+    return res
+
+
+def _check_result(fit: ArrheniusResult, where: str) -> ArrheniusResult:
+    """Refuse a fit whose parameters or errors are not finite (never ``nan`` silently)."""
+    values = [fit.lnD0, fit.activation_kJ_per_mol] + ([fit.dV_cm3_per_mol] if fit.dV_cm3_per_mol is not None else [])
+    errors = [fit.lnD0_stderr, fit.activation_stderr_kJ_per_mol] + (
+        [fit.dV_stderr_cm3_per_mol] if fit.dV_stderr_cm3_per_mol is not None else [])
+    if all(math.isfinite(v) for v in values + errors):
+        return fit
+    if not fit.weighted and fit.dof == 0:
+        raise ValueError(f"arrhenius_fit{where}: {fit.n_points} points without D errors leave no degrees of freedom "
+                         f"for error bars on {len(values)} parameters; give D_stderr_m2_per_s or more temperatures")
+    raise ValueError(f"arrhenius_fit{where}: the fit is not finite (parameters {values}, standard errors {errors})")
 
 
 __all__ = ["arrhenius_fit"]

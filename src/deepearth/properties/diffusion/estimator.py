@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from deepearth.properties.diffusion.inputs import as_replicas, check_time_axis, select_atoms
+from deepearth.properties.checks import require_finite_result, require_positive
+from deepearth.properties.diffusion.inputs import as_replicas, check_positions, check_time_axis, select_atoms
 from deepearth.properties.diffusion.msd_gls import (GLS_RIDGE, fit_lag_grid, gls_msd_slope, model_variogram,
                                                     msd_curves, msd_moments)
 from deepearth.properties.trajectory import Region, Trajectory
@@ -220,15 +221,24 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     All replicas must share the frame spacing; the longer ones are cut to the shortest. The window
     (:func:`diffusive_window`, starting at ≥ ``min_fit_start_ps``) is chosen on the pooled MSD.
     If no linear regime is found (a crystal) the late half is fitted and ``diffusive=False``.
+
+    Refused with one ``ValueError`` (:mod:`deepearth.properties.checks`): NaN/inf positions (naming the
+    first bad frame and atom), fewer than ``MIN_FRAMES`` frames, dt ≤ 0, T_K ≤ 0, selected atoms that
+    never move, and a result that is not finite with a positive error bar.
     """
     method = method.lower()
     if method not in ("gls", "ols"):
         raise ValueError(f"diffusion_coefficient: method must be 'gls' or 'ols', got {method!r}")
+    if T_K is not None:
+        require_positive("diffusion_coefficient: T_K", T_K, "K")
+    if P_GPa is not None and not np.isfinite(P_GPa):
+        raise ValueError(f"diffusion_coefficient: P_GPa must be finite, got {P_GPa!r}")
     replicas = as_replicas(data, dt_ps, times_ps)
     if not replicas:
         raise ValueError("diffusion_coefficient: no trajectories given")
     for r in replicas:
         check_time_axis(r, MIN_FRAMES)
+        check_positions(r, cells=region is not None)
     dt = replicas[0].dt_ps
     if any(abs(r.dt_ps - dt) > 1e-9 * dt for r in replicas):
         raise ValueError("diffusion_coefficient: replicas have different frame spacings")
@@ -253,6 +263,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
                 raise ValueError(f"{r.source or 'trajectory'}: no selected atom is ever inside the region "
                                  f"{region.to_dict()}")
         sel_inside.append(inside)
+    _check_mobile(label, sel_pos, replicas, remove_com_drift)
 
     # the MSD curve (all lags; a grid of lags when region-masked) per replica, and pooled
     curve_lags, msd_rep, w_rep, per_atom = msd_curves(sel_pos, sel_inside, n_t)
@@ -282,7 +293,12 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         if np.any(np.array([c for c, _, _ in mom]).sum(axis=0) == 0):
             raise ValueError(f"region {region.to_dict() if region else None}: no atom stays inside over the fit lags")
         g = model_variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil=max(4, (hi - lo) // 20))
-        slope, slope_err, slope_rep = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo, ridge=GLS_RIDGE)
+        try:
+            slope, slope_err, slope_rep = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo, ridge=GLS_RIDGE)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"diffusion_coefficient ({label}): the GLS fit of the MSD over lags {lo}-{hi} frames is "
+                             f"singular ({exc}); the MSD is (nearly) flat there — too few frames or atoms that "
+                             "hardly move; try method='ols' or a longer run") from None
         D, stderr, source = _to_si(slope, d), _to_si(slope_err, d), "gls"
         d_rep = _to_si(slope_rep, d)  # replica values: the pooled GLS weights applied to each replica's MSD
     rep_err = float(d_rep.std(ddof=1) / np.sqrt(len(d_rep))) if len(d_rep) >= 2 else None
@@ -294,8 +310,14 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
             desc += f"; replica spread over {len(d_rep)} replicas also reported"
     elif len(replicas) >= 2:
         stderr, source = rep_err, "replicas"
+        if not rep_err > 0:
+            raise ValueError(f"diffusion_coefficient ({label}): the {len(d_rep)} replicas give identical D, so their "
+                             "spread (the OLS error bar) is zero; are they copies of one run? use method='gls'")
         desc = f"OLS fit of MSD on the diffusive window; stderr from {len(d_rep)} replicas"
     elif region is None:
+        if per_atom[0].shape[1] < 2:
+            raise ValueError(f"diffusion_coefficient ({label}): method='ols' with one replica takes its error bar from "
+                             "the spread of per-atom fits and needs >= 2 selected atoms; use method='gls' or replicas")
         d_atoms = _to_si(np.array([_wfit(lag[window], per_atom[0][window, j], w_rep[0][window])
                                    for j in range(per_atom[0].shape[1])]), d)
         stderr, source = float(d_atoms.std(ddof=1) / np.sqrt(len(d_atoms))), "per-atom"
@@ -303,6 +325,8 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     else:
         raise ValueError("diffusion_coefficient: method='ols' with a region needs >= 2 replicas for an error "
                          "bar; use method='gls'")
+    require_finite_result(f"diffusion_coefficient ({label})", float(D), float(stderr),
+                          why=f"{n_fit} fit lags over {n_t} frames of {n_sel} atoms")
     if not diffusive:
         desc += "; no diffusive regime found (no linear MSD growth): D fitted on the late half (plateau)"
     if region is not None:
@@ -316,6 +340,21 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         D_stderr_replicas_m2_per_s=rep_err, n_atoms=int(n_sel), n_atoms_effective=n_atoms_eff,
         n_fit_lags=int(n_fit), dimensions="".join("xyz"[k] for k in dims),
         region=region.to_dict() if region is not None else None)
+
+
+def _check_mobile(label: str, sel_pos: list[np.ndarray], replicas: list[Trajectory], drift_removed: bool) -> None:
+    """Refuse selections whose atoms never move (max displacement ≲ rounding): their MSD is zero and
+    no slope or error bar can be fitted."""
+    disp = max(float(np.max(np.abs(p - p[:1]))) for p in sel_pos)
+    scale = max(1.0, max(float(np.max(np.abs(p))) for p in sel_pos))
+    if disp > 1e-9 * scale:
+        return
+    hint = ""
+    if drift_removed and any(r.n_atoms == 1 for r in replicas):
+        hint = ("; a system of one atom never moves once its centre-of-mass drift is removed "
+                "(pass remove_com_drift=False)")
+    raise ValueError(f"diffusion_coefficient ({label}): all selected atoms are immobile (largest displacement "
+                     f"{disp:.3g} Å over {sel_pos[0].shape[0]} frames); the MSD is zero{hint}")
 
 
 def _to_si(slope_A2_per_ps, d: int):
@@ -344,14 +383,17 @@ def yeh_hummer_correction(D_m2_per_s: float, viscosity_Pa_s: float, box_length_A
     (Pa·s), ``T`` in K and ξ = 2.837297 for a cubic box. The error is propagated to first order
     with independent errors: ``σ² = σ_D² + (ΔD·σ_η/η)²``, ``ΔD`` the correction (L and T exact).
     """
-    if not viscosity_Pa_s > 0:
-        raise ValueError(f"yeh_hummer_correction: viscosity must be > 0 Pa s, got {viscosity_Pa_s}")
-    if not box_length_A > 0:
-        raise ValueError(f"yeh_hummer_correction: box length must be > 0 Å, got {box_length_A}")
-    if not T_K > 0:
-        raise ValueError(f"yeh_hummer_correction: temperature must be > 0 K, got {T_K}")
-    if D_stderr_m2_per_s < 0 or viscosity_stderr_Pa_s < 0:
-        raise ValueError("yeh_hummer_correction: standard errors must be >= 0")
+    require_positive("yeh_hummer_correction: viscosity", viscosity_Pa_s, "Pa s")
+    require_positive("yeh_hummer_correction: box length", box_length_A, "Å")
+    require_positive("yeh_hummer_correction: temperature", T_K, "K")
+    if not (np.isfinite(xi) and xi >= 0):
+        raise ValueError(f"yeh_hummer_correction: xi must be finite and >= 0, got {xi!r}")
+    if not np.isfinite(D_m2_per_s):
+        raise ValueError(f"yeh_hummer_correction: D must be finite, got {D_m2_per_s!r} m²/s")
+    if not (np.isfinite(D_stderr_m2_per_s) and np.isfinite(viscosity_stderr_Pa_s)) \
+            or D_stderr_m2_per_s < 0 or viscosity_stderr_Pa_s < 0:
+        raise ValueError("yeh_hummer_correction: standard errors must be finite and >= 0, got "
+                         f"{D_stderr_m2_per_s!r} m²/s and {viscosity_stderr_Pa_s!r} Pa s")
     correction = xi * KB_J_PER_K * T_K / (6.0 * np.pi * viscosity_Pa_s * box_length_A * 1e-10)
     err = np.hypot(D_stderr_m2_per_s, correction * viscosity_stderr_Pa_s / viscosity_Pa_s)
     return float(D_m2_per_s + correction), float(err)

@@ -4,7 +4,8 @@
 (a :class:`~deepearth.properties.trajectory.Trajectory`, a list of them, unwrapped positions
 ``(n_frames, n_atoms, 3)`` in Å or a list of such arrays) into a list of trajectories;
 :func:`check_time_axis` checks frame count, spacing (ps) and a uniform time axis;
-:func:`select_atoms` intersects a species with atom indices.
+:func:`check_positions` refuses NaN/inf positions (naming the frame and atom);
+:func:`select_atoms` intersects a species with atom indices. Shared checks: :mod:`deepearth.properties.checks`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from deepearth.properties.checks import (first_line, require_at_least, require_finite, require_positive,
+                                        require_same_count)
 from deepearth.properties.trajectory import Trajectory
 
 
@@ -24,14 +27,24 @@ def as_replicas(data, dt_ps: float | None, times_ps=None) -> list[Trajectory]:
         if isinstance(item, Trajectory):
             out.append(item)
             continue
-        pos = np.asarray(item, dtype=float)
+        try:
+            pos = np.asarray(item, dtype=float)
+        except (TypeError, ValueError) as exc:  # ragged: the atom count changes between frames?
+            try:
+                counts = [len(f) for f in item]
+            except TypeError:
+                counts = []
+            require_same_count("diffusion_coefficient: positions", counts)
+            raise ValueError(f"diffusion_coefficient: positions are not an (n_frames, n_atoms, 3) array of numbers "
+                             f"({first_line(exc)})") from None
         if pos.ndim != 3 or pos.shape[2] != 3:
             raise ValueError(f"diffusion_coefficient: positions must have shape (n_frames, n_atoms, 3), got {pos.shape}")
         if times_ps is not None and dt_ps is None:
             t = np.asarray(times_ps, dtype=float)
             dt_ps = float(t[1] - t[0]) if t.size > 1 else None
-        if dt_ps is None or not dt_ps > 0:
+        if dt_ps is None:
             raise ValueError("diffusion_coefficient: dt_ps (time between frames, ps) is required with position arrays")
+        require_positive("diffusion_coefficient: dt_ps (time between frames)", dt_ps, "ps")
         n = pos.shape[1]
         out.append(Trajectory(pos, np.zeros((len(pos), 3, 3)), ["X"] * n, np.ones(n), float(dt_ps), "array",
                               times_ps=None if times_ps is None else np.asarray(times_ps, dtype=float)))
@@ -41,8 +54,8 @@ def as_replicas(data, dt_ps: float | None, times_ps=None) -> list[Trajectory]:
 def check_time_axis(r: Trajectory, min_frames: int) -> None:
     """Check frame count (≥ ``min_frames``), ``dt_ps`` > 0 and a uniform time axis agreeing with it."""
     name = r.source or "trajectory"
-    if r.n_frames < min_frames:
-        raise ValueError(f"{name}: {r.n_frames} frames; an MSD analysis needs at least {min_frames}")
+    require_at_least(name, r.n_frames, min_frames, "frames",
+                     "an MSD is fitted over lags up to half the run, on at least 3 lags past the start")
     if not (np.isfinite(r.dt_ps) and r.dt_ps > 0):
         raise ValueError(f"{name}: frame spacing dt_ps must be > 0, got {r.dt_ps}")
     if r.times_ps is None:
@@ -59,6 +72,16 @@ def check_time_axis(r: Trajectory, min_frames: int) -> None:
                          "MSD lags need uniformly spaced frames")
     if not np.isclose(steps.mean(), r.dt_ps, rtol=1e-4, atol=0):
         raise ValueError(f"{name}: the frame times are {steps.mean():g} ps apart but dt_ps = {r.dt_ps} ps")
+
+
+def check_positions(r: Trajectory, cells: bool = False) -> None:
+    """Refuse NaN/inf positions (and cells, with ``cells``) naming the first bad frame and atom."""
+    name = r.source or "trajectory"
+    require_finite(f"{name}: positions", r.positions_A, ("frame", "atom"), "xyz")
+    if r.n_atoms == 0:
+        raise ValueError(f"{name}: no atoms")
+    if cells:
+        require_finite(f"{name}: cells", r.cells_A, ("frame",))
 
 
 def select_atoms(r: Trajectory, species: str | None, atoms: Sequence[int] | None) -> np.ndarray:
@@ -80,4 +103,4 @@ def select_atoms(r: Trajectory, species: str | None, atoms: Sequence[int] | None
     return idx
 
 
-__all__ = ["as_replicas", "check_time_axis", "select_atoms"]
+__all__ = ["as_replicas", "check_positions", "check_time_axis", "select_atoms"]
