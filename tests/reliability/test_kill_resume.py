@@ -17,6 +17,8 @@ from deepearth.parallel import InProcessExecutor
 from deepearth.pipeline import run_recipe
 from deepearth.recipe import load_recipe
 
+pytestmark = pytest.mark.reliability("fault")
+
 #: Where the run is killed: the start of each stage (``state.json``'s ``stage``), in run order.
 KILL_AT = ["initial data: static EOS", "initial data: labelling", "iteration 0: training", "iteration 0: exploring",
            "iteration 0: labelling", "iteration 1: training", "production MD", "properties: diffusion"]
@@ -45,7 +47,7 @@ def recipe_in(root):
 
 
 @pytest.mark.slow
-def test_kill_9_at_every_stage_loses_nothing(tmp_path_factory):
+def test_kill_9_at_every_stage_loses_nothing(tmp_path_factory, record_property):
     reference = tmp_path_factory.mktemp("uninterrupted")
     run_recipe(load_recipe(recipe_in(reference)), executor=InProcessExecutor())
     want = ok_labels(reference / "run" / "deepearth.db")
@@ -73,6 +75,8 @@ def test_kill_9_at_every_stage_loses_nothing(tmp_path_factory):
                          timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     final = ok_labels(db)
+    record_property("labels_lost", sum(final.get(k) != e for k, e in kept.items()))
+    record_property("kills", len(killed_in))
     assert all(final.get(k) == e for k, e in kept.items())
     assert final.keys() == want.keys()  # the same configurations as the run nobody killed
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -9,6 +9,8 @@ from deepearth.parallel import InProcessExecutor, LocalProcessExecutor
 from deepearth.reference.batch import LabelRequest, label_requests
 from deepearth.store import LabelStore, StaleWork
 
+pytestmark = pytest.mark.reliability("fault")
+
 
 def requests(faults: list[str], prefix: str = "c") -> list[LabelRequest]:
     return [LabelRequest(f"{prefix}{i}", copper(i, f), 0) for i, f in enumerate(faults)]

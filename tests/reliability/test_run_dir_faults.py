@@ -7,6 +7,8 @@ from deepearth.cli import main
 from deepearth.files import write_json_atomic
 from deepearth.rundir import RunDir, RunState
 
+pytestmark = pytest.mark.reliability("bad input")
+
 RECIPE = """
 name = "x"
 run_dir = "{run_dir}"
