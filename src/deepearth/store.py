@@ -17,12 +17,15 @@ Energies are eV, forces eV/Å, stresses eV/Å³ in the ASE sign (positive = tens
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import sqlite3
 import zlib
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from ase import Atoms
@@ -105,13 +108,97 @@ class StaleWork(ValueError):
     """Work in a run directory was made for other inputs than the ones now asked for."""
 
 
-class LabelStore:
-    """Labelled configurations of one run, in ``path`` (an ase.db SQLite file)."""
+def is_database_url(location: str | Path) -> bool:
+    """True for a ``postgresql://`` (or ``postgres://``) URL, False for a file path."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = connect(str(self.path), type="db")
+
+def display_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+@functools.cache
+def postgresql_database_class():
+    """ase-db-backends' PostgreSQL database, with the id of a row just written taken from this session
+    (``currval``): upstream reads the sequence's ``last_value``, the last id given to *any* session, so
+    two processes writing at once attached one's species/key rows to the other's id (a foreign-key
+    error that lost the label, or keys filed under the wrong row)."""
+    from ase_db_backends.postgresql import PostgreSQLDatabase
+
+    class SessionIdPostgreSQLDatabase(PostgreSQLDatabase):
+        def get_last_id(self, cur):
+            cur.execute("SELECT currval('systems_id_seq')")
+            return int(cur.fetchone()[0])
+
+    return SessionIdPostgreSQLDatabase
+
+
+def open_database(location: str | Path):
+    """The ase.db database at ``location`` (SQLite file or PostgreSQL URL), checked and initialised.
+
+    SQLite: the file is read through (``PRAGMA quick_check``, ≈ 1 ms per MB) so that garbage, a
+    truncated copy or another program's database is one ``ValueError`` naming the file, before
+    anything is written. ase.db's own lock file is not used (a writer killed while holding it blocked
+    every later write forever): SQLite's locks order concurrent writers, each waiting up to ase.db's
+    20 s busy timeout. PostgreSQL: a connection error is one ``ValueError`` (password masked).
+    Both: the tables of a new store are created by one process while any other opening it waits
+    (SQLite ``BEGIN IMMEDIATE``, PostgreSQL advisory lock), so two runs starting together cannot race.
+    """
+    if is_database_url(location):
+        name = display_url(str(location))
+        import psycopg2
+
+        db = postgresql_database_class()(str(location))
+        try:
+            with db:  # one connection and transaction for the lock and the initialisation
+                db.connection.cursor().execute("SELECT pg_advisory_xact_lock(7243916)")  # any fixed key
+                db.count()
+        except psycopg2.Error as exc:
+            detail = " ".join(str(exc).split()).replace(str(location), name)
+            raise ValueError(f"{name}: cannot open the label store: {detail}") from None
+        return db
+    path = Path(location)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(str(path), type="db", use_lock_file=False)
+    try:
+        with db:  # one connection (and transaction) for the checks and the initialisation
+            con = db.connection
+            problem = con.execute("PRAGMA quick_check(1)").fetchone()[0]
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if problem != "ok":
+                raise sqlite3.DatabaseError(problem)
+            page, pages = (con.execute(f"PRAGMA {key}").fetchone()[0] for key in ("page_size", "page_count"))
+            size = path.stat().st_size
+            wal = Path(f"{path}-wal").exists()  # (not ase.db's mode) recent pages would live in the -wal file
+            if not wal and (size % page or size < page * pages):  # a lost tail of the last page reads as zeros
+                raise sqlite3.DatabaseError(f"truncated ({size} bytes, not the {pages} pages of {page} bytes "
+                                            "its header says)")
+            if tables and "systems" not in tables:
+                raise sqlite3.DatabaseError(f"an SQLite database without ase.db's tables ({', '.join(sorted(tables))})")
+            if not tables:
+                con.execute("BEGIN IMMEDIATE")  # another process creating the tables now: wait for it
+            db.count()  # ase.db creates the tables of a new store, or reads the version of an old one
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc):
+            raise
+        raise ValueError(f"{path}: not a readable label store: {exc}; nothing was changed") from None
+    return db
+
+
+class LabelStore:
+    """Labelled configurations of one run, at ``location``: an ase.db SQLite file (a path) or a
+    PostgreSQL database (``postgresql://user[:password]@host:port/dbname``; needs the
+    ``ase-db-backends`` and ``psycopg2`` packages). ``path`` names it in messages (the path, or the URL
+    with its password masked). A store that cannot be read raises one ``ValueError``
+    (:func:`open_database`)."""
+
+    def __init__(self, location: str | Path):
+        self.path: Path | str = display_url(str(location)) if is_database_url(location) else Path(location)
+        self._db = open_database(location)
 
     def has(self, candidate_id: str) -> bool:
         """True when this configuration was already sent to the reference (ok or failed)."""
