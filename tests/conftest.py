@@ -129,3 +129,32 @@ def store_location(request, tmp_path):
         return lambda name="db": str(tmp_path / f"{name}.db")
     server = request.getfixturevalue("postgres_server")
     return lambda name="db": server.new_database()
+
+
+# ------------------------------------------------------------------ the reliability table
+# Fault-injection and bad-input tests carry ``@pytest.mark.reliability("fault" | "bad input")``;
+# with DEEPEARTH_RELIABILITY_REPORT=FILE their outcomes (and any ``record_property("labels_lost", n)``)
+# are written to FILE as JSON: benchmarks/reliability.py turns them into the README's table.
+import json as _json  # noqa: E402
+import os as _os  # noqa: E402
+
+import pytest as _pytest  # noqa: E402
+
+_RELIABILITY: list[dict] = []
+
+
+@_pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    mark = item.get_closest_marker("reliability")
+    if mark and (rep.when == "call" or (rep.when == "setup" and not rep.passed)):
+        _RELIABILITY.append({"kind": mark.args[0], "test": item.nodeid, "passed": rep.passed,
+                             **{k: v for k, v in item.user_properties}})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = _os.environ.get("DEEPEARTH_RELIABILITY_REPORT")
+    if path:
+        with open(path, "w") as fh:
+            _json.dump(_RELIABILITY, fh, indent=1)
