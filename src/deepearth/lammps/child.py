@@ -7,6 +7,10 @@ rerun by hand: ``python lammps_input.py``), run with ``sys.executable`` (``mpiru
 front when ``ranks > 1``), its stdout and stderr appended to a log file, and LAMMPS' own log
 written beside it. Every failure — a non-zero exit, a crash, the time limit — is one
 :class:`~deepearth.lammps.errors.LammpsError` of one line naming the LAMMPS error and both logs.
+
+The script holds the commands, arguments and log path as Python literals (``repr``), so nothing in
+them becomes Python code; what they mean to LAMMPS is the caller's: paths and names pasted into
+commands go through :func:`deepearth.lammps.safe.lammps_word` first.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from deepearth.lammps.errors import LammpsError
+from deepearth.lammps.safe import lammps_word
 
 __all__ = ["DEFAULT_CMDARGS", "create_lammps", "import_lammps", "preload_mpi"]
 
@@ -111,7 +112,8 @@ def create_lammps(cmdargs: Sequence[str] = (), *, log: str | os.PathLike | None 
     ----------
     cmdargs:
         Extra LAMMPS command-line arguments after :data:`DEFAULT_CMDARGS` and ``-log`` (e.g.
-        ``["-sf", "omp"]``, ``["-var", "T", "300"]``).
+        ``["-sf", "omp"]``, ``["-var", "T", "300"]``); each must pass
+        :func:`~deepearth.lammps.safe.lammps_word` (a ``-var`` value is pasted into commands).
     log:
         LAMMPS' log file; ``None`` writes none.
     plugins:
@@ -119,9 +121,13 @@ def create_lammps(cmdargs: Sequence[str] = (), *, log: str | os.PathLike | None 
 
     Raises
     ------
+    ValueError
+        When an argument holds a newline, a quote or another character LAMMPS treats specially.
     LammpsError
         When ``liblammps`` (or ``libmpi``) cannot be loaded or LAMMPS rejects ``cmdargs``.
     """
+    for arg in cmdargs:
+        lammps_word(str(arg), "LAMMPS command-line argument")
     lammps = import_lammps(plugins)
     args = [*DEFAULT_CMDARGS, "-log", "none" if log is None else str(log), *map(str, cmdargs)]
     try:

@@ -4,6 +4,10 @@ The instance is always closed (also on errors); MPI is not finalised, so any num
 follow in the same process. The process's working directory is changed to ``workdir`` for the
 duration of the run (LAMMPS writes relative paths there), so runs in threads of one process must
 not overlap; use processes (or :func:`deepearth.lammps.child.run_child`).
+
+The commands are run as given: a caller that builds them from paths or names it did not write
+itself passes each through :func:`deepearth.lammps.safe.lammps_word` (a newline in a pasted path is
+a new command, ``shell`` included).
 """
 
 from __future__ import annotations

@@ -7,11 +7,19 @@ and refuses our ``torch==2.13.0`` pin (docs/NOTES.md).
 Loss (W paper eq. 1): ``L = p_e Δε² + p_f/(3N) Σ|ΔF_i|² + p_v/9 ‖Δξ‖²`` with the prefactor ramp
 p_e, p_v 0.02 → 1 and p_f 1000 → 1 over training (SCIENCE.md §1 step 2); DeePMD ramps the
 prefactors with the learning rate.
+
+Trust: a model is a TensorFlow frozen graph (``model.pb``), and a TensorFlow graph can hold
+arbitrary operations (reading and writing files among them) that run when it is evaluated.
+Loading a ``.pb`` therefore means trusting whoever made it, like running their program: load only
+models you trained or got from someone you trust. :func:`frozen_graph` (called by every loader
+here) accepts nothing but an existing ``.pb`` file and logs that line; other DeePMD-kit formats
+(``.pth``/``.pt`` PyTorch checkpoints, which ``torch.load`` unpickles) are refused.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -19,7 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from deepearth.lammps.safe import element_symbols
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent, set_single_thread_env
+
+log = logging.getLogger("deepearth.potentials")
+
+#: What loading a DeePMD model means, logged by :func:`frozen_graph`.
+TRUST_NOTE = ("loading a DeePMD-kit TensorFlow graph runs the operations it contains: "
+              "load only models whose author you trust")
 
 #: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
 LOSS_PREFACTORS = {"e": (0.02, 1.0), "f": (1000.0, 1.0), "v": (0.02, 1.0)}
@@ -72,6 +87,25 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
     }
 
 
+def frozen_graph(model: str | os.PathLike) -> Path:
+    """``model`` checked as a DeePMD-kit TensorFlow frozen graph: an existing regular ``.pb`` file.
+
+    Loading one means trusting its author (a TensorFlow graph may hold arbitrary operations,
+    file reads and writes among them; see the module docstring); this is logged (INFO, logger
+    ``deepearth.potentials``). Other suffixes are refused with ``ValueError``, in particular
+    DeePMD-kit's PyTorch ``.pth``/``.pt`` files (``torch.load`` unpickles, i.e. runs code, on load);
+    a missing file raises ``FileNotFoundError``.
+    """
+    path = Path(model)
+    if path.suffix != ".pb":
+        raise ValueError(f"{path}: not a DeePMD-kit TensorFlow frozen graph (.pb); other model formats "
+                         "(.pth/.pt PyTorch checkpoints are unpickled on load) are refused")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    log.info("%s: %s", path, TRUST_NOTE)
+    return path
+
+
 def _dp(args: list[str], cwd: Path, log) -> None:
     env = dict(os.environ, **SINGLE_THREAD_ENV)
     cmd = [sys.executable, "-m", "deepmd", "--tf", *args]
@@ -81,12 +115,13 @@ def _dp(args: list[str], cwd: Path, log) -> None:
 
 
 class DeepMDPotential:
-    """Train, freeze and load DeePMD-kit models (``model.pb``)."""
+    """Train, freeze and load DeePMD-kit models (``model.pb``; loading one trusts its author, see
+    :func:`frozen_graph`)."""
 
     name = "deepmd"
 
     def __init__(self, type_map: list[str] | None = None, numb_fparam: int = 0, **hyper):
-        self.type_map = type_map
+        self.type_map = element_symbols(type_map, "DeepMDPotential: type_map") if type_map is not None else None
         self.numb_fparam = int(numb_fparam)
         self.hyper = hyper
 
@@ -117,7 +152,11 @@ class DeepMDPotential:
         A model with a frame parameter (the electronic temperature, ``numb_fparam=1``) needs
         ``T_el_K`` (fixed T_el) or ``follow_ionic=True`` (T_el = the ionic kinetic temperature),
         see :class:`deepearth.potentials.tel.TelDP`; both are ignored by models without one.
+
+        Loading the graph trusts its author (TensorFlow graphs can hold arbitrary operations):
+        see :func:`frozen_graph`, which checks the file and logs this.
         """
+        model = frozen_graph(model)
         set_single_thread_env()
         from deepmd.calculator import DP
 
@@ -132,9 +171,14 @@ class DeepMDPotential:
 
 
 class DeepMDEvaluator:
-    """Direct ``DeepPot`` evaluation of one configuration (faster than the calculator for committees)."""
+    """Direct ``DeepPot`` evaluation of one configuration (faster than the calculator for committees).
+
+    Loading the graph trusts its author (TensorFlow graphs can hold arbitrary operations): see
+    :func:`frozen_graph`, which checks the file and logs this.
+    """
 
     def __init__(self, model: Path):
+        model = frozen_graph(model)
         set_single_thread_env()
         from deepmd.infer import DeepPot
 

@@ -23,6 +23,11 @@ small JSON manifest naming the parameter and coefficient files (copied next to i
 atomically, so it exists only for a finished fit; a second ``train`` returns it at once.
 ``load_potential`` recognises the ``.pod`` suffix.
 
+Loading a model trusts nothing in it: :func:`read_model` (:mod:`deepearth.potentials.pod_files`)
+keeps the manifest to plain file names inside the model's folder and parses the parameter and
+coefficient files before LAMMPS sees them; every path and element name that goes into a LAMMPS
+command passes :func:`deepearth.lammps.safe.lammps_word` or :func:`~deepearth.lammps.safe.element_symbols`.
+
 Committee by bootstrap. A linear least-squares fit is deterministic: another seed on the same
 data gives the same coefficients. With ``bootstrap=True`` (default) member ``seed`` is fitted on a
 bootstrap resample *by configuration* of the pooled training frames (as many draws as frames, with
@@ -53,9 +58,12 @@ from ase.data import atomic_masses, atomic_numbers
 from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
 from deepearth.lammps.child import run_child
 from deepearth.lammps.library import create_lammps
+from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
+from deepearth.potentials.pod_files import MODEL_FORMAT, read_model
 
-MODEL_FORMAT = "deepearth-pod/1"
+__all__ = ["MODEL_FORMAT", "PODCalculator", "PODEvaluator", "PODPotential", "bootstrap_indices", "pair_commands",
+           "read_model", "read_npy_system", "run_fitpod", "write_pod_extxyz"]
 
 
 # --------------------------------------------------------------------------- data
@@ -63,7 +71,8 @@ MODEL_FORMAT = "deepearth-pod/1"
 def read_npy_system(folder: Path) -> list[dict]:
     """Frames of one DeePMD npy system as dicts (symbols, positions, cell, energy, forces, virial).
 
-    ``virial`` is ``None`` where the system has no ``virial.npy``.
+    ``virial`` is ``None`` where the system has no ``virial.npy``. Arrays are read with
+    ``allow_pickle=False`` (an ``.npy`` holding Python objects is refused, never unpickled).
     """
     folder = Path(folder)
     type_map = (folder / "type_map.raw").read_text().split()
@@ -72,11 +81,12 @@ def read_npy_system(folder: Path) -> list[dict]:
     n = len(types)
     frames = []
     for sdir in sorted(folder.glob("set.*")):
-        coord = np.load(sdir / "coord.npy").reshape(-1, n, 3)
-        box = np.load(sdir / "box.npy").reshape(-1, 3, 3)
-        energy = np.load(sdir / "energy.npy").reshape(-1)
-        force = np.load(sdir / "force.npy").reshape(-1, n, 3)
-        virial = np.load(sdir / "virial.npy").reshape(-1, 3, 3) if (sdir / "virial.npy").is_file() else None
+        coord = np.load(sdir / "coord.npy", allow_pickle=False).reshape(-1, n, 3)
+        box = np.load(sdir / "box.npy", allow_pickle=False).reshape(-1, 3, 3)
+        energy = np.load(sdir / "energy.npy", allow_pickle=False).reshape(-1)
+        force = np.load(sdir / "force.npy", allow_pickle=False).reshape(-1, n, 3)
+        has_virial = (sdir / "virial.npy").is_file()
+        virial = np.load(sdir / "virial.npy", allow_pickle=False).reshape(-1, 3, 3) if has_virial else None
         for i in range(len(energy)):
             frames.append(dict(symbols=symbols, positions=coord[i], cell=box[i], energy=float(energy[i]),
                                forces=force[i], virial=None if virial is None else virial[i]))
@@ -157,7 +167,7 @@ class PODPotential:
                  two_body: int = 8, three_body=(6, 4), four_body=0, bessel_degree: int = 4,
                  inverse_degree: int = 8, energy_weight: float = 100.0, force_weight: float = 1.0,
                  regularization: float = 1e-10, bootstrap: bool = True):
-        self.type_map = list(type_map) if type_map is not None else None
+        self.type_map = element_symbols(type_map, "PODPotential: type_map") if type_map is not None else None
         if rcut_A <= rin_A:
             raise ValueError(f"PODPotential: rcut_A ({rcut_A}) must exceed rin_A ({rin_A})")
         self.rcut_A, self.rin_A = float(rcut_A), float(rin_A)
@@ -173,6 +183,7 @@ class PODPotential:
 
     def param_text(self, type_map: list[str]) -> str:
         """The POD parameter file (``species``, cutoffs, basis sizes per body order)."""
+        type_map = element_symbols(type_map, "PODPotential: type_map")
         r3, a3 = self.three_body
         r4, a4 = self.four_body
         keys = [
@@ -199,11 +210,13 @@ class PODPotential:
         return "# POD descriptors (deepearth)\n" + "".join(f"{k} {v}\n" for k, v in keys)
 
     def data_text(self, train_dir: Path, valid_dir: Path | None) -> str:
-        """The fitpod data file (paths, weights, regularisation, error analysis)."""
+        """The fitpod data file (paths, weights, regularisation, error analysis); the folders must be
+        paths without spaces or LAMMPS-special characters (fitpod's reader splits at spaces)."""
+        train = lammps_word(str(train_dir), "fitpod training data folder", allow_spaces=False)
         keys = [
             ("file_format", "extxyz"),
             ("file_extension", "xyz"),
-            ("path_to_training_data_set", f'"{train_dir}"'),
+            ("path_to_training_data_set", f'"{train}"'),
             ("fraction_training_data_set", "1.0"),
             ("randomize_training_data_set", "0"),
             ("fitting_weight_energy", repr(self.energy_weight)),
@@ -214,7 +227,8 @@ class PODPotential:
             ("precision_for_pod_coefficients", "14"),
         ]
         if valid_dir is not None:
-            keys += [("path_to_test_data_set", f'"{valid_dir}"'), ("fraction_test_data_set", "1.0"),
+            valid = lammps_word(str(valid_dir), "fitpod validation data folder", allow_spaces=False)
+            keys += [("path_to_test_data_set", f'"{valid}"'), ("fraction_test_data_set", "1.0"),
                      ("randomize_test_data_set", "0"), ("error_analysis_for_test_data_set", "1")]
         return "# fitpod data settings (deepearth)\n" + "".join(f"{k} {v}\n" for k, v in keys)
 
@@ -223,8 +237,8 @@ class PODPotential:
     def _type_map(self, systems: list[Path]) -> list[str]:
         if self.type_map is not None:
             return self.type_map
-        tm = (Path(systems[0]) / "type_map.raw").read_text().split()
-        return tm
+        path = Path(systems[0]) / "type_map.raw"
+        return element_symbols(path.read_text().split(), str(path))
 
     def train(self, workdir: Path, train_systems: list[Path], valid_systems: list[Path], seed: int,
               log_file: Path | None = None) -> Path:
@@ -298,34 +312,24 @@ def run_fitpod(param: Path, data: Path, cwd: Path, log_file: Path, label: Path |
     """Run ``fitpod param data`` in a child process in ``cwd`` (a LAMMPS error in ``fitpod`` may abort
     the whole process); LAMMPS' log goes to ``cwd/log.fitpod`` and the child's stdout/stderr to
     ``log_file``. Raises one line naming ``label`` (default ``cwd``), LAMMPS' error and the logs."""
-    run_child([f'fitpod "{param}" "{data}"'], cwd, log_file=Path(log_file).resolve(), lammps_log="log.fitpod",
+    cmd = f'fitpod {lammps_word(str(param), "fitpod parameter file")} {lammps_word(str(data), "fitpod data file")}'
+    run_child([cmd], cwd, log_file=Path(log_file).resolve(), lammps_log="log.fitpod",
               script="fitpod_input.py", env=SINGLE_THREAD_ENV, preexec_fn=die_with_parent,
               label=f"fitpod in {label or cwd}")
 
 
-def read_model(model: Path) -> dict:
-    """The manifest of a ``model.pod`` with absolute ``param``/``coeff`` paths."""
-    model = Path(model)
-    try:
-        manifest = json.loads(model.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{model}: not a deepearth POD model manifest ({exc}); a LAMMPS POD parameter or "
-                         "coefficient file is not a model: train with PODPotential") from None
-    if manifest.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{model}: unknown POD model format {manifest.get('format')!r} (expected {MODEL_FORMAT})")
-    for key in ("param", "coeff"):
-        manifest[key] = str((model.parent / manifest[key]).resolve())
-        if not Path(manifest[key]).is_file():
-            raise FileNotFoundError(f"{model}: its {key} file {manifest[key]} is missing")
-    return manifest
-
-
-def pair_commands(model: Path, type_map: list[str] | None = None) -> list[str]:
+def pair_commands(model: Path | dict, type_map: list[str] | None = None) -> list[str]:
     """``pair_style``/``pair_coeff`` lines for a LAMMPS input, LAMMPS types = ``type_map`` order
-    (default: the model's)."""
-    m = read_model(model)
-    tm = type_map or m["type_map"]
-    return ["pair_style pod", f'pair_coeff * * "{m["param"]}" "{m["coeff"]}" {" ".join(tm)}']
+    (default: the model's). ``model``: a ``model.pod`` or the manifest :func:`read_model` returned."""
+    m = model if isinstance(model, dict) else read_model(model)
+    return ["pair_style pod", f"pair_coeff * * {_pod_files_and_species(m, type_map)}"]
+
+
+def _pod_files_and_species(manifest: dict, type_map: list[str] | None = None) -> str:
+    """``param coeff El1 El2 ...`` for ``pair_coeff``/``compute pod/atom``, every word checked."""
+    tm = element_symbols(type_map or manifest["type_map"], "POD type map")
+    return " ".join([lammps_word(manifest["param"], "POD parameter file"),
+                     lammps_word(manifest["coeff"], "POD coefficient file"), *tm])
 
 
 class PODEvaluator:
@@ -393,12 +397,11 @@ class PODEvaluator:
         created = lmp.create_atoms(n, ids.tolist(), types.tolist(), x.ravel().tolist())
         if created != n:
             raise RuntimeError(f"{self.model}: LAMMPS created {created} of {n} atoms")
-        pc = pair_commands(self.model)
+        pc = pair_commands(self.manifest)
         thermo = "thermo_style custom step pe c_pv[1] c_pv[2] c_pv[3] c_pv[4] c_pv[5] c_pv[6]"
         extra = []
         if descriptor:
-            m = self.manifest
-            extra = [f'compute pd all pod/atom "{m["param"]}" "{m["coeff"]}" {" ".join(self.type_map)}']
+            extra = [f"compute pd all pod/atom {_pod_files_and_species(self.manifest, self.type_map)}"]
         lmp.commands_list([*pc, "compute pv all pressure NULL virial", thermo, *extra])
         self._key, self._box, self._rot, self._has_desc = key, frame.box, frame.rotation, descriptor
         return n

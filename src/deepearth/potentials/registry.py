@@ -140,10 +140,18 @@ def backend_for_model(path: str | Path) -> Potential:
 
 
 def load_potential(path: str | Path) -> Calculator:
-    """An ASE calculator (energy eV, forces eV/Å, stress eV/Å³) for a trained model file."""
+    """An ASE calculator (energy eV, forces eV/Å, stress eV/Å³) for a trained model file.
+
+    A ``.pod`` model is checked whole before LAMMPS sees it (its manifest names only files in its
+    folder, whose contents are parsed; :func:`deepearth.potentials.pod_files.read_model`). A ``.pb``
+    DeePMD-kit TensorFlow graph can hold arbitrary operations: loading one trusts its author
+    (:func:`deepearth.potentials.deepmd.frozen_graph`). Any fault is one ``ValueError`` (or
+    ``FileNotFoundError``) naming the file.
+    """
     return backend_for_model(path).calculator(Path(path))
 
 
 def load_evaluator(path: str | Path) -> ForceEvaluator:
-    """The batch evaluator (committees, validation) of a trained model file."""
+    """The batch evaluator (committees, validation) of a trained model file (checked as in
+    :func:`load_potential`)."""
     return backend_for_model(path).evaluator(Path(path))
