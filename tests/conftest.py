@@ -135,15 +135,12 @@ def store_location(request, tmp_path):
 # Fault-injection and bad-input tests carry ``@pytest.mark.reliability("fault" | "bad input")``;
 # with DEEPEARTH_RELIABILITY_REPORT=FILE their outcomes (and any ``record_property("labels_lost", n)``)
 # are written to FILE as JSON: benchmarks/reliability.py turns them into the README's table.
-import json as _json  # noqa: E402
-import os as _os  # noqa: E402
-
-import pytest as _pytest  # noqa: E402
+import json  # noqa: E402
 
 _RELIABILITY: list[dict] = []
 
 
-@_pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
@@ -154,7 +151,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    path = _os.environ.get("DEEPEARTH_RELIABILITY_REPORT")
+    path = os.environ.get("DEEPEARTH_RELIABILITY_REPORT")
     if path:
         with open(path, "w") as fh:
-            _json.dump(_RELIABILITY, fh, indent=1)
+            json.dump(_RELIABILITY, fh, indent=1)
