@@ -3,10 +3,17 @@
 Each grid point runs in its own task in the folder it is given and writes ``traj.extxyz`` (the
 sampled frames), ``deviation.csv`` and, last, ``result.json`` (an
 :class:`~deepearth.rundir.ExplorationResult`; its presence marks the point finished).
+
+A point's MD stops early on a blow-up (:class:`~deepearth.md.engine.MDBlowUp`) or when a frame's
+deviation exceeds ``deviation_stop_factor`` × ``trust_hi`` (:class:`DeviationStop`: the model is
+extrapolating far out, later frames would be worthless). The frames before are kept (they are the
+best candidates), the frames not reached count as failed, and ``ExplorationResult.blow_up`` says
+why, where and when ("deviation 2.31 > 3 × trust_hi (0.5) at step 40 (0.04 ps)").
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,7 +24,7 @@ from ase.io import read
 from deepearth.explore.deviation import CANDIDATE, classify, fractions, model_deviation
 from deepearth.explore.select import farthest_point_sampling
 from deepearth.files import read_json, write_json_atomic
-from deepearth.md.engine import Engine, MDBlowUp, MDSettings
+from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
 from deepearth.md.trajectory import append_frame
 from deepearth.potentials.committee import Committee
 from deepearth.potentials.registry import backend_for_model
@@ -38,6 +45,25 @@ class GridPointTask:
     engine: Engine
     seed: int
     deviation_scale: float = 1.0  # committee calibration factor applied to every spread
+    #: stop the MD at a frame whose deviation exceeds this × trust_hi; None: the recipe's
+    #: ``exploration.deviation_stop_factor`` if it has one, else DEFAULT_DEVIATION_STOP_FACTOR; inf: never
+    deviation_stop_factor: float | None = None
+
+
+#: Stop factor (× trust_hi) when neither the task nor the recipe sets one.
+DEFAULT_DEVIATION_STOP_FACTOR = 3.0
+
+
+class DeviationStop(MDBlowUp):
+    """Exploration stopped: a frame's committee deviation went far past ``trust_hi``."""
+
+
+def stop_factor(task: GridPointTask) -> float:
+    """The deviation stop factor of ``task`` (see :attr:`GridPointTask.deviation_stop_factor`)."""
+    if task.deviation_stop_factor is not None:
+        return float(task.deviation_stop_factor)
+    from_recipe = getattr(task.settings, "deviation_stop_factor", None)
+    return DEFAULT_DEVIATION_STOP_FACTOR if from_recipe is None else float(from_recipe)
 
 
 def explore_point(task: GridPointTask) -> ExplorationResult:
@@ -53,6 +79,8 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     traj_path = out / "traj.extxyz"
     traj_path.unlink(missing_ok=True)
     rows, used, descriptors = [], [], []  # descriptors of candidate frames only, in frame order
+    factor = stop_factor(task)
+    stop_at = factor * ex.trust_hi if factor > 0 else math.inf
 
     def observe(atoms: Atoms, step: int) -> None:
         pred = committee.predict(atoms)
@@ -67,6 +95,9 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
         if cls == CANDIDATE:
             descriptors.append(committee.descriptor(atoms))
         append_frame(traj_path, atoms, step, ex.timestep_fs)
+        if not value <= stop_at:  # NaN too; this frame is kept (failed), the MD stops here
+            raise blow_up(f"deviation {value:.2f} > {factor:g} × trust_hi ({ex.trust_hi:g})", step,
+                          ex.timestep_fs, DeviationStop)
 
     settings = MDSettings(ensemble=ex.ensemble, temperature_K=task.T_K, pressure_GPa=task.P_GPa,
                           steps=ex.steps, timestep_fs=ex.timestep_fs, seed=task.seed,
@@ -75,7 +106,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     error = ""
     try:
         task.engine.run(atoms, backend.calculator(Path(task.models[0])), settings)
-    except MDBlowUp as exc:
+    except MDBlowUp as exc:  # a DeviationStop too: frames so far are kept
         error = str(exc)
     n_planned = ex.steps // ex.deviation_interval + 1
     classes = [r["class"] for r in rows] + ["failed"] * max(0, n_planned - len(rows))

@@ -2,6 +2,12 @@
 
 Positions are never wrapped by the ASE integrators used here, so a trajectory written from the
 engine holds unwrapped coordinates (continuous paths across periodic boundaries).
+
+An MD run never goes wrong silently: :class:`MDGuard` (``MDSettings.guard``) checks every step and
+stops the run with :class:`MDBlowUp`, whose message names what went wrong, the step and the time.
+The guard runs before the caller's observers, so no observer sees the frame that failed it. An
+exception inside a step (the calculator or integrator choking on NaN) becomes an ``MDBlowUp`` too
+when the state it leaves fails the guard.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from typing import Callable, Literal, Protocol
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
+from ase.data import covalent_radii
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
+from ase.neighborlist import neighbor_list
 
 from deepearth.units import FS_TO_ASE_TIME, GPA_TO_EV_PER_A3
 
@@ -21,12 +29,130 @@ Observer = Callable[[Atoms, int], None]  # called as observer(atoms, step)
 
 
 class MDBlowUp(RuntimeError):
-    """The dynamics became unphysical (non-finite forces, runaway temperature or volume)."""
+    """The dynamics became unphysical: lost atoms, non-finite energy/forces/stress, a close contact,
+    runaway temperature or volume (or, from :mod:`deepearth.explore.campaign`, far extrapolation).
+
+    The message names what went wrong, the step and the time; ``reason`` (the what), ``step`` (of the
+    run that raised, from 0) and ``time_ps`` are attributes too (``None`` where not known).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None, step: int | None = None,
+                 time_ps: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
+        self.step = step
+        self.time_ps = time_ps
+
+
+def blow_up(reason: str, step: int, timestep_fs: float, cls: type[MDBlowUp] = MDBlowUp) -> MDBlowUp:
+    """The :class:`MDBlowUp` (or subclass ``cls``) for ``reason`` at ``step``: "<reason> at step N (t ps)"."""
+    time_ps = step * timestep_fs / 1000.0
+    return cls(f"{reason} at step {step} ({time_ps:.4g} ps)", reason=reason, step=step, time_ps=time_ps)
+
+
+def _atom(atoms: Atoms, i: int) -> str:
+    return f"{atoms[int(i)].symbol} {int(i)}"
+
+
+def close_contact(atoms: Atoms, factor: float = 0.5, min_distance_A: float | None = None
+                  ) -> tuple[int, int, float, float] | None:
+    """The worst pair closer than its limit, as ``(i, j, distance Å, limit Å)``, or ``None``.
+
+    The limit of a pair is ``min_distance_A`` if given, else ``factor`` × the sum of the two covalent
+    radii (``ase.data.covalent_radii``, Å). One cell-list pass (``ase.neighborlist``) with the short
+    cutoff: ≈ ms for 1000 atoms. Periodic images count.
+    """
+    n = len(atoms)
+    if min_distance_A is not None:
+        radii = np.full(n, 0.5 * float(min_distance_A))
+    else:
+        radii = factor * covalent_radii[atoms.numbers]
+    if n == 0 or not np.any(radii > 0):
+        return None
+    i, j, d = neighbor_list("ijd", atoms, radii)  # pairs with d < r_i + r_j
+    if not len(i):
+        return None
+    limit = radii[i] + radii[j]
+    k = int(np.argmin(d / limit))
+    return int(min(i[k], j[k])), int(max(i[k], j[k])), float(d[k]), float(limit[k])
+
+
+def nonfinite_results(atoms: Atoms) -> str | None:
+    """What is non-finite among the calculator's current results (energy, forces, stress, ...), or ``None``."""
+    results = getattr(atoms.calc, "results", None) or {}
+    for key, value in results.items():
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fc" or np.all(np.isfinite(arr)):
+            continue
+        if arr.ndim == 2 and arr.shape[0] == len(atoms):  # per-atom: name the atoms
+            bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))
+            return f"non-finite {key} on {len(bad)} atom(s) (first: {_atom(atoms, bad[0])})"
+        return f"non-finite {key} ({np.array2string(arr.ravel()[:6], precision=3)})"
+    return None
+
+
+@dataclass
+class MDGuard:
+    """When the engine stops a run with :class:`MDBlowUp`. Units: K, Å; intervals in steps.
+
+    Every step, in this order:
+
+    - non-finite calculator results (energy, forces, stress — whatever the integrator asked for;
+      in NPT the stress every step);
+    - lost atoms: non-finite positions; non-finite velocities or cell;
+    - temperature above ``max_temperature_factor`` × max(target, 300 K);
+    - volume outside ``volume_range`` × the volume at step 0.
+
+    At step 0 and every ``contact_interval`` steps: close contacts, a pair closer than
+    ``min_distance_A`` if that is set, else than ``contact_factor`` × the sum of the two covalent radii
+    (:func:`close_contact`); ``contact_factor = 0`` (with no ``min_distance_A``) switches it off.
+    """
+
+    max_temperature_factor: float = 5.0
+    volume_range: tuple[float, float] = (0.3, 3.0)
+    contact_factor: float = 0.5
+    min_distance_A: float | None = None
+    contact_interval: int = 10
+
+    def check(self, atoms: Atoms, step: int, timestep_fs: float, T_target_K: float, V0_A3: float) -> None:
+        """Raise :class:`MDBlowUp` (message: what, which atoms, step, time) if ``atoms`` fails a check."""
+        reason = self.diagnose(atoms, step, T_target_K, V0_A3)
+        if reason:
+            raise blow_up(reason, step, timestep_fs)
+
+    def diagnose(self, atoms: Atoms, step: int, T_target_K: float, V0_A3: float) -> str | None:
+        """What is wrong with ``atoms`` at ``step`` (``None``: nothing)."""
+        bad_result = nonfinite_results(atoms)  # first: the cause of non-finite positions or velocities
+        if bad_result:
+            return bad_result
+        for what, arr in (("lost atoms: non-finite positions", atoms.positions),
+                          ("non-finite velocities", atoms.get_momenta())):
+            bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=1))
+            if len(bad):
+                return f"{what} of {len(bad)} atom(s) (first: {_atom(atoms, bad[0])})"
+        if not np.all(np.isfinite(atoms.cell.array)):
+            return "non-finite cell"
+        if self.contact_interval > 0 and step % self.contact_interval == 0:
+            pair = close_contact(atoms, self.contact_factor, self.min_distance_A)
+            if pair:
+                i, j, d, limit = pair
+                rule = (f"min_distance_A {limit:.2f} Å" if self.min_distance_A is not None
+                        else f"{self.contact_factor:g} × covalent radii {limit:.2f} Å")
+                return f"close contact: {_atom(atoms, i)} and {_atom(atoms, j)} at {d:.2f} Å (< {rule})"
+        t = atoms.get_temperature()
+        t_max = self.max_temperature_factor * max(T_target_K, 300.0)
+        if not np.isfinite(t) or t > t_max:
+            return f"temperature {t:.0f} K > {t_max:.0f} K (target {T_target_K:g} K)"
+        ratio = atoms.get_volume() / V0_A3 if atoms.cell.rank == 3 else 1.0
+        lo, hi = self.volume_range
+        if not lo < ratio < hi:
+            return f"volume changed by a factor {ratio:.2f} (allowed {lo:g}-{hi:g})"
+        return None
 
 
 @dataclass
 class MDSettings:
-    """One MD run. Units: K, GPa, fs."""
+    """One MD run. Units: K, GPa, fs. ``guard``: the blow-up checks (:class:`MDGuard`)."""
 
     ensemble: Ensemble
     temperature_K: float
@@ -39,12 +165,16 @@ class MDSettings:
     tdamp_fs: float = 100.0
     pdamp_fs: float = 1000.0
     langevin_friction_per_fs: float = 0.01
-    max_temperature_factor: float = 5.0  # stop when T > factor × target (blow-up guard)
+    guard: MDGuard = field(default_factory=MDGuard)
     observers: list[tuple[Observer, int]] = field(default_factory=list)
 
 
 class Engine(Protocol):
-    """Runs MD on ``atoms`` with ``calculator``; observers are called every n steps."""
+    """Runs MD on ``atoms`` with ``calculator``; observers are called every n steps.
+
+    ``run`` raises :class:`MDBlowUp` (with the step) when the dynamics go wrong; the observers have
+    then seen every frame before the failing one and none after.
+    """
 
     name: str
 
@@ -87,19 +217,28 @@ class ASEEngine:
             thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
             Stationary(atoms)
         dyn = self._integrator(atoms, s)
-        v_start = atoms.get_volume()
+        v_start = atoms.get_volume() if atoms.cell.rank == 3 else 1.0
 
-        def guard():
-            t = atoms.get_temperature()
-            if not np.isfinite(t) or t > s.max_temperature_factor * max(s.temperature_K, 300.0):
-                raise MDBlowUp(f"temperature {t:.0f} K at step {dyn.nsteps} (target {s.temperature_K} K)")
-            if not 0.3 < atoms.get_volume() / v_start < 3.0:
-                raise MDBlowUp(f"volume changed by a factor {atoms.get_volume() / v_start:.2f} at step {dyn.nsteps}")
+        checked = [-1]  # the last step the guard passed
 
-        dyn.attach(guard, interval=1)
+        def guard() -> None:
+            s.guard.check(atoms, dyn.nsteps, s.timestep_fs, s.temperature_K, v_start)
+            checked[0] = dyn.nsteps
+
+        dyn.attach(guard, interval=1)  # first: observers never see a frame that fails it
         for fn, interval in s.observers:
             dyn.attach(lambda fn=fn: fn(atoms, dyn.nsteps), interval=interval)  # ASE also calls at step 0
-        dyn.run(s.steps)
+        try:
+            dyn.run(s.steps)
+        except MDBlowUp:
+            raise
+        except Exception as exc:  # inside a step (calculator or integrator): a blow-up if the state says so
+            step = dyn.nsteps + 1 if checked[0] == dyn.nsteps else dyn.nsteps
+            reason = s.guard.diagnose(atoms, step, s.temperature_K, v_start)
+            if reason is None and not isinstance(exc, (np.linalg.LinAlgError, FloatingPointError, OverflowError)):
+                raise
+            reason = reason or "the integrator failed"
+            raise blow_up(f"{reason} ({type(exc).__name__}: {exc})", step, s.timestep_fs) from exc
         return atoms
 
 

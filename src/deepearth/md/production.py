@@ -3,6 +3,14 @@
 Writes ``equilibration.extxyz`` (NPT), ``traj.extxyz`` (NVT, unwrapped positions, ``time_ps`` in
 each frame's info) and, last, ``done.json`` (a :class:`~deepearth.rundir.ReplicaResult`: the resume
 marker with the state-point averages).
+
+A replica that blows up (:class:`~deepearth.md.engine.MDBlowUp`, in either phase) does not raise:
+its result has ``blow_up`` set (what, step, time, phase), averages over the frames saved before
+(NaN if none) and ``trajectory`` empty if the NVT phase never started. Its ``done.json`` is written
+too, so a resume returns the same failed result instead of rerunning it: the run is deterministic
+(same model, start and seed give the same trajectory), so a rerun would blow up at the same step.
+Delete the replica's folder to retry it (with another seed or model). Callers must skip or flag
+replicas with ``blow_up`` set; their frames are not a production trajectory.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import numpy as np
 from ase import Atoms
 
 from deepearth.files import read_json, write_json_atomic
-from deepearth.md.engine import Engine, MDSettings
+from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
 from deepearth.md.trajectory import append_frame
 from deepearth.potentials.registry import load_potential
 from deepearth.rundir import ReplicaResult
@@ -40,7 +48,7 @@ class ReplicaTask:
 
 
 def run_replica(task: ReplicaTask) -> ReplicaResult:
-    """Run (or return the saved result of) one replica."""
+    """Run (or return the saved result of) one replica; a blow-up is recorded in ``blow_up``, not raised."""
     pr = task.settings
     out = Path(task.outdir)
     done = out / "done.json"
@@ -61,9 +69,13 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
             if step % (10 * pr.sample_interval) == 0:
                 append_frame(eq_path, a, step, pr.timestep_fs)
 
-        engine.run(atoms, calc, MDSettings("npt", task.T_K, pr.equilibration_steps, pr.timestep_fs,
-                                           pressure_GPa=task.P_GPa, seed=task.seed,
-                                           observers=[(record_volume, pr.sample_interval)]))
+        try:
+            engine.run(atoms, calc, MDSettings("npt", task.T_K, pr.equilibration_steps, pr.timestep_fs,
+                                               pressure_GPa=task.P_GPa, seed=task.seed,
+                                               observers=[(record_volume, pr.sample_interval)]))
+        except MDBlowUp as exc:
+            v_last = volumes[-1] if volumes else float("nan")
+            return _failed(task, done, f"NPT equilibration: {exc}", v_last, [], [], "")
         v_mean = float(np.mean(volumes[len(volumes) // 2:]))
         atoms.set_cell(atoms.cell.array * (v_mean / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
 
@@ -72,15 +84,36 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
     temps, pressures = [], []
 
     def save(a: Atoms, step: int) -> None:
+        p = stress_to_pressure_gpa(a.get_stress(include_ideal_gas=True))
+        if not np.isfinite(p):  # the stress is asked for here only (NVT): the engine's guard did not see it
+            raise blow_up(f"non-finite pressure {p}", step, pr.timestep_fs)
         temps.append(a.get_temperature())
-        pressures.append(stress_to_pressure_gpa(a.get_stress(include_ideal_gas=True)))
+        pressures.append(p)
         append_frame(traj, a, step, pr.timestep_fs)
 
-    engine.run(atoms, calc, MDSettings("nvt", task.T_K, pr.steps, pr.timestep_fs, thermostat=pr.thermostat,
-                                       seed=task.seed + 7919, init_velocities=pr.equilibration_steps == 0,
-                                       observers=[(save, pr.sample_interval)]))
+    try:
+        engine.run(atoms, calc, MDSettings("nvt", task.T_K, pr.steps, pr.timestep_fs, thermostat=pr.thermostat,
+                                           seed=task.seed + 7919, init_velocities=pr.equilibration_steps == 0,
+                                           observers=[(save, pr.sample_interval)]))
+    except MDBlowUp as exc:
+        return _failed(task, done, f"NVT production: {exc}", float(atoms.get_volume()), temps, pressures,
+                       str(traj) if temps else "")
     result = ReplicaResult(P_GPa_target=task.P_GPa, T_K_target=task.T_K, volume_A3=float(atoms.get_volume()),
                            T_mean_K=float(np.mean(temps)), P_mean_GPa=float(np.mean(pressures)),
                            P_std_GPa=float(np.std(pressures)), n_frames=len(temps), trajectory=str(traj))
+    write_json_atomic(done, result.to_dict())
+    return result
+
+
+def _failed(task: ReplicaTask, done: Path, why: str, volume_A3: float, temps: list[float],
+            pressures: list[float], trajectory: str) -> ReplicaResult:
+    """The recorded result (``done.json``) of a replica that blew up: averages over the frames before."""
+    def mean(x: list[float]) -> float:
+        return float(np.mean(x)) if x else float("nan")
+
+    result = ReplicaResult(P_GPa_target=task.P_GPa, T_K_target=task.T_K, volume_A3=float(volume_A3),
+                           T_mean_K=mean(temps), P_mean_GPa=mean(pressures),
+                           P_std_GPa=float(np.std(pressures)) if pressures else float("nan"),
+                           n_frames=len(temps), trajectory=trajectory, blow_up=why)
     write_json_atomic(done, result.to_dict())
     return result
