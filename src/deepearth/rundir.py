@@ -174,6 +174,16 @@ class RunDir:
         return self.root / "deepearth.db"
 
     @property
+    def store_location(self) -> str | Path:
+        """Where the run's label store is: the ``store_url`` its settings name (PostgreSQL), else
+        :attr:`store_file` (SQLite)."""
+        if self.settings_file.is_file():
+            url = read_json(self.settings_file).get("store_url")
+            if url:
+                return url
+        return self.store_file
+
+    @property
     def settings_file(self) -> Path:
         """``settings.json``: the recipe values (flattened) and the built structure's hash the work
         in this directory was made with (:mod:`deepearth.pipeline.resume`)."""

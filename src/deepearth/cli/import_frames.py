@@ -15,7 +15,7 @@ def run_import(args: argparse.Namespace) -> int:
     done = import_frames(args.paths, args.run_dir, fmt=args.fmt, type_map=type_map, fparam_name=args.fparam_name,
                          T_el_K=args.T_el_K, split_seed=args.split_seed,
                          validation_fraction=args.validation_fraction, allow_mixed=args.allow_mixed,
-                         wait_s=args.wait)
+                         wait_s=args.wait, store_url=args.store)
     for f in done:
         t_el = ", ".join(f"{t:g}" for t in f.T_el_K[:6]) + (" ..." if len(f.T_el_K) > 6 else "") + " K" \
             if f.T_el_K else "none"
@@ -26,7 +26,7 @@ def run_import(args: argparse.Namespace) -> int:
         if f.rejected:
             print(f"{f.path}: {len(f.rejected)} frames rejected (stored as failed labels, never trained on), "
                   f"first: {f.rejected[0]}")
-    db = RunDir(args.run_dir).store_file
+    db = args.store or RunDir(args.run_dir).store_location
     print(f"{sum(f.n_read for f in done)} frames read, {sum(f.n_added for f in done)} added -> {db} "
           f"({LabelStore(db).count(ok=True)} labelled rows)")
     return 0
@@ -49,6 +49,8 @@ def add_import_parser(sub) -> None:
                    help="comma-separated names of the fparam.npy columns of DeePMD systems (default: one "
                         "column, the electronic temperature in K)")
     p.add_argument("--type-map", help="comma-separated elements of DeePMD systems without type_map.raw")
+    p.add_argument("--store", metavar="URL", help="a PostgreSQL label store (the recipe's store_url); default: "
+                                                  "the run's own store")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for a run using the directory to release it (default: fail at once)")
     p.add_argument("--allow-mixed", action="store_true",

@@ -64,10 +64,10 @@ def status_text(run_dir: str | Path) -> str:
         raise FileNotFoundError(f"{run_dir}: not a deepearth run directory (no state.json)")
     state = rundir.read_state()
     lines = [f"run: {run_dir}", f"stage: {state.stage} (updated {state.updated})"]
-    if rundir.store_file.is_file():
+    if rundir.store_location != rundir.store_file or rundir.store_file.is_file():
         from deepearth.store import LabelStore
 
-        store = LabelStore(rundir.store_file)
+        store = LabelStore(rundir.store_location)
         lines.append(f"labels: {store.count(ok=True)} ok, {store.count(ok=False)} failed")
     for r in state.iteration_records():
         rmse = r.rmse_force_eV_per_A

@@ -75,7 +75,7 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
     """
     base = Path(recipe.source).parent if recipe.source else Path.cwd()
     rundir = RunDir(recipe.run_dir)
-    store = LabelStore(rundir.store_file)
+    store = LabelStore(recipe.store_url or rundir.store_file)
     s = recipe.system
     structure = build_system(s.structure, s.formula, s.lattice_constant_A, s.supercell, base,
                              grain_boundary=None if s.grain_boundary is None else s.grain_boundary.model_dump(),

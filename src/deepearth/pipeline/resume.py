@@ -27,7 +27,7 @@ from deepearth.rundir import RunDir
 from deepearth.store import LabelStore, StaleWork, configuration_hash
 
 #: Sections whose values shape the labels, the models and the exploration.
-LEARNING = ("seed", "system", "initial", "reference", "potential", "exploration")
+LEARNING = ("seed", "store_url", "system", "initial", "reference", "potential", "exploration")
 #: Section whose values shape the production MD.
 PRODUCTION = ("production",)
 #: Keys that may change between runs of one directory without invalidating anything.

@@ -114,7 +114,8 @@ def check_one_reference(read: list[tuple[str, list[Atoms]]], store: LabelStore) 
 def import_frames(paths: list[str | Path], run_dir: str | Path, *, fmt: str | None = None,
                   type_map: list[str] | None = None, fparam_name: str = "T_el_K", T_el_K: float | None = None,
                   split_seed: int = 2026, validation_fraction: float = 0.15,
-                  allow_mixed: bool = False, wait_s: float = 0.0) -> list[ImportedFile]:
+                  allow_mixed: bool = False, wait_s: float = 0.0,
+                  store_url: str | None = None) -> list[ImportedFile]:
     """Import every frame of ``paths`` into ``run_dir``'s store (created if absent); idempotent.
 
     ``split_seed`` and ``validation_fraction`` assign each frame to ``train`` or ``valid`` as a run
@@ -134,7 +135,7 @@ def import_frames(paths: list[str | Path], run_dir: str | Path, *, fmt: str | No
     rundir = RunDir(run_dir)
     lock = rundir.lock(wait_s)
     try:
-        store = LabelStore(rundir.store_file)
+        store = LabelStore(store_url or rundir.store_location)
         if not allow_mixed:
             check_one_reference(read, store)
         return [store_frames(store, path, frames, split_seed, validation_fraction) for path, frames in read]

@@ -55,7 +55,7 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
         ("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png")),
         ("Model deviation per iteration", figures.deviation_histograms(deviations, out / "deviation.png",
                                                                        (ex.trust_lo, ex.trust_hi), ex.criterion)),
-        ("P–T coverage of the labels", figures.pt_coverage(label_coverage(LabelStore(rundir.store_file)),
+        ("P–T coverage of the labels", figures.pt_coverage(label_coverage(LabelStore(rundir.store_location)),
                                                            out / "coverage.png")),
         ("Mean squared displacement", figures.msd_curves(diffusion, out / "msd.png")),
     ]
