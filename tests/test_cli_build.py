@@ -56,3 +56,32 @@ def test_bad_input_is_one_line(tmp_path, capsys):
         assert main([*argv, "--out", str(tmp_path / "x.extxyz")]) == 2
         err = capsys.readouterr().err
         assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_broken_structure_files_are_one_line_naming_the_file(tmp_path, capsys):
+    from ase.build import bulk
+    from ase.io import write
+
+    good = tmp_path / "mgo.cif"
+    write(good, bulk("MgO", "rocksalt", a=4.21, cubic=True))
+    text = good.read_text()
+    (tmp_path / "trunc.cif").write_text(text[: len(text) // 2])
+    (tmp_path / "garbage.vasp").write_text("hello world\nthis is not a structure\n")
+    (tmp_path / "empty.extxyz").write_text("")
+    (tmp_path / "molecule.xyz").write_text("2\n\nMg 0 0 0\nO 2 0 0\n")
+    write(tmp_path / "cu.extxyz", bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2))
+    out = ["--out", str(tmp_path / "x.extxyz")]
+    for argv, words in (
+            (["defects", str(tmp_path / "trunc.cif"), "--vacancies", "Mg:1"], "trunc.cif: cannot read as a structure"),
+            (["gb", str(tmp_path / "garbage.vasp"), "--sigma", "5"], "garbage.vasp: cannot read as a structure: "),
+            (["defects", str(tmp_path / "empty.extxyz"), "--vacancies", "Mg:1"], "empty.extxyz: cannot read"),
+            (["defects", str(tmp_path / "molecule.xyz"), "--vacancies", "Mg:1"], "molecule.xyz: no 3-D periodic cell"),
+            (["defects", str(tmp_path / "missing.cif"), "--vacancies", "Mg:1"], "missing.cif: no such structure file"),
+            (["liquid", str(tmp_path / "cu.extxyz"), "--model", "emt", "--T-K", "1500", "--T-melt-K", "3000",
+              "--timestep-fs", "50"], "timestep_fs: 50 fs is above"),
+    ):
+        assert main(["build", *argv, *out]) == 2
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert not err.rstrip().endswith(": ")
+    assert main(["build", "defects", str(good), "--vacancies", "Mg:1", *out]) == 0

@@ -4,6 +4,17 @@ Every key is declared once with its type, default, unit and meaning: the section
 backend's settings beside its registry line (:mod:`deepearth.reference.registry`,
 :mod:`deepearth.potentials.registry`), assembled here as discriminated unions. A wrong key, type or
 value raises :class:`RecipeError` whose message is one line naming the file and the dotted key.
+
+Validation at the door, before any work (:func:`load_recipe`):
+
+1. a recipe must name what it simulates: ``[system] structure = ...`` (a mineral, a prototype with
+   ``formula`` and ``lattice_constant_A``, or a structure file). An empty file, or one without that
+   key, is an error — it would otherwise start a full default run on rock-salt MgO;
+2. every key: type, finiteness (no ``nan``/``inf`` anywhere) and range (temperatures, pressures,
+   timesteps: :mod:`deepearth.settings`; the rest beside each key);
+3. :func:`check_recipe`: the system is built (every structure file read and checked:
+   :mod:`deepearth.structures.checks`), each timestep checked against the lightest element of the
+   built system, the diffusion species against its elements, and the K0 guess against the pressures.
 """
 
 from __future__ import annotations
@@ -17,7 +28,9 @@ from deepearth.files import read_toml
 from deepearth.md.engine import engine_name
 from deepearth.potentials.registry import POTENTIALS, PODSettings
 from deepearth.reference.registry import LABELLERS, XTBReference
-from deepearth.settings import Section
+from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
+from deepearth.structures.build import MAX_REPEAT, build_system, volume_at_pressure
+from deepearth.structures.checks import InputError, check_timestep
 
 
 class RecipeError(ValueError):
@@ -44,7 +57,7 @@ class DefectSpec(Section):
     host: str | None = Field(None, description="the sites' element (substitute, impurity)")
     fraction: float | None = Field(None, ge=0, le=1, description="substitute: fraction of the host sites")
     n: int = Field(1, ge=1, description="vacancies, Schottky units or impurities")
-    valence: float | None = Field(None, description="formal charge of the new element (e)")
+    valence: float | None = Field(None, ge=-8, le=8, description="formal charge of the new element (e)")
     cation: str | None = Field(None, description="schottky: the cation")
     anion: str | None = Field(None, description="schottky: the anion")
     region: str | int | None = Field(None, description="'gb', 'grain' or an integer region code")
@@ -66,8 +79,8 @@ class GrainBoundarySpec(Section):
     axis: tuple[int, int, int] = (0, 0, 1)
     plane: tuple[int, int, int] | None = None
     sigma: int | None = Field(None, ge=3)
-    min_length_A: float = Field(40.0, gt=0, description="bicrystal length along the boundary normal, Å")
-    gb_width_A: float = Field(10.0, gt=0, description="width of the GB region, Å")
+    min_length_A: float = Field(40.0, gt=0, le=500, description="bicrystal length along the boundary normal, Å")
+    gb_width_A: float = Field(10.0, gt=0, le=500, description="width of the GB region, Å")
 
     @model_validator(mode="after")
     def _one(self) -> "GrainBoundarySpec":
@@ -76,28 +89,34 @@ class GrainBoundarySpec(Section):
         return self
 
 
-class SystemSpec(Section):
-    """What is simulated: a structure, one fixed supercell (xTB is Γ-only: keep ≥ 64 atoms)."""
+Repeat = Annotated[int, Field(ge=1, le=MAX_REPEAT)]
 
-    structure: str = Field("rocksalt", description="a mineral of the library (periclase, bridgmanite...), a prototype "
-                                                   "('rocksalt' | 'fluorite' | 'zincblende' | 'cesiumchloride') or a "
-                                                   "structure file ASE reads")
-    formula: str = Field("MgO", description="chemical formula of the prototype's unit, e.g. 'MgO'")
-    lattice_constant_A: float = Field(4.21, gt=0, description="ambient conventional lattice constant of a prototype, Å")
-    supercell: tuple[int, int, int] = Field((2, 2, 2), description="repetitions of the conventional cell "
-                                            "(of the bicrystal, with a grain boundary: then 1 along its normal)")
+
+class SystemSpec(Section):
+    """What is simulated: a structure, one fixed supercell (xTB is Γ-only: keep ≥ 64 atoms). A recipe
+    file must give ``structure`` (:func:`load_recipe`); the other keys have defaults."""
+
+    structure: str = Field("rocksalt", min_length=1,
+                           description="(required in a recipe file) a mineral of the library (periclase, "
+                                       "bridgmanite...), a prototype ('rocksalt' | 'fluorite' | 'zincblende' | "
+                                       "'cesiumchloride') or a structure file ASE reads")
+    formula: str = Field("MgO", min_length=1, description="chemical formula of the prototype's unit, e.g. 'MgO'")
+    lattice_constant_A: float = Field(4.21, gt=0, le=100, description="ambient conventional lattice constant of a "
+                                      "prototype, Å (the built cell's density and closest pair are checked)")
+    supercell: tuple[Repeat, Repeat, Repeat] = Field(
+        (2, 2, 2), description="repetitions of the conventional cell (of the bicrystal, with a grain boundary: then 1 "
+                               "along its normal)")
     grain_boundary: GrainBoundarySpec | None = None
     defects: list[DefectSpec] = Field(default_factory=list)
-    bulk_modulus_GPa: float = Field(160.0, gt=0, description="K0 guess: sets the volume range of the reference EOS scan")
-    bulk_modulus_derivative: float = Field(4.0, gt=0, description="K0' guess for the same")
+    bulk_modulus_GPa: float = Field(160.0, ge=1, le=1000, description="K0 guess, GPa: sets the volume range of the "
+                                    "reference EOS scan")
+    bulk_modulus_derivative: float = Field(4.0, ge=1, le=20, description="K0' guess for the same")
 
     @model_validator(mode="after")
     def _gb_supercell(self) -> "SystemSpec":
         if self.grain_boundary is not None and self.supercell[2] != 1:
             raise ValueError("with a grain_boundary the supercell must be 1 along the boundary normal (z): "
                              f"got {list(self.supercell)}")
-        if min(self.supercell) < 1:
-            raise ValueError(f"supercell repetitions must be positive, got {list(self.supercell)}")
         return self
 
 
@@ -107,7 +126,8 @@ class InitialDataSpec(Section):
     n_eos_volumes: int = Field(6, ge=4, description="ideal-cell volumes for the reference's static EOS (BM3 fit)")
     n_configs: int = Field(16, ge=2, description="number of initial configurations")
     strain: float = Field(0.03, ge=0, lt=0.3, description="max random linear strain (each component)")
-    rattle_A: float = Field(0.1, ge=0, description="std of Gaussian atomic displacements, Å")
+    rattle_A: float = Field(0.1, ge=0, le=0.5, description="std of Gaussian atomic displacements, Å (more "
+                            "brings atoms closer than a reference converges on)")
 
 
 EngineName = Annotated[str, AfterValidator(engine_name)]
@@ -116,12 +136,13 @@ EngineName = Annotated[str, AfterValidator(engine_name)]
 class ExplorationSpec(Section):
     """Active learning: MD with one member over a P–T grid, model deviation with all members."""
 
-    pressures_GPa: list[float] = Field([100.0, 140.0], min_length=1)
-    temperatures_K: list[float] = Field([3000.0, 5000.0], min_length=1)
+    pressures_GPa: list[PressureGPa] = Field([100.0, 140.0], min_length=1, description="−50 to 1000 GPa")
+    temperatures_K: list[TemperatureK] = Field([3000.0, 5000.0], min_length=1, description="0 to 20000 K")
     ensemble: Literal["npt", "nvt"] = "npt"
     engine: EngineName = Field("ase", description="MD engine of the exploration (deepearth.md.engine.ENGINES)")
     steps: int = Field(600, ge=10, description="MD steps per grid point per iteration")
-    timestep_fs: float = Field(1.0, gt=0)
+    timestep_fs: TimestepFs = Field(1.0, description="fs; at most what the lightest element allows "
+                                    "(deepearth.structures.checks.max_timestep_fs)")
     deviation_interval: int = Field(10, ge=1, description="evaluate the committee every k steps")
     criterion: Literal["absolute", "relative"] = Field(
         "relative", description="absolute: max_i σ_F,i in eV/Å; relative: max_i σ_F,i/(|<F_i>| + f0)"
@@ -143,8 +164,10 @@ class ExplorationSpec(Section):
 
 
 class ProductionPoint(Section):
-    P_GPa: float
-    T_K: float = Field(gt=0)
+    """One state point of production MD: pressure (GPa) and temperature (K)."""
+
+    P_GPa: PressureGPa
+    T_K: TemperatureK
 
 
 class ProductionSpec(Section):
@@ -153,16 +176,18 @@ class ProductionSpec(Section):
     points: list[ProductionPoint] = Field(default_factory=lambda: [ProductionPoint(P_GPa=140.0, T_K=5000.0)], min_length=1)
     equilibration_steps: int = Field(1000, ge=0, description="NPT steps to find the volume")
     steps: int = Field(4000, ge=10, description="NVT production steps")
-    timestep_fs: float = Field(1.0, gt=0)
+    timestep_fs: TimestepFs = Field(1.0, description="fs; at most what the lightest element allows")
     sample_interval: int = Field(10, ge=1, description="save a frame every n steps")
     replicas: int = Field(3, ge=1, description="independent replicas (different velocity seeds)")
     thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
     engine: EngineName = Field("ase", description="MD engine of production (deepearth.md.engine.ENGINES)")
+    allow_unconverged: bool = Field(False, description="run production with the last model even when active "
+                                                       "learning did not converge (every result is flagged)")
 
 
 class DiffusionSpec(Section):
     species: list[str] = Field(default_factory=list, description="empty: every species")
-    min_fit_start_ps: float = Field(0.1, ge=0, description="never fit before this lag (ballistic regime)")
+    min_fit_start_ps: float = Field(0.1, ge=0, description="never fit before this lag (ballistic regime), ps")
 
 
 class PropertiesSpec(Section):
@@ -173,8 +198,11 @@ class Recipe(Section):
     """A whole run. ``run_dir`` is relative to the working directory; a structure file named in
     ``system.structure`` is relative to the recipe file's folder."""
 
-    name: str = "deepearth-run"
-    run_dir: str = Field("runs/deepearth-run", description="where everything is written")
+    name: str = Field("deepearth-run", min_length=1)
+    run_dir: str = Field("runs/deepearth-run", min_length=1, description="where everything is written")
+    store_url: str | None = Field(None, pattern=r"^postgres(ql)?://\S+$",
+                                  description="PostgreSQL URL of the label store (keep the password in ~/.pgpass, "
+                                              "not here); default: run_dir/deepearth.db (SQLite)")
     seed: int = Field(2026, ge=0, description="master seed; every stochastic step derives from it")
     workers: int = Field(2, ge=1, description="parallel worker processes (one thread each)")
     system: SystemSpec = Field(default_factory=SystemSpec)
@@ -213,15 +241,78 @@ def _error_line(path: Path, err: ValidationError) -> str:
     return f"{path}: key '{key}': {msg}{more}"
 
 
+_NAME_THE_SYSTEM = ("a recipe must name what it simulates: [system] structure = a mineral (e.g. 'periclase'), "
+                    "a prototype ('rocksalt' with formula and lattice_constant_A) or a structure file")
+
+
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and validate a recipe file; relative ``run_dir`` resolves against the working directory."""
+    """Read and validate a recipe file, before any work: keys, ranges, then :func:`check_recipe`
+    (structure files read, the system built and checked). Relative ``run_dir`` resolves against the
+    working directory. An empty recipe, or one without ``system.structure``, is an error."""
     path = Path(path)
     data = read_toml(path, "recipe file", error=RecipeError, missing=RecipeError)
+    if not data:
+        raise RecipeError(f"{path}: empty recipe: {_NAME_THE_SYSTEM}")
     try:
         recipe = Recipe.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         raise RecipeError(_error_line(path, exc)) from None
+    if "structure" not in recipe.system.model_fields_set:
+        raise RecipeError(f"{path}: key 'system.structure': required: {_NAME_THE_SYSTEM}")
+    check_recipe(recipe)
     return recipe
+
+
+def check_recipe(recipe: Recipe):
+    """The checks of a valid recipe that need its system (returns it, an ``ase.Atoms``): the system is
+    built (:func:`deepearth.structures.build.build_system`: structure files read, cell, density and
+    closest pair checked); ``exploration.timestep_fs`` and ``production.timestep_fs`` are within what
+    the lightest element of the system allows (:func:`deepearth.structures.checks.check_timestep`);
+    ``properties.diffusion.species`` are elements of the system; the BM3 guess
+    (``system.bulk_modulus_GPa``, ``bulk_modulus_derivative``) has a volume at every target pressure
+    and at the top of the reference's EOS scan (1.5 × the highest exploration pressure), which
+    needs an exploration pressure above 0 GPa unless the labels are imported.
+
+    Raises :class:`RecipeError` naming the recipe file and the key."""
+    where = recipe.source or "recipe"
+    s = recipe.system
+    base = Path(recipe.source).parent if recipe.source else Path.cwd()
+    try:
+        atoms = build_system(s.structure, s.formula, s.lattice_constant_A, s.supercell, base,
+                             grain_boundary=None if s.grain_boundary is None else s.grain_boundary.model_dump(),
+                             defects=[d.model_dump() for d in s.defects], seed=recipe.seed)
+        symbols = atoms.get_chemical_symbols()
+        check_timestep(recipe.exploration.timestep_fs, symbols, "exploration.timestep_fs")
+        check_timestep(recipe.production.timestep_fs, symbols, "production.timestep_fs")
+        _check_species(recipe, set(symbols))
+        _check_eos_guess(recipe)
+    except InputError as exc:
+        raise RecipeError(f"{where}: key '{exc.key}': {exc.reason}") from None
+    return atoms
+
+
+def _check_species(recipe: Recipe, elements: set[str]) -> None:
+    diffusion = recipe.properties.diffusion
+    missing = sorted(set(diffusion.species) - elements) if diffusion is not None else []
+    if missing:
+        raise InputError("properties.diffusion.species", f"{', '.join(missing)} not in the system "
+                                                         f"(elements: {', '.join(sorted(elements))})")
+
+
+def _check_eos_guess(recipe: Recipe) -> None:
+    s, ex = recipe.system, recipe.exploration
+    scan = recipe.reference.kind != "imported"
+    if scan and max(ex.pressures_GPa) <= 0:
+        raise InputError("exploration.pressures_GPa", "the reference's EOS scan spans 0.4 × the lowest to 1.5 × the "
+                                                      "highest of these pressures: one must be above 0 GPa")
+    targets = [*ex.pressures_GPa, *(p.P_GPa for p in recipe.production.points)]
+    for p in sorted(set(targets + ([1.5 * max(ex.pressures_GPa)] if scan else [])), reverse=True):
+        try:
+            volume_at_pressure(p, 1.0, s.bulk_modulus_GPa, s.bulk_modulus_derivative)
+        except ValueError:
+            raise InputError("system.bulk_modulus_GPa", f"a BM3 guess with K0 = {s.bulk_modulus_GPa:g} GPa, K0' = "
+                                                        f"{s.bulk_modulus_derivative:g} reaches no {p:g} GPa within "
+                                                        "V/V0 ≥ 0.2: raise the guess") from None
 
 
 def recipe_to_toml(recipe: Recipe) -> str:

@@ -75,8 +75,10 @@ def test_bad_system_tables_name_the_key(tmp_path, text, key, what):
 
 
 def test_a_defect_the_structure_cannot_take_names_its_step(tmp_path):
+    """Found when the recipe is read, before the run directory exists."""
     path = tmp_path / "recipe.toml"
     path.write_text(f'run_dir = "{tmp_path / "run"}"\n[system]\nstructure = "periclase"\nsupercell = [1, 1, 1]\n'
                     "[[system.defects]]\nkind = 'impurity'\nelement = 'W'\nvalence = 6\nhost = 'Mg'\nregion = 'gb'\n")
-    with pytest.raises(ValueError, match=r"system.defects\[0\] \(impurity\): region='gb'"):
-        build_context(load_recipe(path))
+    with pytest.raises(RecipeError, match=r"recipe.toml: key 'system.defects.0': impurity: region='gb'"):
+        load_recipe(path)
+    assert not (tmp_path / "run").exists()

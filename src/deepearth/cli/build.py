@@ -11,17 +11,21 @@ from pathlib import Path
 
 
 def _load(spec: str):
-    """A structure file ASE reads, or the name of a mineral of the library."""
+    """A structure file ASE reads, or the name of a mineral of the library. A file is read and checked
+    by :func:`deepearth.structures.checks.read_structure` (one line naming the file for an unreadable,
+    empty or truncated file, no atoms, no 3-D cell, an impossible density or overlapping atoms)."""
     path = Path(spec)
     if path.is_file():
-        from ase.io import read
+        from deepearth.structures.checks import read_structure
 
-        try:
-            return read(path)
-        except Exception as exc:  # ASE raises many types for unreadable files
-            raise ValueError(f"{path}: cannot read a structure ({type(exc).__name__}: {exc})") from None
+        return read_structure(path)
     from deepearth.structures import mineral
 
+    if path.suffix or len(path.parts) > 1:
+        from deepearth.structures.minerals import is_mineral
+
+        if not is_mineral(spec):
+            raise ValueError(f"{path}: no such structure file")
     return mineral(spec)  # ValueError listing the known minerals for anything else
 
 

@@ -21,8 +21,8 @@ from deepearth.settings import Section
 class PotentialSettings(Section):
     """Settings every backend has: the committee size and the cutoff."""
 
-    ensemble_size: int = Field(4, ge=2, description="committee members")
-    rcut_A: float = Field(5.0, gt=1.0, description="cutoff radius, Å")
+    ensemble_size: int = Field(4, ge=2, le=64, description="committee members")
+    rcut_A: float = Field(5.0, gt=1.0, le=15.0, description="cutoff radius, Å (1-15 Å)")
 
     def backend_settings(self) -> dict:
         """Keyword arguments of the backend class (everything but ``backend`` and ``ensemble_size``)."""
@@ -36,11 +36,11 @@ class PODSettings(PotentialSettings):
 
     backend: Literal["pod"] = "pod"
     rin_A: float = Field(0.5, ge=0.0, description="inner cutoff of the radial basis, Å")
-    two_body: int = Field(8, ge=1, description="two-body radial basis functions")
+    two_body: int = Field(8, ge=1, le=64, description="two-body radial basis functions")
     three_body: tuple[int, int] = Field((6, 4), description="three-body (radial functions, angular degree); [0, 0] = off")
     four_body: tuple[int, int] = Field((4, 2), description="four-body (radial functions, angular degree); [0, 0] = off")
-    bessel_degree: int = Field(4, ge=1, description="degree of the Bessel snapshot functions")
-    inverse_degree: int = Field(8, ge=1, description="degree of the inverse-power snapshot functions")
+    bessel_degree: int = Field(4, ge=1, le=64, description="degree of the Bessel snapshot functions")
+    inverse_degree: int = Field(8, ge=1, le=64, description="degree of the inverse-power snapshot functions")
     energy_weight: float = Field(100.0, gt=0, description="fit weight of per-atom energies")
     force_weight: float = Field(1.0, gt=0, description="fit weight of force components")
     regularization: float = Field(1e-10, ge=0, description="ridge parameter of the least-squares fit")
@@ -71,14 +71,16 @@ class DeepMDSettings(PotentialSettings):
     axis_neurons: int = Field(4, ge=1)
     fitting_neurons: list[int] = Field([32, 32], min_length=1)
     training_steps: int = Field(3000, ge=10)
-    start_learning_rate: float = Field(1e-2, gt=0)
-    stop_learning_rate: float = Field(1e-4, gt=0)
+    start_learning_rate: float = Field(1e-2, gt=0, le=1)
+    stop_learning_rate: float = Field(1e-4, gt=0, le=1)
     batch_size: int = Field(1, ge=1)
 
     @model_validator(mode="after")
     def _cutoffs(self) -> "DeepMDSettings":
         if self.rcut_smooth_A >= self.rcut_A:
             raise ValueError("rcut_smooth_A must be smaller than rcut_A")
+        if self.stop_learning_rate > self.start_learning_rate:
+            raise ValueError("stop_learning_rate must not exceed start_learning_rate")
         return self
 
 

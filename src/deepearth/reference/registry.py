@@ -12,7 +12,7 @@ from typing import Callable, Literal
 from pydantic import Field, model_validator
 
 from deepearth.reference.labeller import CalculatorLabeller, Labeller
-from deepearth.settings import Section
+from deepearth.settings import Section, TemperatureK
 
 
 class ReferenceSettings(Section):
@@ -33,8 +33,8 @@ class XTBReference(ReferenceSettings):
     method: Literal["GFN1-xTB", "IPEA1-xTB"] = Field(
         "GFN1-xTB", description="xTB Hamiltonian; GFN2-xTB is not offered: it does not converge on displaced oxide cells"
     )
-    electronic_temperature_K: float = Field(3000.0, gt=0, description="Fermi smearing temperature, K")
-    max_scf_iterations: int = Field(250, ge=10, description="xTB SCF iterations")
+    electronic_temperature_K: TemperatureK = Field(3000.0, description="Fermi smearing temperature, 0 to 20000 K")
+    max_scf_iterations: int = Field(250, ge=10, le=10000, description="xTB SCF iterations")
 
 
 class GPAWReference(ReferenceSettings):
@@ -42,17 +42,20 @@ class GPAWReference(ReferenceSettings):
     free energy. One k-mesh for every cell of the run: keep the supercell fixed."""
 
     kind: Literal["gpaw"] = "gpaw"
-    electronic_temperature_K: float = Field(3000.0, gt=0, description="Fermi-Dirac smearing temperature, K")
+    electronic_temperature_K: TemperatureK = Field(3000.0, description="Fermi-Dirac smearing temperature, 0 to 20000 K")
     xc: str = Field("PBE", description="exchange-correlation functional (GPAW/libxc name)")
-    cutoff_eV: float = Field(800.0, gt=0, description="plane-wave cutoff, eV (MgO: 800 eV converged to < 1 meV/atom)")
+    cutoff_eV: float = Field(800.0, ge=100, le=5000, description="plane-wave cutoff, eV (MgO: 800 eV converged to "
+                             "< 1 meV/atom); 100-5000 eV: below, no PAW setup converges; above, a mistake of unit")
     kpts: tuple[int, int, int] = Field((2, 2, 2), description="Monkhorst-Pack mesh of the supercell")
     gamma_centered: bool = Field(False, description="shift the mesh to contain Gamma (matters at high T_el)")
-    max_scf_iterations: int = Field(333, ge=10)
+    max_scf_iterations: int = Field(333, ge=10, le=10000)
 
     @model_validator(mode="after")
     def _mesh(self) -> "GPAWReference":
         if min(self.kpts) < 1:
             raise ValueError(f"kpts must be positive integers, got {list(self.kpts)}")
+        if max(self.kpts) > 32:
+            raise ValueError(f"kpts above 32 per direction are not a supercell's mesh, got {list(self.kpts)}")
         return self
 
 

@@ -29,6 +29,7 @@ from ase.constraints import FixAtoms
 from ase.neighborlist import neighbor_list
 
 from deepearth.md.engine import ASEEngine, Engine, MDSettings
+from deepearth.structures.checks import check_timestep
 from deepearth.structures.liquid import (require_atoms, require_calculator, require_positive,
                                          require_steps)
 from deepearth.units import KB_EV_PER_K, stress_to_pressure_gpa
@@ -178,6 +179,8 @@ def coexistence_cell(crystal: Atoms, liquid: Atoms | None = None, axis: int = 2,
         raise ValueError(f"P_GPa must be finite, got {P_GPa!r}")
     n_layers = require_steps("n_layers", n_layers, 2)
     timestep_fs = require_positive("timestep_fs", timestep_fs)
+    check_timestep(timestep_fs, crystal.get_chemical_symbols() + ([] if liquid is None else
+                                                                liquid.get_chemical_symbols()), "timestep_fs")
     melt_steps = require_steps("melt_steps", melt_steps, 0 if liquid is not None else 1)
     cool_steps = require_steps("cool_steps", cool_steps, 0)
     crystal_steps = require_steps("crystal_steps", crystal_steps, 0)

@@ -38,6 +38,7 @@ from ase.calculators.calculator import Calculator
 from ase.data import chemical_symbols
 
 from deepearth.md.engine import ASEEngine, Engine, MDBlowUp, MDSettings
+from deepearth.structures.checks import check_timestep
 from deepearth.units import stress_to_pressure_gpa
 
 #: Default thresholds of the liquid check (see the module docstring for why).
@@ -370,6 +371,7 @@ def melt_quench(atoms: Atoms, calculator: Calculator, T_melt_K: float, T_K: floa
     if not np.isfinite(float(P_GPa)):
         raise ValueError(f"P_GPa must be finite, got {P_GPa!r}")
     timestep_fs = require_positive("timestep_fs", timestep_fs)
+    check_timestep(timestep_fs, atoms.get_chemical_symbols(), "timestep_fs")
     melt_steps = require_steps("melt_steps", melt_steps, 1)
     quench_steps = require_steps("quench_steps", quench_steps, 0)
     equilibrate_steps = require_steps("equilibrate_steps", equilibrate_steps, 2)
