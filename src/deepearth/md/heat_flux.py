@@ -189,7 +189,9 @@ def _load_deeppot(path: str):
     set_single_thread_env()
     from deepmd.infer import DeepPot
 
-    return DeepPot(path)
+    from deepearth.potentials.graph_trust import frozen_graph
+
+    return DeepPot(str(frozen_graph(path)))  # a .pb only: other formats are unpickled on load
 
 
 def per_atom_from_deepmd(atoms: Atoms, model: Any) -> tuple[np.ndarray, np.ndarray]:

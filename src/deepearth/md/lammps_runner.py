@@ -29,6 +29,7 @@ import numpy as np
 
 from deepearth.lammps.dump import Dump, read_dump
 from deepearth.lammps.errors import LammpsError
+from deepearth.lammps.safe import lammps_word
 from deepearth.lammps.output import LammpsTable, read_lammps_table, read_thermo
 from deepearth.lammps.run import run_in_process, split_commands
 from deepearth.md.engine import MDBlowUp
@@ -192,4 +193,6 @@ def ave_time_fix(fix_id: str, values: Sequence[str], file: str, every: int = 1) 
     :func:`~deepearth.lammps.output.read_lammps_table` (or pass it in ``tables=``). Values are written
     with 10 significant digits (LAMMPS' default ``%g`` keeps 6).
     """
-    return f"fix {fix_id} all ave/time {every} 1 {every} {' '.join(values)} file {file} format ' %.10g'"
+    words = [lammps_word(w, "fix ave/time value", allow_spaces=False) for w in (fix_id, *values)]
+    return (f"fix {words[0]} all ave/time {every} 1 {every} {' '.join(words[1:])} "
+            f"file {lammps_word(file, 'fix ave/time file')} format ' %.10g'")

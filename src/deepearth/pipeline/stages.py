@@ -245,7 +245,11 @@ def production(ctx: RunContext, model: Path) -> dict[tuple[float, float], list[R
     replicas: dict[tuple[float, float], list[ReplicaResult]] = {k: [] for k in keys}
     for i, res in map_or_raise(ctx.executor, run_replica, tasks, "production replica"):
         replicas[keys[i]].append(res)
-        log.info("replica done: P=%g GPa T=%g K -> <T> %.0f K, <P> %.1f GPa", *keys[i], res.T_mean_K, res.P_mean_GPa)
+        if res.blow_up:
+            log.warning("replica at P=%g GPa T=%g K stopped: %s", *keys[i], res.blow_up)
+        else:
+            log.info("replica done: P=%g GPa T=%g K -> <T> %.0f K, <P> %.1f GPa", *keys[i], res.T_mean_K,
+                     res.P_mean_GPa)
     return {k: sorted(v, key=lambda r: r.trajectory) for k, v in replicas.items()}
 
 

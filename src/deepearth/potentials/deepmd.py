@@ -28,13 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from deepearth.lammps.safe import element_symbols
+from deepearth.potentials.graph_trust import TRUST_NOTE, frozen_graph  # noqa: F401 (re-exported)
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent, set_single_thread_env
 
 log = logging.getLogger("deepearth.potentials")
-
-#: What loading a DeePMD model means, logged by :func:`frozen_graph`.
-TRUST_NOTE = ("loading a DeePMD-kit TensorFlow graph runs the operations it contains: "
-              "load only models whose author you trust")
 
 #: DeePMD loss prefactors (start, limit): energy and virial 0.02 → 1, forces 1000 → 1.
 LOSS_PREFACTORS = {"e": (0.02, 1.0), "f": (1000.0, 1.0), "v": (0.02, 1.0)}
@@ -85,25 +82,6 @@ def deepmd_input(type_map: list[str], train_systems: list[Path], valid_systems: 
         "loss": loss,
         "training": training,
     }
-
-
-def frozen_graph(model: str | os.PathLike) -> Path:
-    """``model`` checked as a DeePMD-kit TensorFlow frozen graph: an existing regular ``.pb`` file.
-
-    Loading one means trusting its author (a TensorFlow graph may hold arbitrary operations,
-    file reads and writes among them; see the module docstring); this is logged (INFO, logger
-    ``deepearth.potentials``). Other suffixes are refused with ``ValueError``, in particular
-    DeePMD-kit's PyTorch ``.pth``/``.pt`` files (``torch.load`` unpickles, i.e. runs code, on load);
-    a missing file raises ``FileNotFoundError``.
-    """
-    path = Path(model)
-    if path.suffix != ".pb":
-        raise ValueError(f"{path}: not a DeePMD-kit TensorFlow frozen graph (.pb); other model formats "
-                         "(.pth/.pt PyTorch checkpoints are unpickled on load) are refused")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file")
-    log.info("%s: %s", path, TRUST_NOTE)
-    return path
 
 
 def _dp(args: list[str], cwd: Path, log) -> None:

@@ -41,7 +41,9 @@ class TelDP(Calculator):
         set_single_thread_env()
         from deepmd.calculator import DP
 
-        self.model = str(model)
+        from deepearth.potentials.graph_trust import frozen_graph
+
+        self.model = str(frozen_graph(model))  # a .pb only: other formats are unpickled on load
         self._dp = DP(model=self.model)
         dim = int(self._dp.dp.get_dim_fparam())
         if dim != 1:

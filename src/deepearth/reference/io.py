@@ -234,7 +234,7 @@ def _fparam(path: Path, nframes: int, fparam_name: str) -> list[dict]:
         raise source_error(path, "fparam.npy is in some set.* folders but not all")
     blocks = []
     for s in sets:
-        arr = np.load(os.path.join(s, "fparam.npy"))
+        arr = np.load(os.path.join(s, "fparam.npy"), allow_pickle=False)
         blocks.append(arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1))
     fp = np.concatenate(blocks)
     names = [n.strip() for n in fparam_name.split(",") if n.strip()]
