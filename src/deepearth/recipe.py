@@ -150,6 +150,9 @@ class ExplorationSpec(Section):
     trust_lo: float = Field(0.15, gt=0, description="below: accurate (eV/Å if absolute, else dimensionless)")
     trust_hi: float = Field(0.50, gt=0, description="above: failed")
     relative_f0_eV_per_A: float = Field(1.0, gt=0, description="f0 in the relative deviation, eV/Å")
+    deviation_stop_factor: float = Field(3.0, gt=1, le=1000, description=(
+        "stop a grid point's MD when the deviation exceeds this × trust_hi: the model is extrapolating and the "
+        "frames after are garbage (the frames before stay candidates)"))
     max_candidates_per_iteration: int = Field(16, ge=1)
     max_iterations: int = Field(4, ge=1)
     converged_accurate_fraction: float = Field(0.9, gt=0, le=1)

@@ -46,12 +46,10 @@ class GridPointTask:
     seed: int
     deviation_scale: float = 1.0  # committee calibration factor applied to every spread
     #: stop the MD at a frame whose deviation exceeds this × trust_hi; None: the recipe's
-    #: ``exploration.deviation_stop_factor`` if it has one, else DEFAULT_DEVIATION_STOP_FACTOR; inf: never
+    #: ``exploration.deviation_stop_factor``; inf: never
     deviation_stop_factor: float | None = None
 
 
-#: Stop factor (× trust_hi) when neither the task nor the recipe sets one.
-DEFAULT_DEVIATION_STOP_FACTOR = 3.0
 
 
 class DeviationStop(MDBlowUp):
@@ -62,8 +60,7 @@ def stop_factor(task: GridPointTask) -> float:
     """The deviation stop factor of ``task`` (see :attr:`GridPointTask.deviation_stop_factor`)."""
     if task.deviation_stop_factor is not None:
         return float(task.deviation_stop_factor)
-    from_recipe = getattr(task.settings, "deviation_stop_factor", None)
-    return DEFAULT_DEVIATION_STOP_FACTOR if from_recipe is None else float(from_recipe)
+    return float(task.settings.deviation_stop_factor)
 
 
 def explore_point(task: GridPointTask) -> ExplorationResult:

@@ -18,12 +18,11 @@ from deepearth.parallel import Executor, make_executor
 from deepearth.potentials.base import Potential
 from deepearth.potentials.registry import make_potential, potential_entry
 from deepearth.properties.eos import BirchMurnaghan3
-from deepearth.recipe import Recipe
+from deepearth.recipe import Recipe, check_recipe
 from deepearth.reference.labeller import Labeller
 from deepearth.reference.registry import make_labeller
 from deepearth.rundir import RunDir, RunState
 from deepearth.store import LabelStore, assign_split
-from deepearth.structures.build import build_system
 
 log = logging.getLogger("deepearth")
 
@@ -73,13 +72,9 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
     Raises ``ValueError`` when the store holds labels of another reference than the labeller's (or,
     for an imported store, of more than one reference).
     """
-    base = Path(recipe.source).parent if recipe.source else Path.cwd()
     rundir = RunDir(recipe.run_dir)
     store = LabelStore(recipe.store_url or rundir.store_file)
-    s = recipe.system
-    structure = build_system(s.structure, s.formula, s.lattice_constant_A, s.supercell, base,
-                             grain_boundary=None if s.grain_boundary is None else s.grain_boundary.model_dump(),
-                             defects=[d.model_dump() for d in s.defects], seed=recipe.seed)
+    structure = check_recipe(recipe)  # built and checked (a recipe made in code skipped load_recipe's checks)
     if labeller is None:
         labeller = make_labeller(recipe.reference)
     if labeller is not None:
