@@ -103,6 +103,7 @@ def _fails_with_one_line(capsys, argv, *expected):
     return err
 
 
+@pytest.mark.reliability("bad input")
 def test_analyze_diffusion_nan_coordinate_fails_with_one_line(tmp_path, capsys):
     frames = _walk_frames()
     pos = frames[50].get_positions()
@@ -115,6 +116,7 @@ def test_analyze_diffusion_nan_coordinate_fails_with_one_line(tmp_path, capsys):
     assert not list(tmp_path.glob("diffusion_*.json"))
 
 
+@pytest.mark.reliability("bad input")
 def test_analyze_diffusion_corrupt_files_fail_with_one_line(tmp_path, capsys):
     frames = _walk_frames(20, 64)
     good = tmp_path / "good.extxyz"
@@ -137,6 +139,7 @@ def test_analyze_diffusion_corrupt_files_fail_with_one_line(tmp_path, capsys):
                          str(traj), "truncated or corrupt")
 
 
+@pytest.mark.reliability("bad input")
 def test_analyze_diffusion_single_atom_fails_with_one_line(tmp_path, capsys):
     traj = tmp_path / "one.extxyz"
     write(traj, _walk_frames(12, 1))
@@ -148,6 +151,7 @@ def test_analyze_diffusion_single_atom_fails_with_one_line(tmp_path, capsys):
     ("thermal-conductivity", ["pxx", "pyy", "pzz"], "heat_flux: J_x is constant"),
     ("conductivity", ["pxy", "pxz", "pyz"], "charge current: J_x is constant"),
 ])
+@pytest.mark.reliability("bad input")
 def test_analyze_green_kubo_constant_series_fails_with_one_line(tmp_path, capsys, analysis, columns, expected):
     table = tmp_path / "const.dat"  # a constant series used to give a viscosity of 2e-318 Pa s
     np.savetxt(table, np.column_stack([np.arange(4000), np.full((4000, 6), 3.0)]),
@@ -156,6 +160,7 @@ def test_analyze_green_kubo_constant_series_fails_with_one_line(tmp_path, capsys
                                   "--volume-A3", "1000", "--temperature-K", "3000", "--out", str(tmp_path)], expected)
 
 
+@pytest.mark.reliability("bad input")
 def test_analyze_green_kubo_nan_row_names_the_line(tmp_path, capsys):
     p = np.random.default_rng(0).standard_normal((4000, 6))
     p[99, 3] = np.nan
@@ -166,6 +171,7 @@ def test_analyze_green_kubo_nan_row_names_the_line(tmp_path, capsys):
                                   "--out", str(tmp_path)], f"{table}:101: column 'pxy' is nan")
 
 
+@pytest.mark.reliability("bad input")
 def test_analyze_arrhenius_single_temperature_fails_with_one_line(tmp_path, capsys):
     files = []
     for i in range(3):

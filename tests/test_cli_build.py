@@ -1,6 +1,7 @@
 """``deepearth build``: each builder from the command line, an extxyz with its arrays, one summary line."""
 
 import numpy as np
+import pytest
 from ase.io import read
 
 from deepearth.cli import main
@@ -48,6 +49,7 @@ def test_liquid_from_the_command_line_with_emt_copper(tmp_path, capsys):
     assert "did not give a liquid" in err and "MSD not diffusive" in err
 
 
+@pytest.mark.reliability("bad input")
 def test_bad_input_is_one_line(tmp_path, capsys):
     for argv, words in ((["build", "mineral", "quartz"], "unknown mineral 'quartz'"),
                         (["build", "defects", "periclase", "--impurity", "W:6:Mg"], "ELEMENT:VALENCE:HOST:N"),
@@ -58,6 +60,7 @@ def test_bad_input_is_one_line(tmp_path, capsys):
         assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.reliability("bad input")
 def test_broken_structure_files_are_one_line_naming_the_file(tmp_path, capsys):
     from ase.build import bulk
     from ase.io import write

@@ -41,6 +41,7 @@ def test_quickstart_recipe_is_valid_and_round_trips(tmp_path):
     ("[reference]\nkind = 'gpaw'\nkpts = [2, 0, 2]\n", "reference", "kpts must be positive"),
     ("[exploration]\nengine = 'gromacs'\n", "exploration.engine", "unknown MD engine"),
 ])
+@pytest.mark.reliability("bad input")
 def test_bad_values_name_file_and_key(tmp_path, text, key, what):
     p = write(tmp_path, text)
     with pytest.raises(RecipeError) as err:
@@ -77,6 +78,7 @@ def test_gpaw_reference_settings_reach_the_labeller(tmp_path):
     assert p["kpoints"].startswith("1x1x2") and p["T_el_K"] == 5000.0 and lab.force_consistent
 
 
+@pytest.mark.reliability("bad input")
 def test_bad_toml_and_missing_file(tmp_path):
     with pytest.raises(RecipeError, match="not valid TOML"):
         load_recipe(write(tmp_path, "[system\n"))
@@ -84,6 +86,7 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_recipe(tmp_path / "nope.toml")
 
 
+@pytest.mark.reliability("bad input")
 def test_cli_prints_one_line_and_exits_2(tmp_path, capsys):
     p = write(tmp_path, "[potential]\nbackend = 'nequip'\n")
     assert main(["run", str(p)]) == 2
@@ -112,6 +115,7 @@ def test_every_example_run_recipe_validates():
         load_recipe(p)
 
 
+@pytest.mark.reliability("bad input")
 @pytest.mark.parametrize("text", ["", "# only a comment\n\n", "name = 'x'\n", "[system]\nsupercell = [2, 2, 2]\n"])
 def test_a_recipe_must_name_its_system(tmp_path, text):
     p = write(tmp_path, text)
@@ -159,6 +163,7 @@ def test_a_recipe_must_name_its_system(tmp_path, text):
     ("[properties.diffusion]\nspecies = ['Fe']\n", "properties.diffusion.species", "Fe not in the system"),
     ("run_dir = ''\n", "run_dir", "at least 1 character"),
 ])
+@pytest.mark.reliability("bad input")
 def test_physically_invalid_settings_are_refused(tmp_path, text, key, what):
     # [system] keys and tables follow SYSTEM; a top-level key precedes it
     p = write(tmp_path, text + SYSTEM if text.startswith("run_dir") else SYSTEM + text)
@@ -168,6 +173,7 @@ def test_physically_invalid_settings_are_refused(tmp_path, text, key, what):
     assert "\n" not in msg and str(p) in msg and f"'{key}'" in msg and what in msg, msg
 
 
+@pytest.mark.reliability("bad input")
 def test_the_timestep_limit_follows_the_lightest_element(tmp_path):
     # FeH: hydrogen allows 0.72 fs; the defaults (1 fs) are refused, 0.5 fs is accepted
     p = write(tmp_path, "[system]\nstructure = 'FeH'\n")
@@ -204,6 +210,7 @@ def _bad_structure_files(d: Path) -> dict[str, str]:
             "none.extxyz": "no atoms", "missing.cif": "no such structure file"}
 
 
+@pytest.mark.reliability("bad input")
 def test_broken_structure_files_are_one_line_naming_the_file(tmp_path):
     cases = _bad_structure_files(tmp_path)
     for name, what in cases.items():
@@ -226,6 +233,7 @@ def test_broken_structure_files_are_one_line_naming_the_file(tmp_path):
     SYSTEM + "lattice_constant_A = 0.5\n",
     "[system]\nstructure = 'trunc.cif'\n",
 ])
+@pytest.mark.reliability("bad input")
 def test_cli_run_refuses_before_any_work(tmp_path, capsys, text):
     _bad_structure_files(tmp_path)
     run_dir = tmp_path / "run"

@@ -4,6 +4,7 @@ PostgreSQL (``store_location``, tests/conftest.py)."""
 import re
 
 import numpy as np
+import pytest
 from ase.build import bulk
 
 from deepearth.reference.labeller import Label
@@ -86,9 +87,8 @@ def test_export_does_not_depend_on_insertion_order(tmp_path, store_location):
     assert np.array_equal(exported[0], exported[1])
 
 
+@pytest.mark.reliability("bad input")
 def test_labels_of_another_reference_are_refused(store_location):
-    import pytest
-
     store = LabelStore(store_location())
     prov = labelled(1).provenance
     store.check_provenance(prov)  # empty store: anything goes
@@ -112,6 +112,7 @@ def _add_labels(location: str, prefix: str, n: int, start) -> None:
         store.add(labelled(i), f"{prefix}-{i:03d}", iteration=0, split="train")
 
 
+@pytest.mark.reliability("fault")
 def test_two_processes_writing_at_once_lose_nothing(store_location):
     """Two processes open one new store at the same moment (both create its tables) and write into it at
     once: every row of each is there, with its own key-value pairs."""
@@ -133,9 +134,8 @@ def test_two_processes_writing_at_once_lose_nothing(store_location):
     assert all(store.has(cid) for cid in want)  # found through ase.db's key tables, not only the row
 
 
+@pytest.mark.reliability("bad input")
 def test_a_corrupt_store_file_is_one_line_error_and_stays_as_it_was(tmp_path):
-    import pytest
-
     real = tmp_path / "real.db"
     store = LabelStore(real)
     for i in range(20):
@@ -160,10 +160,9 @@ def test_a_corrupt_store_file_is_one_line_error_and_stays_as_it_was(tmp_path):
         assert sorted(p.name for p in tmp_path.glob(f"{name}*")) == [name], name  # no journal or lock left
 
 
+@pytest.mark.reliability("bad input")
 def test_an_sqlite_database_of_something_else_is_not_taken_over(tmp_path):
     import sqlite3
-
-    import pytest
 
     path = tmp_path / "other.db"
     with sqlite3.connect(path) as con:
@@ -174,6 +173,7 @@ def test_an_sqlite_database_of_something_else_is_not_taken_over(tmp_path):
     assert path.read_bytes() == before
 
 
+@pytest.mark.reliability("fault")
 def test_a_stale_lock_file_of_a_killed_writer_does_not_block(tmp_path):
     """ase.db's own lock file (``<store>.lock``) stays behind when a writer is killed and then blocks every
     later write forever; the store relies on SQLite's locking instead."""
@@ -183,10 +183,9 @@ def test_a_stale_lock_file_of_a_killed_writer_does_not_block(tmp_path):
     assert store.count() == 1
 
 
+@pytest.mark.reliability("bad input")
 def test_an_unreachable_postgres_url_is_one_line_error_without_the_password():
     import socket
-
-    import pytest
 
     pytest.importorskip("psycopg2")
     with socket.socket() as s:

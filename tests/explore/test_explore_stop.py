@@ -15,6 +15,8 @@ from deepearth.md.engine import ASEEngine
 from deepearth.recipe import ExplorationSpec
 from deepearth.rundir import ExplorationResult
 
+pytestmark = pytest.mark.reliability("fault")
+
 
 class FakeEvaluator:
     """Member ``k`` of a two-model committee whose spread ε_F follows ``deviations``, one per call."""

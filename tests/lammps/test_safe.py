@@ -7,6 +7,8 @@ import pytest
 from deepearth.lammps import create_lammps, element_symbols, lammps_word, run_in_process
 from deepearth.lammps.run import split_commands
 
+pytestmark = pytest.mark.reliability("bad input")
+
 
 @pytest.mark.parametrize("value", [
     "a\nshell touch x", "a\rb", "a\tb", "a\u2028b", "a\x85b", "a\x00b", "a\x0bb", "a\x0cb",  # new lines/commands

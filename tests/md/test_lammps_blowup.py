@@ -11,6 +11,8 @@ from deepearth.lammps import LammpsError
 from deepearth.md.engine import MDBlowUp
 from deepearth.md.lammps_runner import LammpsBlowUp, run_lammps
 
+pytestmark = pytest.mark.reliability("fault")
+
 TINY = """
 atom_style atomic
 lattice fcc 0.8442

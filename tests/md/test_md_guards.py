@@ -12,6 +12,8 @@ from ase.calculators.lj import LennardJones
 
 from deepearth.md.engine import ASEEngine, MDBlowUp, MDGuard, MDSettings, close_contact
 
+pytestmark = pytest.mark.reliability("fault")
+
 
 class NaNAfter(EMT):
     """EMT whose ``prop`` (energy, forces or stress) is NaN from the ``n``-th calculation on, when computed."""

@@ -15,6 +15,8 @@ from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.recipe import ProductionSpec
 from deepearth.rundir import ReplicaResult
 
+pytestmark = pytest.mark.reliability("fault")
+
 
 class NaNAfter(EMT):
     """EMT whose forces (or stress) are NaN from the ``n``-th calculation on."""

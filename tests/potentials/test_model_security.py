@@ -22,6 +22,8 @@ from deepearth.potentials.deepmd import TRUST_NOTE, DeepMDEvaluator, frozen_grap
 from deepearth.potentials.pod import PODPotential, read_model, read_npy_system
 from deepearth.store import write_deepmd_npy
 
+pytestmark = pytest.mark.reliability("bad input")
+
 TYPE_MAP = ["Al", "Cu"]
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -275,6 +277,7 @@ print("ALIVE")
     assert "ALIVE" not in ctl.stdout  # the control: LAMMPS took the process down
     checked = f"""
 from deepearth import load_potential
+
 try:
     load_potential({str(model)!r})
 except ValueError as exc:

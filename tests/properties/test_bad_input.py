@@ -14,6 +14,8 @@ from deepearth.properties.eos import fit_birch_murnaghan3
 from deepearth.properties.table import select_columns
 from deepearth.properties.trajectory import Trajectory, unwrap_positions
 
+pytestmark = pytest.mark.reliability("bad input")
+
 
 def one_line(excinfo) -> str:
     msg = str(excinfo.value)

@@ -13,6 +13,8 @@ from deepearth.structures.build import build_supercell, build_system, unit_cell
 from deepearth.structures.checks import (InputError, check_structure, check_timestep, max_timestep_fs,
                                          read_reason, read_structure, structure_problem)
 
+pytestmark = pytest.mark.reliability("bad input")
+
 MGO = bulk("MgO", "rocksalt", a=4.21, cubic=True)
 
 
