@@ -41,6 +41,10 @@ E_CHARGE_C: float = 1.602176634e-19
 RY_EV: float = 13.605693122994
 #: Hartree energy, eV (CODATA 2018).
 HARTREE_EV: float = 27.211386245988
+#: Bohr radius, Å (CODATA 2018).
+BOHR_A: float = 0.529177210903
+#: Coulomb constant e²/(4πε₀) in eV·Å (= Hartree × Bohr radius = 14.3996…; LAMMPS metal ``qqr2e`` 14.399645).
+COULOMB_EV_A: float = HARTREE_EV * BOHR_A
 #: Newtonian constant of gravitation, m³/(kg s²) (CODATA 2018).
 GRAVITATIONAL_CONSTANT: float = 6.67430e-11
 #: Vacuum magnetic permeability μ0, N/A² (CODATA 2018).
