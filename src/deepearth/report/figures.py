@@ -70,6 +70,35 @@ def parity(val: dict, out: Path) -> Path | None:
     return save_figure(fig, out)
 
 
+def frame_errors(val: dict, out: Path) -> Path | None:
+    """Per-frame errors of a validation record (``parity["frames"]``), frames ranked worst first:
+    |ΔE|/atom (meV) and the frame's force RMSE (eV/Å), log scale, with the median and 95th percentile;
+    frames outside the model's training envelope in red."""
+    frames = (val.get("parity") or {}).get("frames")
+    if not frames or not frames.get("id"):
+        return None
+    panels = (("energy_meV_per_atom", "|ΔE| per frame (meV/atom)"),
+              ("force_rmse_eV_per_A", "force RMSE per frame (eV/Å)"))
+    outside = np.array([bool(v) for v in frames.get("outside_envelope", [])] or [False] * len(frames["id"]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (key, label) in zip(axes, panels):
+        x = np.asarray(frames[key], dtype=float)
+        order = np.argsort(-np.nan_to_num(x, nan=-np.inf), kind="stable")
+        rank = np.arange(1, len(x) + 1)
+        xs, bad = x[order], outside[order]
+        ax.semilogy(rank[~bad], xs[~bad], "o", ms=3, label="inside training envelope")
+        if bad.any():
+            ax.semilogy(rank[bad], xs[bad], "o", ms=4, color="tab:red", label="outside training envelope")
+        finite = x[np.isfinite(x) & (x > 0)]
+        if len(finite):
+            for q, ls in ((50, "--"), (95, ":")):
+                ax.axhline(np.percentile(finite, q), color="k", ls=ls, lw=0.8, label="median" if q == 50 else "p95")
+        ax.set_xlabel("frame rank (worst first)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7)
+    return save_figure(fig, out)
+
+
 def deviation_histograms(deviations: dict[int, list[float]], out: Path, trust: tuple[float, float],
                          criterion: str) -> Path | None:
     """Distribution of the model deviation used for classification (values by iteration), one

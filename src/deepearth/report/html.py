@@ -53,6 +53,7 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
         ("Learning curves", figures.learning_curves({it: f for it, f in lcurves.items() if f},
                                                     out / "learning_curves.png")),
         ("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png")),
+        ("Per-frame errors on held-out data (final model)", figures.frame_errors(validation, out / "frame_errors.png")),
         ("Model deviation per iteration", figures.deviation_histograms(deviations, out / "deviation.png",
                                                                        (ex.trust_lo, ex.trust_hi), ex.criterion)),
         ("P–T coverage of the labels", figures.pt_coverage(label_coverage(LabelStore(rundir.store_location)),
@@ -89,12 +90,45 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
 
 
 def validation_section(validation: dict) -> list[str]:
-    """HTML for held-out (or k-fold pooled) errors with bootstrap bars, one row per bin."""
+    """HTML for held-out (or k-fold pooled) errors: RMSE and MAE with bootstrap bars and the median and
+    95th percentile of the per-frame errors, one row per bin; the worst held-out frames with their ids
+    and why they might be off (outside the training envelope); the envelope count."""
     if not validation.get("n_frames"):
         return []
     cols = [("bin", validation.get("bin_by") or "bin", ""), ("n_frames", "frames", "d"),
             ("rmse_energy_meV_per_atom", "E RMSE meV/atom", ".2f"), ("rmse_energy_stderr", "±", ".2f"),
+            ("mae_energy_meV_per_atom", "E MAE", ".2f"), ("mae_energy_stderr", "±", ".2f"),
+            ("e_median", "|ΔE| median", ".2f"), ("e_p95", "|ΔE| p95", ".2f"),
             ("rmse_force_eV_per_A", "F RMSE eV/Å", ".3f"), ("rmse_force_stderr", "±", ".3f"),
-            ("rmse_stress_GPa", "σ RMSE GPa", ".2f"), ("rmse_stress_stderr", "±", ".2f")]
-    rows = [{"bin": "all", **validation}] + [{"bin": k, **v} for k, v in validation.get("bins", {}).items()]
-    return [f"<h2>Held-out errors</h2><p>{html.escape(validation.get('method', ''))}</p>", _table(rows, cols)]
+            ("mae_force_eV_per_A", "F MAE", ".3f"), ("mae_force_stderr", "±", ".3f"),
+            ("f_median", "F median", ".3f"), ("f_p95", "F p95", ".3f"), ("f_max", "F max", ".3f"),
+            ("rmse_stress_GPa", "σ RMSE GPa", ".2f"), ("rmse_stress_stderr", "±", ".2f"),
+            ("n_outside_envelope", "outside envelope", "d")]
+
+    def row(label: str, r: dict) -> dict:
+        pf = r.get("per_frame", {})
+        e, f = pf.get("energy_meV_per_atom", {}), pf.get("force_rmse_eV_per_A", {})
+        full = {"bin": label, **r, "e_median": e.get("median"), "e_p95": e.get("p95"), "f_median": f.get("median"),
+                "f_p95": f.get("p95"), "f_max": f.get("max")}
+        return {key: "-" if full.get(key) is None else full[key] for key, _, _ in cols}  # older records: "-"
+
+    rows = [row("all", validation)] + [row(k, v) for k, v in validation.get("bins", {}).items()]
+    out = [f"<h2>Held-out errors</h2><p>{html.escape(validation.get('method', ''))}. Median and p95: of the "
+           "per-frame errors (|ΔE| per atom; the RMSE over one frame's force components).</p>", _table(rows, cols)]
+    worst = validation.get("worst_frames") or []
+    if worst:
+        by = {"force": "force RMSE", "energy": "|ΔE| per atom", "force_max": "largest |ΔF| on an atom",
+              "stress": "stress RMSE"}.get(validation.get("worst_by", "force"), "")
+        w_cols = [("rank", "#", "d"), ("id", "frame", ""), ("bin", validation.get("bin_by") or "bin", ""),
+                  ("energy_meV_per_atom", "|ΔE| meV/atom", ".1f"), ("force_rmse_eV_per_A", "F RMSE eV/Å", ".3f"),
+                  ("force_max_eV_per_A", "max |ΔF| eV/Å", ".2f"), ("stress_rmse_GPa", "σ RMSE GPa", ".2f"),
+                  ("why", "why it might be off", "")]
+        w_rows = [{**w, "bin": w.get("bin", ""),
+                   "why": "; ".join(w["outside_envelope"]) if w.get("outside_envelope") else
+                   ("inside the training envelope" if w.get("outside_envelope") is not None else "not checked")}
+                  for w in worst]
+        out += [f"<h3>Worst held-out frames (by {html.escape(by)})</h3>", _table(w_rows, w_cols)]
+    note = validation.get("envelope", {}).get("note")
+    if note:
+        out.append(f"<p>{html.escape(note)}</p>")
+    return out
