@@ -159,7 +159,7 @@ def validate(ctx: RunContext, iteration: int, models: list[Path]) -> dict:
     returns the error summary with the exploration's ``deviation_scale``."""
     frames = ctx.store.configurations(f"iteration<={iteration}", split="valid")
     # binned by the labels' own static pressure: every frame has one (seeds carry no MD temperature)
-    errors = validation_errors(load_evaluator(models[0]), frames, bin_by="pressure")
+    errors = validation_errors(load_evaluator(models[0]), frames, bin_by="pressure", envelope=models[0])
     calibration, scale = calibrate(ctx, models, frames)
     write_json_atomic(ctx.rundir.validation_file(iteration),
                       {**errors.summary(), "committee_calibration": calibration, "parity": errors.parity})
