@@ -121,3 +121,38 @@ def test_contact_rule_options_and_pickling():
 
 def test_a_healthy_run_passes_the_guard():
     assert run(copper(), EMT(), "npt", 600.0, 30, 2.0, pressure_GPa=5.0)[-1] == 30
+
+
+# ------------------------------------------------------------------ the training envelope (issue 17)
+
+def _envelope_of_a_300K_run():
+    from deepearth.potentials.envelope import TrainingEnvelope
+
+    frames = []
+    atoms = copper()
+    ASEEngine().run(atoms, EMT(), MDSettings("nvt", 300.0, 60, timestep_fs=2.0, seed=3,
+                                             observers=[(lambda a, s: frames.append(a.copy()), 5)]))
+    return TrainingEnvelope.from_frames(frames)
+
+
+def test_md_outside_the_training_envelope_stops_naming_the_pair_step_and_time():
+    from deepearth.potentials.envelope import TrainingEnvelope
+
+    envelope = _envelope_of_a_300K_run()
+    closest = envelope.min_pair_distance_A["Cu-Cu"]
+    assert 2.0 < closest < 2.55
+    guard = MDGuard(envelope=envelope, envelope_tolerance=0.0, contact_interval=5)
+    run(copper(), EMT(), "nvt", 300.0, 30, timestep_fs=2.0, guard=MDGuard(envelope=envelope))  # inside: runs
+    with pytest.raises(MDBlowUp) as info:
+        run(copper(), EMT(), "nvt", 6000.0, 400, timestep_fs=2.0, guard=guard)
+    exc = info.value
+    assert exc.reason.startswith("left the training envelope: Cu-Cu pair at ")
+    assert f"closest in training {closest:.2f} Å" in exc.reason
+    assert exc.step > 0 and exc.step % 5 == 0 and str(exc).endswith(f"at step {exc.step} ({exc.time_ps:.4g} ps)")
+    assert exc.seen == list(range(exc.step))  # the observers never saw the frame outside
+    # a fake envelope the crystal is already outside: stops at step 0, elements and density named too
+    fake = TrainingEnvelope({"Cu-Cu": 2.9}, (10.0, 11.0), None, None, ["Al", "Cu"], 1)
+    with pytest.raises(MDBlowUp, match=r"left the training envelope: Cu-Cu pair at 2.55 Å, closest in training "
+                                       r"2.90 Å; density 8.\d\d g/cm³, training 10.00–11.00 g/cm³ at step 0 \(0 ps\)"):
+        run(copper(), EMT(), "nve", 300.0, 10, guard=MDGuard(envelope=fake))
+    pickle.loads(pickle.dumps(MDGuard(envelope=fake)))

@@ -13,7 +13,7 @@ when the state it leaves fails the guard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Callable, Literal, Protocol
 
 import numpy as np
 from ase import Atoms
@@ -23,6 +23,9 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from ase.neighborlist import neighbor_list
 
 from deepearth.units import FS_TO_ASE_TIME, GPA_TO_EV_PER_A3
+
+if TYPE_CHECKING:  # the guard only calls the envelope's methods
+    from deepearth.potentials.envelope import TrainingEnvelope
 
 Ensemble = Literal["nve", "nvt", "npt"]
 Observer = Callable[[Atoms, int], None]  # called as observer(atoms, step)
@@ -106,6 +109,12 @@ class MDGuard:
     At step 0 and every ``contact_interval`` steps: close contacts, a pair closer than
     ``min_distance_A`` if that is set, else than ``contact_factor`` × the sum of the two covalent radii
     (:func:`close_contact`); ``contact_factor = 0`` (with no ``min_distance_A``) switches it off.
+    Then, if ``envelope`` (the model's :class:`~deepearth.potentials.envelope.TrainingEnvelope`) is
+    set: the configuration inside it — elements, per-species-pair closest distances and density, with
+    ``envelope_tolerance`` (:meth:`TrainingEnvelope.configuration_violations`); a frame outside stops
+    the run with "left the training envelope: O-O pair at 1.31 Å, closest in training 1.52 Å at step N
+    (t ps)". Temperature and pressure are not checked here (the kinetic temperature and the
+    instantaneous pressure of a small cell fluctuate; a run is judged by its configurations).
     """
 
     max_temperature_factor: float = 5.0
@@ -113,6 +122,8 @@ class MDGuard:
     contact_factor: float = 0.5
     min_distance_A: float | None = None
     contact_interval: int = 10
+    envelope: "TrainingEnvelope | None" = None
+    envelope_tolerance: float = 0.1
 
     def check(self, atoms: Atoms, step: int, timestep_fs: float, T_target_K: float, V0_A3: float) -> None:
         """Raise :class:`MDBlowUp` (message: what, which atoms, step, time) if ``atoms`` fails a check."""
@@ -139,6 +150,10 @@ class MDGuard:
                 rule = (f"min_distance_A {limit:.2f} Å" if self.min_distance_A is not None
                         else f"{self.contact_factor:g} × covalent radii {limit:.2f} Å")
                 return f"close contact: {_atom(atoms, i)} and {_atom(atoms, j)} at {d:.2f} Å (< {rule})"
+            if self.envelope is not None:
+                outside = self.envelope.configuration_violations(atoms, self.envelope_tolerance)
+                if outside:
+                    return "left the training envelope: " + "; ".join(outside)
         t = atoms.get_temperature()
         t_max = self.max_temperature_factor * max(T_target_K, 300.0)
         if not np.isfinite(t) or t > t_max:

@@ -24,6 +24,8 @@ class Potential(Protocol):
 
         Must be idempotent: an existing finished model is returned without retraining, and an
         interrupted training continues from its last checkpoint where the backend allows it.
+        Writes ``envelope.json`` (the envelope of ``train_systems``,
+        :func:`deepearth.potentials.envelope.save_envelope`) next to the model file.
         """
         ...
 

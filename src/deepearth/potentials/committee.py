@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from deepearth.potentials.envelope import TrainingEnvelope, load_envelope
+
 
 @dataclass
 class CommitteePrediction:
@@ -26,6 +28,12 @@ class Committee:
             raise ValueError("a committee needs at least two models")
         self.models = [Path(m) for m in models]
         self.evaluators = [backend.evaluator(m) for m in self.models]
+
+    @property
+    def envelope(self) -> TrainingEnvelope | None:
+        """The envelope of the committee's training data (``envelope.json`` of its first member; the
+        members share one data set), or None for models trained before envelopes were recorded."""
+        return load_envelope(self.models[0])
 
     def predict(self, atoms: Atoms) -> CommitteePrediction:
         pos, cell, sym = atoms.get_positions(), atoms.cell.array, atoms.get_chemical_symbols()

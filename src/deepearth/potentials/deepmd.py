@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from deepearth.lammps.safe import element_symbols
+from deepearth.potentials.envelope import ENVELOPE_FILE, envelope_from_systems, save_envelope
 from deepearth.potentials.graph_trust import TRUST_NOTE, frozen_graph  # noqa: F401 (re-exported)
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent, set_single_thread_env
 
@@ -105,10 +106,17 @@ class DeepMDPotential:
 
     def train(self, workdir: Path, train_systems: list[Path], valid_systems: list[Path], seed: int,
               log_file: Path | None = None) -> Path:
-        """Train one member in ``workdir``; resumes from its checkpoint if a run was killed."""
+        """Train one member in ``workdir``; resumes from its checkpoint if a run was killed.
+
+        ``envelope.json`` (the envelope of ``train_systems``, :mod:`deepearth.potentials.envelope`)
+        is written next to ``model.pb``, also for a finished model that has none yet. No short-range
+        baseline is added (DeePMD-kit's ``use_srtab`` would need a tabulated pair file; see issue 17).
+        """
         workdir = Path(workdir)
         model = workdir / "model.pb"
         if model.is_file():
+            if not (workdir / ENVELOPE_FILE).is_file() and train_systems:
+                save_envelope(envelope_from_systems(train_systems), model)
             return model
         workdir.mkdir(parents=True, exist_ok=True)
         inp = deepmd_input(self.type_map, train_systems, valid_systems, seed, numb_fparam=self.numb_fparam,
@@ -121,6 +129,7 @@ class DeepMDPotential:
                 args += ["--restart", "model.ckpt"]
             _dp(args, workdir, log)
             _dp(["freeze", "-o", "frozen.pb"], workdir, log)
+        save_envelope(envelope_from_systems(train_systems), model)
         os.replace(workdir / "frozen.pb", model)  # atomic: model.pb exists only when complete
         return model
 

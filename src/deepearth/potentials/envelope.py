@@ -28,6 +28,8 @@ side; or when it has an element not in training.
 The envelope of a model is the file ``envelope.json`` in the model's folder (:func:`save_envelope`,
 :func:`load_envelope`); the folder is a closed world: a plain file name in it, numbers only,
 validated when read. A model trained before envelopes existed has none (``load_envelope`` → None).
+Backends trained from DeePMD npy systems build it with :func:`envelope_from_systems` (the systems
+carry no temperature, so ``temperature_K`` is None there).
 """
 
 from __future__ import annotations
@@ -39,15 +41,16 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import atomic_numbers
 from ase.neighborlist import neighbor_list
 
 from deepearth.files import read_json, write_json_atomic
 from deepearth.units import AMU_PER_A3_TO_G_PER_CM3, EV_PER_A3_TO_GPA, stress_to_pressure_gpa
 
-__all__ = ["ENVELOPE_FILE", "DEFAULT_TOLERANCE", "TrainingEnvelope", "frame_density_g_per_cm3",
-           "frame_pressure_GPa", "frame_temperature_K", "load_envelope", "pair_key", "pair_minima",
-           "save_envelope"]
+__all__ = ["ENVELOPE_FILE", "DEFAULT_TOLERANCE", "TrainingEnvelope", "envelope_from_systems",
+           "frame_density_g_per_cm3", "frame_pressure_GPa", "frame_temperature_K", "load_envelope", "npy_frames_as_atoms",
+           "pair_key", "pair_minima", "read_npy_system", "save_envelope"]
 
 #: The envelope's file name inside a model's folder.
 ENVELOPE_FILE = "envelope.json"
@@ -182,10 +185,8 @@ class TrainingEnvelope:
                                "in training")
         return out
 
-    def violations(self, atoms: Atoms, tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
-        """Why ``atoms`` is outside the envelope, one human-readable line per reason (pairs closest
-        first, then elements, density, temperature, pressure); empty when inside. ``tolerance``: the
-        fraction of the module docstring (0.1: pairs < 0.9 × training minimum, density ±10 %)."""
+    def configuration_violations(self, atoms: Atoms, tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
+        """The geometric part of :meth:`violations`: elements, pairs (closest first), density."""
         if not 0.0 <= tolerance < 1.0:
             raise ValueError(f"tolerance must be in [0, 1), got {tolerance}")
         out = []
@@ -198,6 +199,13 @@ class TrainingEnvelope:
             lo, hi = self.density_g_per_cm3
             if not (1.0 - tolerance) * lo <= rho <= (1.0 + tolerance) * hi:
                 out.append(f"density {rho:.2f} g/cm³, training {lo:.2f}–{hi:.2f} g/cm³")
+        return out
+
+    def violations(self, atoms: Atoms, tolerance: float = DEFAULT_TOLERANCE) -> list[str]:
+        """Why ``atoms`` is outside the envelope, one human-readable line per reason (elements, pairs
+        closest first, density, temperature, pressure); empty when inside. ``tolerance``: the
+        fraction of the module docstring (0.1: pairs < 0.9 × training minimum, density ±10 %)."""
+        out = self.configuration_violations(atoms, tolerance)
         t = frame_temperature_K(atoms)
         if t is not None and self.temperature_K is not None:
             lo, hi = self.temperature_K
@@ -322,3 +330,52 @@ def load_envelope(model_path: str | Path) -> TrainingEnvelope | None:
         raise ValueError(f"{path}: larger than 1 MiB; not an envelope")
     return TrainingEnvelope.from_dict(read_json(real), origin=str(path))
 
+
+
+# --------------------------------------------------------------------------- DeePMD npy systems
+
+def read_npy_system(folder: Path) -> list[dict]:
+    """Frames of one DeePMD npy system as dicts (symbols, positions, cell, energy, forces, virial).
+
+    ``virial`` is ``None`` where the system has no ``virial.npy``. Arrays are read with
+    ``allow_pickle=False`` (an ``.npy`` holding Python objects is refused, never unpickled).
+    """
+    folder = Path(folder)
+    type_map = (folder / "type_map.raw").read_text().split()
+    types = np.loadtxt(folder / "type.raw", dtype=int, ndmin=1)
+    symbols = [type_map[t] for t in types]
+    n = len(types)
+    frames = []
+    for sdir in sorted(folder.glob("set.*")):
+        coord = np.load(sdir / "coord.npy", allow_pickle=False).reshape(-1, n, 3)
+        box = np.load(sdir / "box.npy", allow_pickle=False).reshape(-1, 3, 3)
+        energy = np.load(sdir / "energy.npy", allow_pickle=False).reshape(-1)
+        force = np.load(sdir / "force.npy", allow_pickle=False).reshape(-1, n, 3)
+        has_virial = (sdir / "virial.npy").is_file()
+        virial = np.load(sdir / "virial.npy", allow_pickle=False).reshape(-1, 3, 3) if has_virial else None
+        for i in range(len(energy)):
+            frames.append(dict(symbols=symbols, positions=coord[i], cell=box[i], energy=float(energy[i]),
+                               forces=force[i], virial=None if virial is None else virial[i]))
+    if not frames:
+        raise ValueError(f"{folder}: no set.* folders with frames")
+    return frames
+
+
+def npy_frames_as_atoms(frames: list[dict]) -> list[Atoms]:
+    """Frames of :func:`read_npy_system` as periodic ``Atoms`` with their labels on a
+    SinglePointCalculator (stress = −virial/V, eV/Å³, where the frame has a virial)."""
+    out = []
+    for fr in frames:
+        atoms = Atoms(symbols=fr["symbols"], positions=fr["positions"], cell=fr["cell"], pbc=True)
+        results = {"energy": fr["energy"], "forces": np.asarray(fr["forces"])}
+        if fr.get("virial") is not None:
+            s = -np.asarray(fr["virial"], float) / atoms.get_volume()
+            results["stress"] = np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        out.append(atoms)
+    return out
+
+
+def envelope_from_systems(systems: list[Path]) -> TrainingEnvelope:
+    """The envelope of the frames of DeePMD npy ``systems`` (a backend's training data)."""
+    return TrainingEnvelope.from_frames(npy_frames_as_atoms([f for s in systems for f in read_npy_system(s)]))

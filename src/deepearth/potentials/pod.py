@@ -19,7 +19,9 @@ extxyz files ``fitpod`` reads (one header per frame with ``Lattice``, ``energy``
 atom lines ``species x y z fx fy fz``), ``param.pod.txt`` (descriptor settings), ``data.pod.txt``
 (fit settings), the ``fitpod`` output ``fit/pod_coefficients.pod`` and finally ``model.pod``: a
 small JSON manifest naming the parameter and coefficient files (copied next to it as
-``model.param.txt`` and ``model.coeff.txt``) and the type map. ``model.pod`` is written last and
+``model.param.txt`` and ``model.coeff.txt``), the type map and the short-range repulsion; next to it
+``envelope.json``, the envelope of the training data (:mod:`deepearth.potentials.envelope`), and
+``bare.pod``, the same fit without the repulsion (for comparisons; what the calibration probes). ``model.pod`` is written last and
 atomically, so it exists only for a finished fit; a second ``train`` returns it at once.
 ``load_potential`` recognises the ``.pod`` suffix.
 
@@ -27,6 +29,19 @@ Loading a model trusts nothing in it: :func:`read_model` (:mod:`deepearth.potent
 keeps the manifest to plain file names inside the model's folder and parses the parameter and
 coefficient files before LAMMPS sees them; every path and element name that goes into a LAMMPS
 command passes :func:`deepearth.lammps.safe.lammps_word` or :func:`~deepearth.lammps.safe.element_symbols`.
+
+Short-range repulsion (issue 17; :mod:`deepearth.potentials.repulsion`). POD has no physics
+below its data: on the CaSiO3 melt a fit falls by ~200 eV when one O–O pair closes from 1.5 to
+1.05 Å (the inverse-power radial functions extrapolate into a spurious well), and the 5000 K frames
+whose O–O pairs reach 1.17 Å were off by +2.5 eV/atom and 6000 eV/Å. With ``repulsion=True``
+(default) a ZBL baseline per species pair, switched off between 0.6 and 0.9 × the pair's closest
+distance in the training data, is laid under the fit and scaled per pair until model + baseline
+rises and pushes apart on probes of the training frames (``ZBLRepulsion.calibrate``). Its switch
+lies below every training distance, so the fitted labels are unchanged (subtracting it first would
+subtract zero) and errors inside the envelope stay exactly as they were; the model runs as
+``pair_style hybrid/scaled 1.0 pod s zbl inner outer ...`` (:func:`pair_commands`), and the
+manifest's ``repulsion`` holds the radii and scales (numbers only, validated by ``read_model``).
+Models without the key (trained before) run as bare ``pair_style pod``.
 
 Committee by bootstrap. A linear least-squares fit is deterministic: another seed on the same
 data gives the same coefficients. With ``bootstrap=True`` (default) member ``seed`` is fitted on a
@@ -60,40 +75,16 @@ from deepearth.lammps.child import run_child
 from deepearth.lammps.library import create_lammps
 from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
+from deepearth.potentials.envelope import (ENVELOPE_FILE, TrainingEnvelope, load_envelope, npy_frames_as_atoms,
+                                           read_npy_system, save_envelope)
 from deepearth.potentials.pod_files import MODEL_FORMAT, read_model
+from deepearth.potentials.repulsion import ZBLRepulsion
 
 __all__ = ["MODEL_FORMAT", "PODCalculator", "PODEvaluator", "PODPotential", "bootstrap_indices", "pair_commands",
            "read_model", "read_npy_system", "run_fitpod", "write_pod_extxyz"]
 
 
 # --------------------------------------------------------------------------- data
-
-def read_npy_system(folder: Path) -> list[dict]:
-    """Frames of one DeePMD npy system as dicts (symbols, positions, cell, energy, forces, virial).
-
-    ``virial`` is ``None`` where the system has no ``virial.npy``. Arrays are read with
-    ``allow_pickle=False`` (an ``.npy`` holding Python objects is refused, never unpickled).
-    """
-    folder = Path(folder)
-    type_map = (folder / "type_map.raw").read_text().split()
-    types = np.loadtxt(folder / "type.raw", dtype=int, ndmin=1)
-    symbols = [type_map[t] for t in types]
-    n = len(types)
-    frames = []
-    for sdir in sorted(folder.glob("set.*")):
-        coord = np.load(sdir / "coord.npy", allow_pickle=False).reshape(-1, n, 3)
-        box = np.load(sdir / "box.npy", allow_pickle=False).reshape(-1, 3, 3)
-        energy = np.load(sdir / "energy.npy", allow_pickle=False).reshape(-1)
-        force = np.load(sdir / "force.npy", allow_pickle=False).reshape(-1, n, 3)
-        has_virial = (sdir / "virial.npy").is_file()
-        virial = np.load(sdir / "virial.npy", allow_pickle=False).reshape(-1, 3, 3) if has_virial else None
-        for i in range(len(energy)):
-            frames.append(dict(symbols=symbols, positions=coord[i], cell=box[i], energy=float(energy[i]),
-                               forces=force[i], virial=None if virial is None else virial[i]))
-    if not frames:
-        raise ValueError(f"{folder}: no set.* folders with frames")
-    return frames
-
 
 def write_pod_extxyz(frames: list[dict], path: Path) -> None:
     """Write frames in the extxyz dialect ``fitpod`` reads.
@@ -159,6 +150,8 @@ class PODPotential:
         components) and ``fitting_regularization_parameter`` (ridge term).
     bootstrap:
         Committee by bootstrap (see the module docstring); ``False`` fits all frames.
+    repulsion:
+        Lay the calibrated ZBL baseline under the fit (module docstring); ``False``: bare POD.
     """
 
     name = "pod"
@@ -166,7 +159,7 @@ class PODPotential:
     def __init__(self, type_map: list[str] | None = None, rcut_A: float = 5.0, rin_A: float = 0.5,
                  two_body: int = 8, three_body=(6, 4), four_body=0, bessel_degree: int = 4,
                  inverse_degree: int = 8, energy_weight: float = 100.0, force_weight: float = 1.0,
-                 regularization: float = 1e-10, bootstrap: bool = True):
+                 regularization: float = 1e-10, bootstrap: bool = True, repulsion: bool = True):
         self.type_map = element_symbols(type_map, "PODPotential: type_map") if type_map is not None else None
         if rcut_A <= rin_A:
             raise ValueError(f"PODPotential: rcut_A ({rcut_A}) must exceed rin_A ({rin_A})")
@@ -178,6 +171,7 @@ class PODPotential:
         self.energy_weight, self.force_weight = float(energy_weight), float(force_weight)
         self.regularization = float(regularization)
         self.bootstrap = bool(bootstrap)
+        self.repulsion = bool(repulsion)
 
     # ---------------------------------------------------------------- input files
 
@@ -246,10 +240,15 @@ class PODPotential:
 
         The fit runs ``fitpod`` in a child Python process (a LAMMPS error in ``fitpod`` may abort
         the whole process); its output goes to ``log_file`` (default ``workdir/train.log``).
+        ``envelope.json`` (the envelope of all of ``train_systems``) is written next to the model,
+        also for a finished model that has none yet.
         """
         workdir = Path(workdir).resolve()
         model = workdir / "model.pod"
         if model.is_file():
+            if not (workdir / ENVELOPE_FILE).is_file() and train_systems:
+                frames = [f for s in train_systems for f in read_npy_system(s)]
+                save_envelope(TrainingEnvelope.from_frames(npy_frames_as_atoms(frames)), model)
             return model
         if not train_systems:
             raise ValueError(f"{workdir}: no training systems")
@@ -293,10 +292,25 @@ class PODPotential:
         (workdir / "model.coeff.txt").write_text(coeff_out.read_text())
         manifest = {"format": MODEL_FORMAT, "param": "model.param.txt", "coeff": "model.coeff.txt",
                     "type_map": type_map, "rcut_A": self.rcut_A, "bootstrap": self.bootstrap, "seed": int(seed)}
-        tmp = workdir / "model.pod.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1) + "\n")
-        os.replace(tmp, model)
+        atoms = npy_frames_as_atoms(frames)
+        envelope = TrainingEnvelope.from_frames(atoms)
+        if self.repulsion:
+            manifest["repulsion"] = self._repulsion(workdir, manifest, envelope, atoms).to_dict()
+        save_envelope(envelope, model)
+        _write_manifest(manifest, model)
         return model
+
+    def _repulsion(self, workdir: Path, manifest: dict, envelope: TrainingEnvelope, frames) -> ZBLRepulsion:
+        """The ZBL baseline from ``envelope``, its scales calibrated on the bare fit (written as
+        ``bare.pod`` next to the model, the manifest without repulsion)."""
+        bare = workdir / "bare.pod"
+        _write_manifest(manifest, bare)
+        evaluator = PODEvaluator(bare)
+        try:
+            baseline = ZBLRepulsion.from_envelope(envelope, manifest["type_map"])
+            return baseline.calibrate(evaluator.evaluate, frames, envelope.min_pair_distance_A)
+        finally:
+            evaluator.close()
 
     # ---------------------------------------------------------------- using a model
 
@@ -306,6 +320,13 @@ class PODPotential:
 
     def evaluator(self, model: Path) -> "PODEvaluator":
         return PODEvaluator(model)
+
+
+def _write_manifest(manifest: dict, path: Path) -> None:
+    """Write a model manifest atomically (it exists only complete)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def run_fitpod(param: Path, data: Path, cwd: Path, log_file: Path, label: Path | None = None) -> None:
@@ -320,9 +341,14 @@ def run_fitpod(param: Path, data: Path, cwd: Path, log_file: Path, label: Path |
 
 def pair_commands(model: Path | dict, type_map: list[str] | None = None) -> list[str]:
     """``pair_style``/``pair_coeff`` lines for a LAMMPS input, LAMMPS types = ``type_map`` order
-    (default: the model's). ``model``: a ``model.pod`` or the manifest :func:`read_model` returned."""
+    (default: the model's). ``model``: a ``model.pod`` or the manifest :func:`read_model` returned.
+    A model with a ``repulsion`` runs as ``hybrid/scaled`` over ``pod`` and one ``zbl`` per pair."""
     m = model if isinstance(model, dict) else read_model(model)
-    return ["pair_style pod", f"pair_coeff * * {_pod_files_and_species(m, type_map)}"]
+    files = _pod_files_and_species(m, type_map)
+    repulsion = m.get("repulsion")
+    if repulsion is None:
+        return ["pair_style pod", f"pair_coeff * * {files}"]
+    return repulsion.lammps_commands(element_symbols(type_map or m["type_map"], "POD type map"), "pod", files)
 
 
 def _pod_files_and_species(manifest: dict, type_map: list[str] | None = None) -> str:

@@ -1,7 +1,8 @@
 """The files of a LAMMPS ML-POD model, checked before LAMMPS sees them.
 
 A model is a folder: the JSON manifest ``model.pod`` and the parameter and coefficient files it
-names. The folder is a closed world: the manifest names plain file names inside it (no directory
+names (and, under ``repulsion``, the radii and scales of its ZBL baseline: numbers only). The folder
+is a closed world: the manifest names plain file names inside it (no directory
 separators, no ``..``, no absolute paths, no links leading out of it), and every name and path that
 reaches a LAMMPS command passes :func:`deepearth.lammps.safe.lammps_word`. LAMMPS's own readers
 (ML-POD ``EAPOD::read_pod_file``/``read_model_coeff_file``) stop some malformed files with an error
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from deepearth.lammps.safe import element_symbols, lammps_word
+from deepearth.potentials.repulsion import ZBLRepulsion
 
 __all__ = ["MODEL_FORMAT", "PODParams", "check_pod_coeff", "model_member", "n_coefficients", "read_model",
            "read_pod_param"]
@@ -280,7 +282,8 @@ def _check_counts(path: Path, counts: tuple, expected: tuple, params: PODParams)
 
 def read_model(model: Path) -> dict:
     """The checked manifest of a ``model.pod``: ``param``/``coeff`` as absolute paths, ``type_map``
-    a list of element symbols. ``ValueError`` (one line: the file, the key, what is wrong) for a
+    a list of element symbols, ``repulsion`` a :class:`~deepearth.potentials.repulsion.ZBLRepulsion`
+    (numbers only, pairs of the model's species) or None for a model without one. ``ValueError`` (one line: the file, the key, what is wrong) for a
     manifest that is not JSON, not ours or names files outside its folder, and for parameter or
     coefficient files LAMMPS would reject or crash on."""
     model = Path(model)
@@ -306,4 +309,16 @@ def read_model(model: Path) -> dict:
                          f"of its parameter file {Path(manifest['param']).name}")
     check_pod_coeff(Path(manifest["coeff"]), params)
     manifest["type_map"] = type_map
+    manifest["repulsion"] = _repulsion(model, manifest.get("repulsion"), type_map)
     return manifest
+
+
+def _repulsion(model: Path, data, type_map: list[str]) -> ZBLRepulsion | None:
+    """The manifest's ``repulsion`` checked (numbers only, pairs of the model's species); None if absent."""
+    if data is None:
+        return None
+    repulsion = ZBLRepulsion.from_dict(data, origin=f"{model}: key 'repulsion'")
+    for key in repulsion.pairs:
+        if any(s not in type_map for s in key.split("-")):
+            raise ValueError(f"{model}: key 'repulsion': pair {key!r} has a species outside the type map {type_map}")
+    return repulsion
