@@ -245,8 +245,14 @@ def test_casio3_percentiles_worst_frame_and_a_compressed_pair_out_of_envelope(ca
     assert inside.n_outside_envelope == 0 and inside.envelope["note"] == "all 10 frames inside the training envelope"
 
 
-def test_a_model_without_an_envelope_is_said_once(casio3_pod):
+def test_a_model_without_an_envelope_is_said_once(casio3_pod, tmp_path):
+    import shutil
+
     model, train = casio3_pod
+    old = tmp_path / "old-model"  # a model made before envelopes were recorded: its folder without one
+    shutil.copytree(model.parent, old)
+    (old / "envelope.json").unlink()
+    model = old / model.name
     res = validation_errors(load_evaluator(model), train[:3], envelope=model)
     assert res.n_outside_envelope is None and not res.envelope["checked"]
     assert "has no training envelope (trained before envelopes were recorded)" in res.envelope["note"]
