@@ -184,6 +184,10 @@ class ProductionSpec(Section):
     replicas: int = Field(3, ge=1, description="independent replicas (different velocity seeds)")
     thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
     engine: EngineName = Field("ase", description="MD engine of production (deepearth.md.engine.ENGINES)")
+    envelope_tolerance: float = Field(0.2, ge=0, le=0.9, description=(
+        "stop a replica whose configuration leaves the final model's training envelope by more than this "
+        "fraction (a pair closer than (1 - x) × the closest in training, a density off by more than x); loose "
+        "on purpose: long runs sample closer pairs than a few hundred labels hold"))
     allow_unconverged: bool = Field(False, description="run production with the last model even when active "
                                                        "learning did not converge (every result is flagged)")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ase.io import read
 
 from datafiles import data_path
 from emt_copper import EMT_RECIPE, POD_SMALL, write_copper
@@ -77,6 +78,19 @@ def test_status_and_a_rerun_that_adds_nothing(emt_run):
     again = run_recipe(recipe, executor=InProcessExecutor())
     assert LabelStore(rundir.store_file).count() == n
     assert again.iterations == summary.iterations and again.diffusion == summary.diffusion
+
+
+def test_production_far_outside_the_training_data_stops_naming_the_envelope(emt_run, tmp_path):
+    """The final model's envelope travels with it: a replica at 15,000 K (trained to 1200 K) stops
+    with the envelope it left, recorded, not raised and not a blow-up."""
+    from deepearth.md.engine import ASEEngine
+    from deepearth.md.production import ReplicaTask, run_replica
+
+    recipe, summary, rundir = emt_run
+    start = read(rundir.root.parent / "cu.vasp")
+    res = run_replica(ReplicaTask(str(tmp_path / "hot"), str(rundir.root / summary.final_model), start, 5.0,
+                                  15000.0, recipe.production, ASEEngine(), seed=1))
+    assert "left the training envelope: Cu-Cu pair at" in res.blow_up and "closest in training" in res.blow_up
 
 
 def test_a_changed_recipe_is_refused_naming_what_changed_and_nothing_is_touched(emt_run):

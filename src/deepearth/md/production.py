@@ -23,8 +23,9 @@ import numpy as np
 from ase import Atoms
 
 from deepearth.files import read_json, write_json_atomic
-from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
+from deepearth.md.engine import Engine, MDBlowUp, MDGuard, MDSettings, blow_up
 from deepearth.md.trajectory import append_frame
+from deepearth.potentials.envelope import load_envelope
 from deepearth.potentials.registry import load_potential
 from deepearth.rundir import ReplicaResult
 from deepearth.units import stress_to_pressure_gpa
@@ -56,6 +57,9 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
         return ReplicaResult.from_dict(read_json(done))
     out.mkdir(parents=True, exist_ok=True)
     engine = task.engine
+    # the final model's training envelope, loosely: a replica that leaves it has left what the
+    # model knows (a runaway at too high T, a collapse) and stops with a message, not a blow-up
+    guard = MDGuard(envelope=load_envelope(task.model), envelope_tolerance=pr.envelope_tolerance)
     calc = load_potential(task.model)
     atoms = task.start.copy()
 
@@ -71,7 +75,7 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
 
         try:
             engine.run(atoms, calc, MDSettings("npt", task.T_K, pr.equilibration_steps, pr.timestep_fs,
-                                               pressure_GPa=task.P_GPa, seed=task.seed,
+                                               pressure_GPa=task.P_GPa, seed=task.seed, guard=guard,
                                                observers=[(record_volume, pr.sample_interval)]))
         except MDBlowUp as exc:
             v_last = volumes[-1] if volumes else float("nan")
@@ -94,7 +98,7 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
     try:
         engine.run(atoms, calc, MDSettings("nvt", task.T_K, pr.steps, pr.timestep_fs, thermostat=pr.thermostat,
                                            seed=task.seed + 7919, init_velocities=pr.equilibration_steps == 0,
-                                           observers=[(save, pr.sample_interval)]))
+                                           guard=guard, observers=[(save, pr.sample_interval)]))
     except MDBlowUp as exc:
         return _failed(task, done, f"NVT production: {exc}", float(atoms.get_volume()), temps, pressures,
                        str(traj) if temps else "")
