@@ -56,6 +56,12 @@ def test_every_stage_ran_and_wrote_its_records(emt_run):
     (d,) = summary.diffusion
     assert d["species"] == "Cu" and d["n_replicas"] == 2 and np.isfinite(d["D_m2_per_s"])
     assert not summary.converged and d["model_converged"] is False
+    # trust_lo = 0.002 eV/Å is tighter than the model's own held-out error: the check says so
+    trust = json.loads(rundir.validation_file(1).read_text())["trust_levels"]
+    assert trust["trust_lo"] == 0.002 and trust["n_frames"] >= 2
+    assert trust["held_out_deviation_median"] <= trust["held_out_deviation_p95"]
+    assert trust["fraction_not_accurate"] > 0.5 and "Trust levels (absolute deviation)" in \
+        (rundir.report_dir / "index.html").read_text()
     assert any("did not converge: production ran with the last model" in f for f in summary.flags)
     assert (rundir.root / summary.final_model).is_file()
     assert (rundir.report_dir / "index.html").is_file()

@@ -15,7 +15,7 @@ import numpy as np
 from ase import Atoms
 
 from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, select_candidates
-from deepearth.explore.deviation import FRAME_CLASSES
+from deepearth.explore.deviation import FRAME_CLASSES, model_deviation
 from deepearth.files import write_json_atomic
 from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import map_or_raise
@@ -154,6 +154,33 @@ def calibrate(ctx: RunContext, models: list[Path], frames: list[Atoms]) -> tuple
     return cal, scale
 
 
+def trust_check(ctx: RunContext, models: list[Path], frames: list[Atoms], scale: float) -> dict | None:
+    """Where the trust levels sit against the committee's own held-out frames (in-distribution by
+    construction): their (scaled) deviations in the recipe's criterion, the fraction the levels would
+    call candidate or failed, and the 95th percentile as the ``trust_lo`` that would call 95 % of them
+    accurate. Levels tighter than the model's own error flag everything (issue 17's CaSiO3 melt: 100 %)
+    and the loop cannot converge; a warning says so."""
+    ex = ctx.recipe.exploration
+    if len(frames) < 2:
+        return None
+    committee = Committee(models, backend_for_model(models[0]))
+    devs = []
+    for atoms in frames:
+        dev = model_deviation(committee.predict(atoms).forces_eV_per_A, f0=ex.relative_f0_eV_per_A, scale=scale)
+        devs.append(dev.max_force_std if ex.criterion == "absolute" else dev.max_relative_force_std)
+    devs = np.asarray(devs)
+    out = {"criterion": ex.criterion, "trust_lo": ex.trust_lo, "trust_hi": ex.trust_hi, "n_frames": len(frames),
+           "held_out_deviation_median": float(np.median(devs)), "held_out_deviation_p95": float(np.percentile(devs, 95)),
+           "fraction_not_accurate": float(np.mean(devs >= ex.trust_lo)), "source": "the recipe (exploration.trust_lo, "
+           "trust_hi); checked against the calibrated committee's deviation on the held-out labels"}
+    if out["fraction_not_accurate"] > 0.5:
+        log.warning("exploration.trust_lo = %g calls %.0f %% of the %d held-out (labelled, in-distribution) frames "
+                    "candidates or failed: it is tighter than the model's own error (held-out deviation p95 %.3g); "
+                    "the loop may never converge", ex.trust_lo, 100 * out["fraction_not_accurate"], len(frames),
+                    out["held_out_deviation_p95"])
+    return out
+
+
 def validate(ctx: RunContext, iteration: int, models: list[Path]) -> dict:
     """Held-out errors of member 0 and the committee's spread calibration (``validation.json``);
     returns the error summary with the exploration's ``deviation_scale``."""
@@ -162,7 +189,8 @@ def validate(ctx: RunContext, iteration: int, models: list[Path]) -> dict:
     errors = validation_errors(load_evaluator(models[0]), frames, bin_by="pressure", envelope=models[0])
     calibration, scale = calibrate(ctx, models, frames)
     write_json_atomic(ctx.rundir.validation_file(iteration),
-                      {**errors.summary(), "committee_calibration": calibration, "parity": errors.parity})
+                      {**errors.summary(), "committee_calibration": calibration, "parity": errors.parity,
+                       "trust_levels": trust_check(ctx, models, frames, scale)})
     log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,
              errors.n_frames, errors.rmse_energy_meV_per_atom, errors.rmse_force_eV_per_A, errors.rmse_stress_GPa)
     return {**errors.summary(), "deviation_scale": scale}

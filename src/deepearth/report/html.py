@@ -131,4 +131,11 @@ def validation_section(validation: dict) -> list[str]:
     note = validation.get("envelope", {}).get("note")
     if note:
         out.append(f"<p>{html.escape(note)}</p>")
+    trust = validation.get("trust_levels")
+    if trust:
+        out.append(f"<p>Trust levels ({html.escape(trust['criterion'])} deviation): trust_lo {trust['trust_lo']:g}, "
+                   f"trust_hi {trust['trust_hi']:g}, from {html.escape(trust['source'])}. On the "
+                   f"{trust['n_frames']} held-out frames the calibrated deviation has median "
+                   f"{trust['held_out_deviation_median']:.3g} and p95 {trust['held_out_deviation_p95']:.3g}; "
+                   f"{100 * trust['fraction_not_accurate']:.0f} % of them would not count as accurate.</p>")
     return out
