@@ -63,6 +63,7 @@ def test_every_stage_ran_and_wrote_its_records(emt_run):
     assert trust["fraction_not_accurate"] > 0.5 and "Trust levels (absolute deviation)" in \
         (rundir.report_dir / "index.html").read_text()
     assert any("did not converge: production ran with the last model" in f for f in summary.flags)
+    assert "Read this first" in (rundir.report_dir / "index.html").read_text()
     assert (rundir.root / summary.final_model).is_file()
     assert (rundir.report_dir / "index.html").is_file()
     on_disk = json.loads(rundir.summary_file.read_text())

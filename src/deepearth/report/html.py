@@ -74,6 +74,8 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
             f"{html.escape(json.dumps(summary.get('labeller', {})))}; converged: {summary.get('converged')}; "
             f"final model: <code>{html.escape(summary.get('final_model', ''))}</code>; "
             f"wall time {summary.get('wall_time_s', 0):.0f} s.</p>",
+            *([("<h2>Read this first</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in summary["flags"])
+                + "</ul>")] if summary.get("flags") else []),
             "<h2>Active learning</h2>", _table(summary.get("iterations", []), it_cols),
             "<h2>Diffusion</h2>", _table(summary.get("diffusion", []), d_cols)]
     body += validation_section(validation)
