@@ -85,3 +85,31 @@ def test_a_changed_configuration_under_an_old_id_is_refused_not_reused(tmp_path)
         run(store, changed)
     assert store.count() == 2  # nothing written
     assert run(store, requests(["", ""])) == {"ok": 0, "failed": 0, "skipped": 2}  # same inputs: reused
+
+
+def test_imported_frames_with_nan_or_absurd_forces_are_rejected_not_trained_on(tmp_path, capsys):
+    import numpy as np
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import write
+
+    from deepearth.cli import main
+
+    frames = []
+    for i in range(3):
+        atoms = copper(i)
+        forces = np.zeros((len(atoms), 3))
+        if i == 1:
+            forces[5, 2] = np.nan
+        if i == 2:
+            forces[0, 0] = 5e4  # Hartree/Bohr mistaken for eV/Å, or worse
+        atoms.calc = SinglePointCalculator(atoms, energy=-100.0 - i, forces=forces)
+        frames.append(atoms)
+    data = tmp_path / "dft.extxyz"
+    write(data, frames)
+    assert main(["import", str(data), "--run", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "2 frames rejected (stored as failed labels, never trained on), first: frame 1: invalid label: " \
+           "non-finite force on atom 5 (Cu)" in out
+    store = LabelStore(tmp_path / "run" / "deepearth.db")
+    assert store.count(ok=True) == 1 and store.count(ok=False) == 2
+    assert "beyond 1000 eV/Å" in store.rows(ok=False, frame=2)[0].error
