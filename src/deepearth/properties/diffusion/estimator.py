@@ -2,14 +2,15 @@
 
 ``D = lim MSD(t)/(2 d t)`` (d = 3 for the full MSD). The MSD of each atom is averaged over all time
 origins (FFT algorithm, tidynamics), then over the selected atoms, after removing the
-centre-of-mass drift of the whole system. D is fitted on the diffusive regime only — where the MSD
-grows linearly after the ballistic/caging start (:func:`diffusive_window`) — and never beyond half
-the trajectory.
+centre-of-mass drift of the whole system. D is fitted on the diffusive regime only, chosen from the
+physics (:mod:`.window`): after the caging time, where the local exponent of the MSD has settled at
+1, and never beyond half the trajectory.
 
 Slope estimators (details in :func:`diffusion_coefficient`): ``method="gls"`` (default) —
 generalised least squares with a model of the MSD covariance (:mod:`.msd_gls`; McCluskey, Coles &
-Morgan, J. Chem. Theory Comput. 21, 79 (2025), kinisi), error bar from one trajectory; ``method="ols"``
-— ordinary least squares, error bar from replicas (std/√n) or per-atom fits (std/√N).
+Morgan, J. Chem. Theory Comput. 21, 79 (2025), kinisi), its error bar floored by the scatter of
+replicas and of blocks of time origins (:mod:`.scatter`); ``method="ols"`` — ordinary least
+squares, error bar from replicas (std/√n) or per-atom fits (std/√N).
 
 Atoms can be selected by species, by index and by a spatial :class:`Region` (e.g. a grain-boundary
 slab) whose membership is re-evaluated over time. Finite-size correction: :func:`yeh_hummer_correction`.
@@ -21,12 +22,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from deepearth.properties.checks import require_finite_result, require_positive
-from deepearth.properties.diffusion.inputs import as_replicas, check_positions, check_time_axis, select_atoms
+from deepearth.properties.diffusion.inputs import (as_replicas, as_velocities, check_positions, check_time_axis,
+                                                   select_atoms, vacf)
 from deepearth.properties.diffusion.msd_gls import (GLS_RIDGE, fit_lag_grid, gls_msd_slope, model_variogram,
-                                                    msd_curves, msd_moments)
+                                                    msd_curves, msd_origin_sums)
+from deepearth.properties.diffusion.scatter import N_BLOCKS, block_variance, combined_error
+from deepearth.properties.diffusion.window import WINDOW_TOLERANCE, caging_time_from_vacf, diffusive_window
 from deepearth.properties.trajectory import Region, Trajectory
 from deepearth.units import A2_PER_PS_TO_M2_PER_S, KB_J_PER_K
 
@@ -40,10 +43,14 @@ MIN_FRAMES: int = 10
 class DiffusionResult:
     """Self-diffusion coefficient of one species (or selection) with its uncertainty and provenance.
 
-    ``D_stderr_m2_per_s`` is the reported standard error; ``stderr_source`` says where it comes from:
-    ``"gls"`` (the GLS parameter covariance, ``(XᵀΣ⁻¹X)⁻¹``), ``"replicas"`` (std/√n of the replica
-    fits, OLS with ≥ 2 replicas) or ``"per-atom"`` (std/√N of per-atom OLS fits, one replica).
-    With ≥ 2 replicas ``D_stderr_replicas_m2_per_s`` is the replica spread (std/√n) in any case.
+    ``D_stderr_m2_per_s`` is the reported standard error; ``stderr_source`` says where it comes from.
+    GLS: the largest of the GLS bar (``"gls"``, the parameter covariance of the fit,
+    ``D_stderr_gls_m2_per_s``), the replica scatter (``"replicas"``, std/√n,
+    ``D_stderr_replicas_m2_per_s``) and the time-origin block scatter (``"blocks"``,
+    ``D_stderr_blocks_m2_per_s``), a scatter counted × the Student factor of its ``stderr_dof``
+    degrees of freedom (:mod:`.scatter`). OLS: ``"replicas"`` (≥ 2 replicas) or ``"per-atom"``
+    (std/√N of per-atom fits, one replica). ``fit_window_ps`` is the window and ``window_rule``
+    how it was chosen; ``caging_time_ps`` the caging time it starts after.
     """
 
     species: str
@@ -51,7 +58,7 @@ class DiffusionResult:
     D_stderr_m2_per_s: float
     n_replicas: int
     fit_window_ps: tuple[float, float]
-    diffusive: bool  # False: no regime with log-log slope ≈ 1 (e.g. a crystal); D then ≈ 0 by fit
+    diffusive: bool  # False: no regime with local exponent ≈ 1 (e.g. a crystal); D then ≈ 0 by fit
     method: str  # human-readable description of estimator, window and error source
     D_replicas_m2_per_s: list[float] = field(default_factory=list)
     lag_ps: list[float] = field(default_factory=list)
@@ -61,13 +68,19 @@ class DiffusionResult:
     P_GPa: float | None = None
     sources: list[str] = field(default_factory=list)
     estimator: str = "gls"  # "gls" | "ols"
-    stderr_source: str = "gls"  # "gls" | "replicas" | "per-atom"
+    stderr_source: str = "gls"  # "gls" | "replicas" | "blocks" | "per-atom"
     D_stderr_replicas_m2_per_s: float | None = None  # replica spread std/√n (≥ 2 replicas)
     n_atoms: int = 0  # selected atoms, summed over replicas (before any region)
     n_atoms_effective: float | None = None  # region: mean number of atoms in the region per time origin
     n_fit_lags: int = 0  # lags used by the fit
     dimensions: str = "xyz"
     region: dict | None = None
+    window_rule: str = ""  # how fit_window_ps was chosen
+    caging_time_ps: float | None = None  # the window starts after it (VACF minimum, or from the MSD)
+    D_stderr_gls_m2_per_s: float | None = None  # the GLS model bar (independent atoms)
+    D_stderr_blocks_m2_per_s: float | None = None  # scatter of time-origin blocks
+    stderr_dof: int | None = None  # degrees of freedom of a scatter-based stderr
+    n_blocks: int = 0  # time-origin blocks per replica
 
     @property
     def value(self) -> float:
@@ -94,72 +107,10 @@ class DiffusionResult:
         return d
 
 
-# --------------------------------------------------------------------------------------------
-# MSD curves and the diffusive window
-# --------------------------------------------------------------------------------------------
-
 def remove_drift(positions: np.ndarray, masses: np.ndarray) -> np.ndarray:
     """Positions (Å) with the centre-of-mass displacement of the whole system subtracted."""
     com = np.einsum("tni,n->ti", positions, masses) / masses.sum()
     return positions - (com - com[0])[:, None, :]
-
-
-def local_slope(lag: np.ndarray, msd: np.ndarray) -> np.ndarray:
-    """d ln MSD / d ln t on the lags > 0 (same length as ``lag``; NaN where undefined)."""
-    slope = np.full_like(msd, np.nan, dtype=float)
-    ok = (lag > 0) & (msd > 0)
-    if ok.sum() >= 3:
-        slope[ok] = np.gradient(np.log(msd[ok]), np.log(lag[ok]))
-    return slope
-
-
-def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 0.1,
-                     tolerance: float = 0.3, min_loglog_slope: float = 0.5) -> tuple[int, int, bool]:
-    """Indices ``[i0, i1)`` of the fit window and whether the regime is diffusive.
-
-    ``lag_ps`` (ps, increasing, evenly spaced) and ``msd`` (Å²) are the MSD curve. The window ends
-    at half the curve (beyond it few time origins remain). It starts at the earliest lag ≥
-    ``min_start_ps`` from which the MSD grows linearly: the smoothed local derivative dMSD/dt stays
-    within ``±tolerance`` of the reference slope for a run of lags (a tenth of the range, ≥ 3), so
-    that noise at long lags cannot push the start late. The reference is the median derivative from
-    the current start to the window end, refined as the start moves: the median ignores the tail
-    of the transient and, unlike the median over the late half alone, rests on the precise short
-    lags as well as the noisy long ones. The motion counts as
-    diffusive when that window covers at least a fifth of the range and the log–log slope has
-    reached ``min_loglog_slope`` at its end. (Requiring a log–log slope ≈ 1 alone fails on real
-    data: the ballistic/caging start leaves an offset, MSD = 6Dt + c, whose log–log slope
-    approaches 1 only slowly.) Otherwise — a crystal or glass, whose MSD plateaus — the late half of
-    the range is returned with ``diffusive=False``.
-    """
-    n = len(lag_ps)
-    i1 = max(n // 2, 3)
-    i_min = int(np.searchsorted(lag_ps, min_start_ps))
-    i_min = min(max(i_min, 1), i1 - 2)
-    fallback = (i_min + (i1 - i_min) // 2, i1, False)
-    width = max(3, (i1 - i_min) // 10)
-    min_len = max(3, (i1 - i_min) // 5)
-    deriv = uniform_filter1d(np.gradient(msd[:i1], lag_ps[:i1]), width, mode="nearest")
-    i0 = i_min
-    for _ in range(6):  # reference slope: median derivative from the current start, refined
-        reference = float(np.median(deriv[i0:i1]))
-        if not reference > 0:
-            return fallback
-        good = np.abs(deriv[i_min:i1] - reference) <= tolerance * reference
-        # first lag from which the derivative stays in the band for a run of `width` lags: the
-        # transient (ballistic rise, caging overshoot) is at the start; later noise must not move i0
-        run = np.convolve(good.astype(int), np.ones(width, dtype=int), "valid") == width
-        starts = np.flatnonzero(run[:max(0, (i1 - i_min) - min_len + 1)])
-        if starts.size == 0:
-            return fallback
-        new_i0 = i_min + int(starts[0])
-        if new_i0 == i0:
-            break
-        i0 = new_i0
-    slope = uniform_filter1d(np.nan_to_num(local_slope(lag_ps[:i1], msd[:i1])), width, mode="nearest")
-    if slope[i1 - 1] < min_loglog_slope:
-        return fallback
-    return i0, i1, True
-
 
 
 def _dims(dimensions: str) -> list[int]:
@@ -170,18 +121,16 @@ def _dims(dimensions: str) -> list[int]:
     return dims
 
 
-# --------------------------------------------------------------------------------------------
-# The estimator
-# --------------------------------------------------------------------------------------------
-
 def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | np.ndarray],
                           dt_ps: float | None = None, species: str | None = None,
                           min_fit_start_ps: float = 0.1, remove_com_drift: bool = True,
                           T_K: float | None = None, P_GPa: float | None = None, *,
                           method: str = "gls", atoms: Sequence[int] | None = None,
                           region: Region | None = None, dimensions: str = "xyz",
-                          times_ps: Sequence[float] | None = None,
-                          max_fit_lags: int = 60) -> DiffusionResult:
+                          times_ps: Sequence[float] | None = None, max_fit_lags: int = 60,
+                          velocities: np.ndarray | Sequence[np.ndarray] | None = None,
+                          fit_window_ps: tuple[float, float] | None = None,
+                          n_blocks: int = N_BLOCKS) -> DiffusionResult:
     """Self-diffusion coefficient (m²/s) ``D = lim MSD(t)/(2 d t)`` from one or more independent
     replica trajectories (W paper eq. 2; SCIENCE.md §3).
 
@@ -199,6 +148,15 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     z is independent of motion in the plane. ``dimensions`` picks the Cartesian components of the
     MSD (d = their number).
 
+    Window (:func:`~.window.diffusive_window`, on the pooled MSD; all replicas cut to the shortest):
+    from the first lag ≥ max(caging time, ``min_fit_start_ps``) where the local exponent of the MSD
+    stays within 0.03 (+ 2 standard errors) of 1 (``WINDOW_TOLERANCE``) over a factor 2 in time, to half the trajectory.
+    The caging time is the first minimum of the velocity autocorrelation function when
+    ``velocities`` (Å/ps, one ``(T, N, 3)`` array per replica, as the positions) are given, else
+    twice the time where the log–log MSD slope falls below 1.5. No such regime (a crystal: the MSD
+    plateaus): the late half is fitted and ``diffusive=False``. ``fit_window_ps = (t0, t1)`` sets
+    the window by hand instead (the lags within it; ``diffusive`` then only checks that D > 0).
+
     ``method="gls"`` (default): the slope is fitted by generalised least squares,
     ``β = (XᵀΣ⁻¹X)⁻¹XᵀΣ⁻¹y`` (:func:`gls_line`, with a 1 % ridge, ``GLS_RIDGE``, and the sandwich
     variance), on up to ``max_fit_lags`` lags of the window (log- and evenly spaced). Σ is the
@@ -208,23 +166,20 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     ``f = Var(r²)/((2/d)MSD²)`` (1 for Gaussian displacements; > 1 for hopping). This is the
     approach of McCluskey, Coles & Morgan, J. Chem. Theory Comput. 21, 79 (2025) (kinisi), with the
     exact overlapping-origin covariance in place of kinisi's ``σ_i² N_i/N_j`` from non-overlapping
-    counts and the GLS maximum-likelihood line in place of its MCMC posterior. The reported
-    ``stderr`` is the GLS one (``stderr_source="gls"``); it assumes independent atoms (no
-    collective motion). With ≥ 2 replicas the replicas are pooled (D from the pooled MSD, the same
-    GLS weights applied to each replica give ``D_replicas_m2_per_s``) and the replica spread std/√n
-    is reported beside it (``D_stderr_replicas_m2_per_s``) — compare the two: a replica spread well
-    above the GLS error points at correlations the model lacks. ``method="ols"``: ordinary least
-    squares (the earlier estimator); D is the mean of the replica fits, stderr std/√n over
-    replicas or std/√N over per-atom fits (one replica). Calibration of both:
-    ``benchmarks/diffusion_calibration.py``.
-
-    All replicas must share the frame spacing; the longer ones are cut to the shortest. The window
-    (:func:`diffusive_window`, starting at ≥ ``min_fit_start_ps``) is chosen on the pooled MSD.
-    If no linear regime is found (a crystal) the late half is fitted and ``diffusive=False``.
+    counts and the GLS maximum-likelihood line in place of its MCMC posterior. With ≥ 2 replicas the
+    replicas are pooled (D from the pooled MSD; the same GLS weights applied to each replica give
+    ``D_replicas_m2_per_s``). Atoms in a liquid are not independent, so the GLS bar alone is too
+    small (2.5× on LJ argon); the reported stderr is the largest of the GLS bar, the replica scatter
+    and the scatter of ``n_blocks`` blocks of time origins per replica, a scatter × the Student
+    factor of its degrees of freedom (:func:`~.scatter.combined_error`). ``method="ols"``: ordinary
+    least squares on the same window; D is the mean of the replica fits, stderr std/√n over
+    replicas or std/√N over per-atom fits (one replica). Calibration:
+    ``benchmarks/diffusion_calibration.py`` (Langevin) and ``benchmarks/diffusion_calibration_liquid.py``
+    (Lennard-Jones liquid through LAMMPS).
 
     Refused with one ``ValueError`` (:mod:`deepearth.properties.checks`): NaN/inf positions (naming the
     first bad frame and atom), fewer than ``MIN_FRAMES`` frames, dt ≤ 0, T_K ≤ 0, selected atoms that
-    never move, and a result that is not finite with a positive error bar.
+    never move, velocities of the wrong shape, and a result that is not finite with a positive error bar.
     """
     method = method.lower()
     if method not in ("gls", "ols"):
@@ -233,6 +188,8 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         require_positive("diffusion_coefficient: T_K", T_K, "K")
     if P_GPa is not None and not np.isfinite(P_GPa):
         raise ValueError(f"diffusion_coefficient: P_GPa must be finite, got {P_GPa!r}")
+    if int(n_blocks) < 2:
+        raise ValueError(f"diffusion_coefficient: n_blocks must be >= 2, got {n_blocks!r}")
     replicas = as_replicas(data, dt_ps, times_ps)
     if not replicas:
         raise ValueError("diffusion_coefficient: no trajectories given")
@@ -242,6 +199,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     dt = replicas[0].dt_ps
     if any(abs(r.dt_ps - dt) > 1e-9 * dt for r in replicas):
         raise ValueError("diffusion_coefficient: replicas have different frame spacings")
+    vels = as_velocities(velocities, replicas)
     dims = _dims(dimensions)
     d = len(dims)
     n_t = min(r.n_frames for r in replicas)
@@ -249,13 +207,18 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     if region is not None:
         label += f" in {region.axis}-slab {region.centre_A:g}±{region.width_A / 2:g} Å"
 
-    # positions of the selected atoms (drift removed), region membership (None: no region)
-    sel_pos, sel_inside, n_sel = [], [], 0
-    for r in replicas:
+    # positions (and velocities) of the selected atoms (drift removed), region membership (None: no region)
+    sel_pos, sel_inside, sel_vel, n_sel = [], [], [], 0
+    for k, r in enumerate(replicas):
         pos = remove_drift(r.positions_A, r.masses_amu) if remove_com_drift else r.positions_A
         idx = select_atoms(r, species, atoms)
         n_sel += idx.size
         sel_pos.append(pos[:n_t, idx][:, :, dims])
+        if vels is not None:
+            v = vels[k]
+            if remove_com_drift:
+                v = v - (np.einsum("tni,n->ti", v, r.masses_amu) / r.masses_amu.sum())[:, None, :]
+            sel_vel.append(v[:n_t, idx][:, :, dims])
         inside = None
         if region is not None:
             inside = region.contains(r.positions_A[:n_t, idx], r.cells_A[:n_t])
@@ -275,12 +238,14 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     if region is not None and n_valid < max(MIN_FRAMES // 2, 5):
         raise ValueError(f"region {region.to_dict()}: atoms stay inside for too few frames to measure an MSD "
                          f"(longest stay {curve_lags[n_valid - 1] if n_valid else 0} frames)")
-    i0, i1, diffusive = diffusive_window(lag[:n_valid], msd_mean[:n_valid], min_fit_start_ps)
+    i0, i1, diffusive, t_cage, rule = _window(lag[:n_valid], msd_mean[:n_valid], min_fit_start_ps, fit_window_ps,
+                                              per_atom, sel_vel, dt, label)
     window = slice(i0, i1)
     n_atoms_eff = None
     if region is not None:
         n_atoms_eff = float(w_tot[i0] / (n_t - curve_lags[i0]))
 
+    err = None
     if method == "ols":
         n_fit = i1 - i0
         d_rep = _to_si(np.array([_wfit(lag[window], m[window], w[window]) for m, w in zip(msd_rep, w_rep)]), d)
@@ -289,31 +254,36 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         lo, hi = int(curve_lags[i0]), int(curve_lags[i1 - 1])
         fit_lags = fit_lag_grid(lo, hi, max_fit_lags)
         n_fit = fit_lags.size
-        mom = [msd_moments(p, fit_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
+        sums = [msd_origin_sums(p, fit_lags, ins) for p, ins in zip(sel_pos, sel_inside)]
+        mom = [(c.sum(axis=0), s2.sum(axis=0), s4) for c, s2, s4 in sums]
         if np.any(np.array([c for c, _, _ in mom]).sum(axis=0) == 0):
             raise ValueError(f"region {region.to_dict() if region else None}: no atom stays inside over the fit lags")
         g = model_variogram(msd_mean[:n_valid], curve_lags[:n_valid], lo, n_t, stencil=max(4, (hi - lo) // 20))
         try:
-            slope, slope_err, slope_rep = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo, ridge=GLS_RIDGE)
+            slope, slope_err, slope_rep, weights = gls_msd_slope(mom, fit_lags, dt, g, n_t, d, linear_from=lo,
+                                                                 ridge=GLS_RIDGE, return_weights=True)
         except np.linalg.LinAlgError as exc:
             raise ValueError(f"diffusion_coefficient ({label}): the GLS fit of the MSD over lags {lo}-{hi} frames is "
                              f"singular ({exc}); the MSD is (nearly) flat there — too few frames or atoms that "
                              "hardly move; try method='ols' or a longer run") from None
-        D, stderr, source = _to_si(slope, d), _to_si(slope_err, d), "gls"
+        pooled = np.array([s2 for _, s2, _ in mom]).sum(axis=0) / np.array([c for c, _, _ in mom]).sum(axis=0)
+        var_blk, n_blk = block_variance([c for c, _, _ in sums], [s2 for _, s2, _ in sums], pooled, weights,
+                                        int(n_blocks))
         d_rep = _to_si(slope_rep, d)  # replica values: the pooled GLS weights applied to each replica's MSD
+        err = combined_error(_to_si(slope_err, d), d_rep, _to_si(np.sqrt(var_blk), d) ** 2, n_blk, int(n_blocks))
+        D, stderr, source = _to_si(slope, d), err.sigma, err.source
     rep_err = float(d_rep.std(ddof=1) / np.sqrt(len(d_rep))) if len(d_rep) >= 2 else None
 
     if method == "gls":
-        desc = (f"GLS fit of MSD on the diffusive window ({n_fit} lags) with a Gaussian-displacement MSD "
-                f"covariance (McCluskey et al. JCTC 2025); stderr from the GLS covariance")
-        if rep_err is not None:
-            desc += f"; replica spread over {len(d_rep)} replicas also reported"
+        desc = (f"GLS fit of MSD on {rule} ({n_fit} lags) with a Gaussian-displacement MSD covariance "
+                f"(McCluskey et al. JCTC 2025); stderr = max(GLS, replica scatter over {len(d_rep)} replicas, "
+                f"scatter of {n_blocks} time-origin blocks per replica), a scatter x Student t(dof) -> {source}")
     elif len(replicas) >= 2:
         stderr, source = rep_err, "replicas"
         if not rep_err > 0:
             raise ValueError(f"diffusion_coefficient ({label}): the {len(d_rep)} replicas give identical D, so their "
                              "spread (the OLS error bar) is zero; are they copies of one run? use method='gls'")
-        desc = f"OLS fit of MSD on the diffusive window; stderr from {len(d_rep)} replicas"
+        desc = f"OLS fit of MSD on {rule}; stderr from {len(d_rep)} replicas"
     elif region is None:
         if per_atom[0].shape[1] < 2:
             raise ValueError(f"diffusion_coefficient ({label}): method='ols' with one replica takes its error bar from "
@@ -321,14 +291,14 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         d_atoms = _to_si(np.array([_wfit(lag[window], per_atom[0][window, j], w_rep[0][window])
                                    for j in range(per_atom[0].shape[1])]), d)
         stderr, source = float(d_atoms.std(ddof=1) / np.sqrt(len(d_atoms))), "per-atom"
-        desc = "OLS fit of MSD on the diffusive window; stderr from per-atom spread (one replica)"
+        desc = f"OLS fit of MSD on {rule}; stderr from per-atom spread (one replica)"
     else:
         raise ValueError("diffusion_coefficient: method='ols' with a region needs >= 2 replicas for an error "
                          "bar; use method='gls'")
     require_finite_result(f"diffusion_coefficient ({label})", float(D), float(stderr),
                           why=f"{n_fit} fit lags over {n_t} frames of {n_sel} atoms")
     if not diffusive:
-        desc += "; no diffusive regime found (no linear MSD growth): D fitted on the late half (plateau)"
+        desc += "; no diffusive regime found (local exponent never settles at 1): D fitted on the late half (plateau)"
     if region is not None:
         desc += "; region: atoms counted only for lags over which they stay inside"
     return DiffusionResult(
@@ -339,7 +309,35 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
         sources=[r.source for r in replicas], estimator=method, stderr_source=source,
         D_stderr_replicas_m2_per_s=rep_err, n_atoms=int(n_sel), n_atoms_effective=n_atoms_eff,
         n_fit_lags=int(n_fit), dimensions="".join("xyz"[k] for k in dims),
-        region=region.to_dict() if region is not None else None)
+        region=region.to_dict() if region is not None else None, window_rule=rule, caging_time_ps=t_cage,
+        D_stderr_gls_m2_per_s=None if err is None else err.sigma_gls,
+        D_stderr_blocks_m2_per_s=None if err is None else err.sigma_blocks,
+        stderr_dof=None if err is None else err.dof, n_blocks=int(n_blocks) if err is not None else 0)
+
+
+def _window(lag: np.ndarray, msd: np.ndarray, min_start_ps: float, by_hand: tuple[float, float] | None,
+            per_atom: list[np.ndarray] | None, velocities: list[np.ndarray], dt: float,
+            label: str) -> tuple[int, int, bool, float | None, str]:
+    """The fit window ``[i0, i1)`` on ``lag``, whether diffusive, the caging time and a description."""
+    if by_hand is not None:
+        t0, t1 = (float(x) for x in by_hand)
+        i0, i1 = int(np.searchsorted(lag, t0 - 1e-9 * abs(t0))), int(np.searchsorted(lag, t1 + 1e-9 * abs(t1), "right"))
+        if not (np.isfinite(t0) and np.isfinite(t1)) or i1 - i0 < 3 or i0 < 1:
+            raise ValueError(f"diffusion_coefficient ({label}): fit_window_ps {by_hand!r} holds {max(i1 - i0, 0)} lags "
+                             f"> 0 of the MSD (lags {lag[1]:g}-{lag[-1]:g} ps); it needs >= 3")
+        diffusive = bool(np.polyfit(lag[i0:i1], msd[i0:i1], 1)[0] > 0)
+        return i0, i1, diffusive, None, f"the window {lag[i0]:g}-{lag[i1 - 1]:g} ps given by hand"
+    t_cage = None
+    if velocities:
+        t_cage = caging_time_from_vacf(lag, vacf(velocities, len(lag)))
+    pa = np.concatenate(per_atom, axis=1) if per_atom is not None else None
+    info: dict = {}
+    i0, i1, diffusive = diffusive_window(lag, msd, min_start_ps, caging_time_ps=t_cage, per_atom_msd=pa, details=info)
+    t_cage = info["caging_time_ps"]
+    how = "the VACF minimum" if velocities else "2 x the ballistic exit (log-log slope < 1.5)"
+    rule = (f"the diffusive window {lag[i0]:g}-{lag[i1 - 1]:g} ps (after the caging time {t_cage:.3g} ps from {how}, "
+            f"local exponent within {WINDOW_TOLERANCE:g} of 1, to half the run)")
+    return i0, i1, diffusive, float(t_cage), rule
 
 
 def _check_mobile(label: str, sel_pos: list[np.ndarray], replicas: list[Trajectory], drift_removed: bool) -> None:

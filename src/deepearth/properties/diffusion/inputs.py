@@ -5,7 +5,9 @@
 ``(n_frames, n_atoms, 3)`` in Å or a list of such arrays) into a list of trajectories;
 :func:`check_time_axis` checks frame count, spacing (ps) and a uniform time axis;
 :func:`check_positions` refuses NaN/inf positions (naming the frame and atom);
-:func:`select_atoms` intersects a species with atom indices. Shared checks: :mod:`deepearth.properties.checks`.
+:func:`select_atoms` intersects a species with atom indices; :func:`as_velocities` checks optional
+velocities against the replicas and :func:`vacf` averages their autocorrelation over atoms (for the
+caging time of the fit window). Shared checks: :mod:`deepearth.properties.checks`.
 """
 
 from __future__ import annotations
@@ -103,4 +105,38 @@ def select_atoms(r: Trajectory, species: str | None, atoms: Sequence[int] | None
     return idx
 
 
-__all__ = ["as_replicas", "check_positions", "check_time_axis", "select_atoms"]
+def as_velocities(velocities, replicas: list[Trajectory]) -> list[np.ndarray] | None:
+    """Velocities ``(T, N, 3)`` Å/ps per replica (one array for one replica, or a list), checked
+    finite and of the replicas' shapes; None stays None."""
+    if velocities is None:
+        return None
+    items = velocities if isinstance(velocities, (list, tuple)) else [velocities]
+    if len(items) != len(replicas):
+        raise ValueError(f"diffusion_coefficient: {len(items)} velocity arrays for {len(replicas)} replicas")
+    out = []
+    for v, r in zip(items, replicas):
+        name = r.source or "trajectory"
+        v = require_finite(f"{name}: velocities", np.asarray(v, dtype=float), ("frame", "atom"), "xyz")
+        if v.shape != r.positions_A.shape:
+            raise ValueError(f"{name}: velocities have shape {v.shape}, positions "
+                             f"{r.positions_A.shape}; pass one velocity per atom and frame (Å/ps)")
+        out.append(v)
+    return out
+
+
+def vacf(velocities: list[np.ndarray], n_lags: int) -> np.ndarray:
+    """Velocity autocorrelation ⟨v(t)·v(0)⟩ (Å²/ps²) at lags 0..n_lags-1, averaged over time
+    origins, atoms and replicas (FFT, zero-padded)."""
+    total = np.zeros(n_lags)
+    count = 0
+    for v in velocities:
+        T = v.shape[0]
+        x = v.reshape(T, -1)
+        f = np.fft.rfft(x, n=2 * T, axis=0)
+        c = np.fft.irfft((f * f.conj()).real.sum(axis=1), n=2 * T)[:n_lags]
+        total += c / (T - np.arange(n_lags))
+        count += v.shape[1]
+    return total / count
+
+
+__all__ = ["as_replicas", "as_velocities", "check_positions", "check_time_axis", "select_atoms", "vacf"]

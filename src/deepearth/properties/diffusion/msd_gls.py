@@ -14,11 +14,16 @@ import numpy as np
 import scipy.linalg
 import tidynamics
 
-#: Shrinkage of the GLS weight matrix (fraction of the diagonal, see :func:`gls_line`). On the
-#: Langevin calibration (benchmarks/diffusion_calibration.py) 1 % removes the bias left by residual
-#: curvature at the window start and the covariance-model noise of short trajectories, for ≈ 10 %
-#: more statistical error than the unregularised GLS.
-GLS_RIDGE: float = 0.01
+#: Shrinkage of the GLS weight matrix (ridge added to the correlation matrix, see :func:`gls_line`).
+#: Unshrunk, the GLS weights sit on the first lags of the window (for a random walk the shortest lags
+#: carry the information), so the slope is the running D(t) at the window start. In a liquid D(t)
+#: still creeps up by ≈ 1 % beyond it (LJ argon: D* 0.0634 at 1.6 ps, 0.0642 at 12–25 ps, the
+#: hydrodynamic long-time tail). A ridge of 1 (correlation matrix + I) spreads the weights over the
+#: window: on 48 sets of 4 × 50 ps LJ runs it moves the mean D* from 0.0635 to 0.0636 for 9 % more
+#: scatter, and the coverage of the bar from 56 % to 71 % (0.01 → 1); on the Langevin calibration
+#: (benchmarks/diffusion_calibration.py) it costs 10–20 % more error than 0.01, still 3–10× less
+#: than OLS. Both in benchmarks/RESULTS.md.
+GLS_RIDGE: float = 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -39,9 +44,10 @@ def msd_curves(positions: list[np.ndarray], inside: list[np.ndarray | None], n_f
 
     Without a region (``inside`` entries None): every lag 0..T-1 from the FFT per-atom MSD
     (:func:`msd_per_atom`), weight = number of atoms. With one (``inside`` the ``(T, N)`` membership
-    of each replica): a grid of ≤ ~200 lags from :func:`msd_moments`, weight = (origin, atom) pairs
-    that stay inside, NaN where there are none. Returns ``(lags (frames), msd (R, L), weights (R, L),
-    per-atom MSDs (list of (T, N)) or None)``.
+    of each replica): a grid of ≤ ~200 lags, each atom counted over the origins from which it stays
+    inside for the whole lag, weight = (origin, atom) pairs, NaN where there are none. Returns
+    ``(lags (frames), msd (R, L), weights (R, L), per-atom MSDs (list of (L, N), NaN where an atom
+    never stays inside over a lag))``.
     """
     if inside[0] is None:
         curve_lags = np.arange(n_frames)
@@ -51,10 +57,20 @@ def msd_curves(positions: list[np.ndarray], inside: list[np.ndarray | None], n_f
         return curve_lags, msd_rep, w_rep, per_atom
     step = max(1, int(np.ceil((n_frames - 1) / 200)))
     curve_lags = np.arange(0, n_frames, step)
-    mom = [msd_moments(p, curve_lags, ins) for p, ins in zip(positions, inside)]
-    w_rep = np.array([c for c, _, _ in mom])
-    msd_rep = np.array([np.where(c > 0, s2 / np.maximum(c, 1), np.nan) for c, s2, _ in mom])
-    return curve_lags, msd_rep, w_rep, None
+    w_rep, msd_rep, per_atom = [], [], []
+    for pos, ins in zip(positions, inside):
+        cnt = np.zeros((len(curve_lags), pos.shape[1]))
+        s2 = np.zeros_like(cnt)
+        for j, a in enumerate(curve_lags):
+            ok = _window_ok(ins, a)
+            cnt[j] = ok.sum(axis=0)
+            if a:
+                s2[j] = np.where(ok, ((pos[a:] - pos[:n_frames - a]) ** 2).sum(axis=2), 0.0).sum(axis=0)
+        w_rep.append(cnt.sum(axis=1))
+        msd_rep.append(np.where(w_rep[-1] > 0, s2.sum(axis=1) / np.maximum(w_rep[-1], 1), np.nan))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_atom.append(np.where(cnt > 0, s2 / cnt, np.nan))
+    return curve_lags, np.array(msd_rep), np.array(w_rep), per_atom
 
 
 def _window_ok(inside: np.ndarray, lag: int) -> np.ndarray:
@@ -66,22 +82,31 @@ def _window_ok(inside: np.ndarray, lag: int) -> np.ndarray:
 
 def msd_moments(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
     """Sums over (origin, atom) pairs at each lag: count, Σr², Σr⁴ (Å², Å⁴)."""
-    T = pos.shape[0]
-    cnt = np.zeros(len(lags))
-    s2 = np.zeros(len(lags))
+    cnt, s2, s4 = msd_origin_sums(pos, lags, inside)
+    return cnt.sum(axis=0), s2.sum(axis=0), s4
+
+
+def msd_origin_sums(pos: np.ndarray, lags: np.ndarray, inside: np.ndarray | None):
+    """Per time origin, the sums over atoms at each lag: counts and Σr² ``(T, L)``, and Σr⁴ over
+    all pairs ``(L,)`` (Å², Å⁴). Origins past ``T - lag`` count zero. A region (``inside``, ``(T, N)``)
+    keeps only the atoms that stay inside over the whole lag. The per-origin sums are what the
+    time-origin block estimate of the error (:mod:`.scatter`) needs."""
+    T, N = pos.shape[0], pos.shape[1]
+    cnt = np.zeros((T, len(lags)))
+    s2 = np.zeros((T, len(lags)))
     s4 = np.zeros(len(lags))
     for j, a in enumerate(lags):
         if a == 0:
-            cnt[j] = T * pos.shape[1] if inside is None else inside.sum()
+            cnt[:, j] = N if inside is None else inside.sum(axis=1)
             continue
         r2 = ((pos[a:] - pos[:T - a]) ** 2).sum(axis=2)
         if inside is not None:
             ok = _window_ok(inside, a)
             r2 = np.where(ok, r2, 0.0)
-            cnt[j] = ok.sum()
+            cnt[:T - a, j] = ok.sum(axis=1)
         else:
-            cnt[j] = r2.size
-        s2[j] = r2.sum()
+            cnt[:T - a, j] = N
+        s2[:T - a, j] = r2.sum(axis=1)
         s4[j] = (r2 * r2).sum()
     return cnt, s2, s4
 
@@ -234,7 +259,7 @@ def model_variogram(msd_curve: np.ndarray, curve_lags: np.ndarray, linear_from: 
 
 def gls_msd_slope(moments: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fit_lags: np.ndarray, dt_ps: float,
                   variogram: np.ndarray, n_frames: int, ndim: int, linear_from: int,
-                  ridge: float = GLS_RIDGE) -> tuple[float, float, np.ndarray]:
+                  ridge: float = GLS_RIDGE, return_weights: bool = False):
     """GLS slope (Å²/ps) of the pooled MSD at ``fit_lags`` (frames), its standard error and the
     slope of each replica under the same weights.
 
@@ -245,7 +270,8 @@ def gls_msd_slope(moments: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fit_
     inverse-variance-weighted mean over the fit lags (a lag-a variance rests on ~(T-a)/a
     independent windows per atom), floored at 0.25. A scalar rescales Σ, so it changes the error
     bar, not the slope. Weights and variance: :func:`_gls_weights` with ``ridge`` (sandwich).
-    The replica slopes use the pooled weights (β is linear in y).
+    The replica slopes use the pooled weights (β is linear in y). With ``return_weights`` the
+    slope's weights on the pooled MSD at ``fit_lags`` (slope = weights @ MSD) are returned fourth.
     """
     cnt = np.array([c for c, _, _ in moments])
     y_rep = np.array([s2 / np.maximum(c, 1) for c, s2, _ in moments])
@@ -261,4 +287,5 @@ def gls_msd_slope(moments: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fit_
     cov = ng * msd_covariance(fit_lags, n_frames, variogram, n_eff, ndim=ndim, linear_from=linear_from)
     weights, pcov, _ = _gls_weights(fit_lags * dt_ps, cov, ridge)
     slope_rep = np.array([(weights @ yr)[0] for yr in y_rep])
-    return float((weights @ y)[0]), float(np.sqrt(pcov[0, 0])), slope_rep
+    out = float((weights @ y)[0]), float(np.sqrt(pcov[0, 0])), slope_rep
+    return (*out, weights[0]) if return_weights else out
