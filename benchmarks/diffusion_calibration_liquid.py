@@ -92,7 +92,8 @@ def lj_argon_run(workdir: str | os.PathLike, density: float, temperature: float,
             "T": float(run.thermo[-1]["Temp"].mean()), "wall_s": run.wall_s}
 
 
-def reference_D(run: dict, ols_window_ps: tuple[float, float] = (2.0, 25.0), vacf_ps: float = 5.0) -> tuple[float, float]:
+def reference_D(run: dict, ols_window_ps: tuple[float, float] = (2.0, 25.0),
+                vacf_ps: float = 5.0) -> tuple[float, float]:
     """D* of one run by the issue's two references: OLS slope of the MSD (drift removed) over
     ``ols_window_ps``, and the velocity-autocorrelation integral to ``vacf_ps``."""
     from deepearth.properties.diffusion import msd_per_atom
@@ -193,8 +194,9 @@ def main() -> None:
         gk, gk_err = ref[:, 1].mean(), ref[:, 1].std(ddof=1) / np.sqrt(len(ref))
         temps = np.array([t for x in res for t in x["T"]])
         name = f"ρ* {state[0]:g}, T* {state[1]:g}"
-        print(f"\n{name}: reference D* (OLS 2–25 ps, {len(ref)} runs) {truth:.4f} ± {truth_err:.4f}; VACF integral "
-              f"to 5 ps {gk:.4f} ± {gk_err:.4f}; ⟨T*⟩ {temps.mean():.3f}; LAMMPS {sum(x['lammps_s'] for x in res):.0f} s")
+        lammps_s = sum(x["lammps_s"] for x in res)
+        print(f"\n{name}: reference D* (OLS 2–25 ps, {len(ref)} runs) {truth:.4f} ± {truth_err:.4f}; VACF "
+              f"integral to 5 ps {gk:.4f} ± {gk_err:.4f}; ⟨T*⟩ {temps.mean():.3f}; LAMMPS {lammps_s:.0f} s")
         rows.append(summarise(f"{name}, sets of {args.replicas}", [x["set"] for x in res], truth))
         rows.append(summarise(f"{name}, single runs", [e for x in res for e in x["single"]], truth))
         if old_dir:
@@ -204,7 +206,8 @@ def main() -> None:
                                   [e for x in res for e in x["old_single"]], truth))
         srcs = [x["set"]["source"] for x in res]
         print("stderr source of the sets: " + ", ".join(f"{s} {srcs.count(s)}" for s in sorted(set(srcs))))
-    print("\n| case | n | mean D* | bias | std D* | mean σ | σ/std | coverage | GLS-bar coverage | window start (ps) |")
+    print("\n| case | n | mean D* | bias | std D* | mean σ | σ/std | coverage | GLS-bar coverage "
+          "| window start (ps) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\nwall time {time.perf_counter() - t_start:.0f} s")

@@ -169,7 +169,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     counts and the GLS maximum-likelihood line in place of its MCMC posterior. With ≥ 2 replicas the
     replicas are pooled (D from the pooled MSD; the same GLS weights applied to each replica give
     ``D_replicas_m2_per_s``). Atoms in a liquid are not independent, so the GLS bar alone is too
-    small (2.5× on LJ argon); the reported stderr is the largest of the GLS bar, the replica scatter
+    small (1.4–3× on LJ argon); the reported stderr is the largest of the GLS bar, the replica scatter
     and the scatter of ``n_blocks`` blocks of time origins per replica, a scatter × the Student
     factor of its degrees of freedom (:func:`~.scatter.combined_error`). ``method="ols"``: ordinary
     least squares on the same window; D is the mean of the replica fits, stderr std/√n over

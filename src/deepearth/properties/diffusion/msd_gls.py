@@ -21,8 +21,8 @@ import tidynamics
 #: hydrodynamic long-time tail). A ridge of 1 (correlation matrix + I) spreads the weights over the
 #: window: on 48 sets of 4 × 50 ps LJ runs it moves the mean D* from 0.0635 to 0.0636 for 9 % more
 #: scatter, and the coverage of the bar from 56 % to 71 % (0.01 → 1); on the Langevin calibration
-#: (benchmarks/diffusion_calibration.py) it costs 10–20 % more error than 0.01, still 3–10× less
-#: than OLS. Both in benchmarks/RESULTS.md.
+#: (benchmarks/diffusion_calibration.py) it costs 10–20 % more error than 0.01; GLS still needs
+#: 3–10× shorter runs than OLS from 200 frames on. Both in benchmarks/RESULTS.md.
 GLS_RIDGE: float = 1.0
 
 

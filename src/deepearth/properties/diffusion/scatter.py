@@ -2,9 +2,9 @@
 
 The GLS error bar (:mod:`.msd_gls`) models atoms as independent. In a liquid they are not — atoms
 move together in collective (hydrodynamic) modes and with the fluctuating kinetic energy of a
-thermostatted box — and on Lennard-Jones argon (ρ* 0.8, T* 1.0, N 256) the GLS bar is 2.5× smaller
-than the run-to-run scatter (benchmarks/RESULTS.md). Two measurements of that scatter need no model
-of the correlations:
+thermostatted box — and on Lennard-Jones argon (ρ* 0.8, T* 1.0, N 256) the GLS bar is 1.4×
+(Nosé–Hoover, 0.1 ps) to 3× (a weak global thermostat) smaller than the run-to-run scatter
+(benchmarks/RESULTS.md). Two measurements of that scatter need no model of the correlations:
 
 * **replicas** — the spread of the replica values (the pooled GLS weights applied to each
   replica's MSD): ``σ_rep = std/√R``, ``R − 1`` degrees of freedom;

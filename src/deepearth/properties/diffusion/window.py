@@ -51,6 +51,9 @@ VACF_DECAYED: float = 0.05
 NOISE_SIGMAS: float = 2.0
 #: Knots per doubling of time at which the running D(t) is sampled.
 KNOTS_PER_OCTAVE: int = 4
+#: γ at a knot from the running D this many knots before and after (1: a factor √2 in time; 2, a
+#: factor 2, halves the noise of γ but changed neither bias nor coverage on the LJ calibration).
+GAMMA_SPAN: int = 1
 
 
 def local_slope(lag: np.ndarray, msd: np.ndarray) -> np.ndarray:
@@ -120,20 +123,23 @@ def running_slope_operator(lag_ps: np.ndarray, knots: np.ndarray, i1: int) -> np
     return op
 
 
-def local_exponent(knots: np.ndarray, slopes: np.ndarray, per_atom_slopes: np.ndarray | None = None):
-    """γ − 1 = d ln D(t)/d ln t at the knots (central differences of ln slope; NaN where a slope
-    ≤ 0 or at the ends) and its standard error from the spread over atoms of the per-atom slope
-    differences ``per_atom_slopes`` ``(K, N)`` (zeros if None): the difference, not the two slopes
-    separately, because neighbouring slopes of one trajectory are strongly correlated."""
+def local_exponent(knots: np.ndarray, slopes: np.ndarray, per_atom_slopes: np.ndarray | None = None,
+                   span: int | None = None):
+    """γ − 1 = d ln D(t)/d ln t at the knots — the difference of ln slope between the knots ``span``
+    before and after (default ``GAMMA_SPAN``; NaN where a slope ≤ 0 or near the ends) — and its
+    standard error from the spread over atoms of the per-atom slope differences ``per_atom_slopes``
+    ``(K, N)`` (zeros if None): the difference, not the two slopes separately, because the slopes of
+    one trajectory at neighbouring times are strongly correlated."""
+    m = GAMMA_SPAN if span is None else int(span)
     g = np.full(len(knots), np.nan)
     e = np.zeros(len(knots))
-    for k in range(1, len(knots) - 1):
-        a, b = slopes[k - 1], slopes[k + 1]
+    for k in range(m, len(knots) - m):
+        a, b = slopes[k - m], slopes[k + m]
         if a > 0 and b > 0:
-            dl = np.log(knots[k + 1] / knots[k - 1])
+            dl = np.log(knots[k + m] / knots[k - m])
             g[k] = np.log(b / a) / dl
             if per_atom_slopes is not None:
-                diff = per_atom_slopes[k + 1] - per_atom_slopes[k - 1]
+                diff = per_atom_slopes[k + m] - per_atom_slopes[k - m]
                 diff = diff[np.isfinite(diff)]  # region: atoms that stay inside over these lags
                 e[k] = (diff.std(ddof=1) / np.sqrt(diff.size) / (np.sqrt(a * b) * dl) if diff.size >= 2
                         else np.inf)
@@ -141,7 +147,7 @@ def local_exponent(knots: np.ndarray, slopes: np.ndarray, per_atom_slopes: np.nd
 
 
 def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 0.1,
-                     tolerance: float = WINDOW_TOLERANCE, *, caging_time_ps: float | None = None,
+                     tolerance: float | None = None, *, caging_time_ps: float | None = None,
                      per_atom_msd: np.ndarray | None = None, min_loglog_slope: float = 0.5,
                      details: dict | None = None) -> tuple[int, int, bool]:
     """Indices ``[i0, i1)`` of the fit window on ``lag_ps`` (ps, evenly spaced from 0) and whether
@@ -153,6 +159,7 @@ def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 
     tolerance is not widened). ``details`` (a dict) receives
     ``caging_time_ps``, the knots, γ − 1 and its error, for the record.
     """
+    tolerance = WINDOW_TOLERANCE if tolerance is None else float(tolerance)
     n = len(lag_ps)
     i1 = max(int(n * END_FRACTION), 3)
     i_min = min(max(int(np.searchsorted(lag_ps, min_start_ps)), 1), i1 - 2)
@@ -178,7 +185,7 @@ def diffusive_window(lag_ps: np.ndarray, msd: np.ndarray, min_start_ps: float = 
         details.update(caging_time_ps=float(t_c), knots_ps=knots.tolist(), gamma_minus_1=gm1.tolist(),
                        gamma_err=gerr.tolist())
     t_lo = max(float(t_c), float(lag_ps[i_min]))
-    t_last = knots[-2]  # the last knot with a γ
+    t_last = knots[-1 - GAMMA_SPAN] if len(knots) > 2 * GAMMA_SPAN else knots[0]  # the last knot with a γ
     ok = np.isfinite(gm1) & (np.abs(gm1) <= tolerance + NOISE_SIGMAS * gerr) & (slopes > 3.0 * err) & (slopes > 0)
     start = None
     for k in np.flatnonzero((knots >= t_lo) & (knots <= t_last)):
