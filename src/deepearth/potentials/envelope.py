@@ -69,6 +69,15 @@ def pair_key(a: str, b: str) -> str:
     return "-".join(sorted((a, b)))
 
 
+def split_pair_key(key: Any) -> tuple[str, str] | None:
+    """The two element symbols of a key written by :func:`pair_key` (``"Mg-O"`` → ``("Mg", "O")``);
+    ``None`` for anything else (not a string, not two element symbols, not sorted)."""
+    parts = key.split("-") if isinstance(key, str) else []
+    if len(parts) != 2 or not all(p in atomic_numbers for p in parts) or pair_key(*parts) != key:
+        return None
+    return parts[0], parts[1]
+
+
 def pair_minima(atoms: Atoms, cutoff_A: float = DEFAULT_PAIR_CUTOFF_A) -> dict[str, float]:
     """Shortest distance (Å) per species pair within ``cutoff_A`` (minimum image; periodic images of
     an atom itself count as a pair of its own species)."""
@@ -243,8 +252,7 @@ class TrainingEnvelope:
             raise ValueError(f"{origin}: key 'min_pair_distance_A': expected an object, got {pairs!r}")
         clean = {}
         for key, value in pairs.items():
-            parts = key.split("-") if isinstance(key, str) else []
-            if len(parts) != 2 or not all(p in atomic_numbers for p in parts) or pair_key(*parts) != key:
+            if split_pair_key(key) is None:
                 raise ValueError(f"{origin}: key 'min_pair_distance_A': {key!r} is not a sorted pair 'A-B'")
             clean[key] = _positive(value, f"{origin}: key 'min_pair_distance_A.{key}'")
         n_frames = data.get("n_frames")

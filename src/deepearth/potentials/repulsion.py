@@ -58,6 +58,7 @@ from ase import Atoms
 from ase.data import atomic_numbers, covalent_radii
 from ase.neighborlist import neighbor_list
 
+from deepearth.potentials.envelope import split_pair_key
 from deepearth.units import COULOMB_EV_A
 
 __all__ = ["PROBE_FRACTIONS", "REPULSION_KIND", "ZBLRepulsion", "compress_pair", "zbl", "zbl_switched"]
@@ -282,8 +283,7 @@ class ZBLRepulsion:
             raise ValueError(f"{origin}: key 'pairs': expected an object, got {pairs!r}")
         clean = {}
         for key, value in pairs.items():
-            a, b = _pair(key) if isinstance(key, str) else ("", "")
-            if a not in atomic_numbers or b not in atomic_numbers or a > b or key != f"{a}-{b}":
+            if split_pair_key(key) is None:
                 raise ValueError(f"{origin}: key 'pairs': {key!r} is not a sorted element pair 'A-B'")
             ok = (isinstance(value, list) and len(value) in (2, 3)
                   and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
