@@ -22,6 +22,7 @@ from pathlib import Path
 from ase import Atoms
 
 from deepearth.files import read_json, read_toml, write_json_atomic
+from deepearth.lammps.safe import LAMMPS_SPECIAL
 from deepearth.recipe import Recipe
 from deepearth.rundir import RunDir
 from deepearth.store import LabelStore, StaleWork, configuration_hash
@@ -35,8 +36,9 @@ FREE = {"name", "run_dir", "workers", "properties", "reference.max_attempts", "r
         "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged"}
 STRUCTURE_KEY = "system (built structure)"
 
-#: Characters a run directory's path may not contain: its paths reach LAMMPS input lines.
-UNSAFE_PATH_CHARACTERS = set("\n\r\"'$&#;`\\")
+#: Characters a run directory's path may not contain: its paths reach LAMMPS input lines (the
+#: LAMMPS layer's own set, plus line breaks).
+UNSAFE_PATH_CHARACTERS = LAMMPS_SPECIAL | {"\n", "\r"}
 
 
 def flatten(data: dict, prefix: str = "") -> dict:
