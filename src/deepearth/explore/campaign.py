@@ -26,7 +26,7 @@ from deepearth.explore.select import farthest_point_sampling
 from deepearth.files import read_json, write_json_atomic
 from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
 from deepearth.md.trajectory import append_frame
-from deepearth.potentials.committee import Committee
+from deepearth.potentials.committee import Committee, CommitteePrediction
 from deepearth.potentials.registry import backend_for_model
 from deepearth.recipe import ExplorationSpec
 from deepearth.rundir import Candidate, ExplorationResult
@@ -80,7 +80,11 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     stop_at = factor * ex.trust_hi if factor > 0 else math.inf
 
     def observe(atoms: Atoms, step: int) -> None:
-        pred = committee.predict(atoms)
+        results = atoms.calc.results if atoms.calc is not None else {}
+        if "committee_forces" in results:  # evaluated inside the engine (LAMMPS + POD)
+            pred = CommitteePrediction(results["committee_energies"], results["committee_forces"], None)
+        else:
+            pred = committee.predict(atoms)
         dev = model_deviation(pred.forces_eV_per_A, pred.energies_eV, f0=ex.relative_f0_eV_per_A,
                               scale=task.deviation_scale)
         value = dev.max_force_std if ex.criterion == "absolute" else dev.max_relative_force_std
@@ -98,7 +102,8 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
 
     settings = MDSettings(ensemble=ex.ensemble, temperature_K=task.T_K, pressure_GPa=task.P_GPa,
                           steps=ex.steps, timestep_fs=ex.timestep_fs, seed=task.seed,
-                          observers=[(observe, ex.deviation_interval)])
+                          observers=[(observe, ex.deviation_interval)], committee=list(task.models),
+                          log_file=str(out / "log.lammps"))
     atoms = task.start.copy()
     error = ""
     try:

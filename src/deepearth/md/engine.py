@@ -167,7 +167,14 @@ class MDGuard:
 
 @dataclass
 class MDSettings:
-    """One MD run. Units: K, GPa, fs. ``guard``: the blow-up checks (:class:`MDGuard`)."""
+    """One MD run. Units: K, GPa, fs. ``guard``: the blow-up checks (:class:`MDGuard`).
+
+    ``barostat`` (NPT): ``iso`` (both engines), ``aniso``, ``tri`` or one axis ``x``/``y``/``z`` (the
+    LAMMPS engine). ``restart_file``/``restart_interval`` (steps), ``log_file``: the LAMMPS engine's
+    restart and log (ignored by the ASE engine, which has no restarts). ``committee``: model files
+    whose forces the LAMMPS engine evaluates inside the run at every observer step
+    (``atoms.calc.results["committee_forces"]``, :mod:`deepearth.md.lammps_committee`).
+    """
 
     ensemble: Ensemble
     temperature_K: float
@@ -182,6 +189,11 @@ class MDSettings:
     langevin_friction_per_fs: float = 0.01
     guard: MDGuard = field(default_factory=MDGuard)
     observers: list[tuple[Observer, int]] = field(default_factory=list)
+    barostat: Literal["iso", "aniso", "tri", "x", "y", "z"] = "iso"
+    restart_file: str | None = None
+    restart_interval: int = 0
+    log_file: str | None = None
+    committee: list[str] | None = None
 
 
 class Engine(Protocol):
@@ -227,6 +239,9 @@ class ASEEngine:
     def run(self, atoms: Atoms, calculator: Calculator, settings: MDSettings) -> Atoms:
         """Integrate ``settings.steps`` steps in place; raises :class:`MDBlowUp` on unphysical dynamics."""
         s = settings
+        if s.ensemble == "npt" and s.barostat != "iso":
+            raise ValueError(f"the ASE engine has an isotropic barostat only (barostat {s.barostat!r}): "
+                             "use the LAMMPS engine")
         atoms.calc = calculator
         if s.init_velocities:
             thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
@@ -257,9 +272,38 @@ class ASEEngine:
         return atoms
 
 
-#: Engines by name, as recipes spell them (``exploration.engine``, ``production.engine``). The
-#: LAMMPS engine (production scale, MPI) joins this table.
-ENGINES: dict[str, Callable[[], Engine]] = {"ase": ASEEngine}
+class AutoEngine:
+    """The default: the LAMMPS engine for a potential with a LAMMPS pair style (POD, DeePMD), the ASE
+    engine for any other ASE calculator (EMT, xTB, a universal potential, a T_el-aware DeePMD model)."""
+
+    name = "auto"
+
+    def __init__(self) -> None:
+        self._ase = ASEEngine()
+        self._lammps = None
+
+    def choose(self, calculator: Calculator) -> Engine:
+        """The engine that runs ``calculator``."""
+        from deepearth.md.lammps_engine import LammpsEngine, has_pair_style
+
+        if has_pair_style(calculator):
+            if self._lammps is None:
+                self._lammps = LammpsEngine()
+            return self._lammps
+        return self._ase
+
+    def run(self, atoms: Atoms, calculator: Calculator, settings: MDSettings) -> Atoms:
+        return self.choose(calculator).run(atoms, calculator, settings)
+
+
+def _lammps_engine() -> Engine:
+    from deepearth.md.lammps_engine import LammpsEngine
+
+    return LammpsEngine()
+
+
+#: Engines by name, as recipes spell them (``exploration.engine``, ``production.engine``).
+ENGINES: dict[str, Callable[[], Engine]] = {"auto": AutoEngine, "ase": ASEEngine, "lammps": _lammps_engine}
 
 
 def engine_name(name: str) -> str:

@@ -17,7 +17,7 @@ class CommitteePrediction:
 
     energies_eV: np.ndarray  # (M,)
     forces_eV_per_A: np.ndarray  # (M, N, 3)
-    virials_eV: np.ndarray  # (M, 3, 3)
+    virials_eV: np.ndarray | None  # (M, 3, 3); None where the engine gave forces only
 
 
 class Committee:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepearth.lammps.safe import element_symbols
+from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.potentials.envelope import ENVELOPE_FILE, envelope_from_systems, save_envelope
 from deepearth.potentials.graph_trust import TRUST_NOTE, frozen_graph  # noqa: F401 (re-exported)
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent, set_single_thread_env
@@ -151,7 +151,19 @@ class DeepMDPotential:
             from deepearth.potentials.tel import TelDP
 
             return TelDP(model=str(model), T_el_K=T_el_K, follow_ionic=follow_ionic)
-        return DP(model=str(model))
+
+        class DeepMDCalculator(DP):
+            """DeePMD-kit's ASE calculator that also runs in LAMMPS (``pair_style deepmd``)."""
+
+            def lammps_pair(self):
+                from deepearth.md.lammps_engine import LammpsPair
+
+                type_map = element_symbols(list(self.dp.get_type_map()), f"{model}: type map")
+                path = lammps_word(str(Path(model).resolve()), "DeePMD model file")
+                return LammpsPair([f"pair_style deepmd {path}", f"pair_coeff * * {' '.join(type_map)}"], type_map,
+                                  plugins=True, model=str(model))
+
+        return DeepMDCalculator(model=str(model))
 
     def evaluator(self, model: Path) -> "DeepMDEvaluator":
         return DeepMDEvaluator(model)

@@ -478,6 +478,14 @@ class PODCalculator(Calculator):
         self.model = Path(model)
         self._ev = PODEvaluator(self.model)
 
+    def lammps_pair(self):
+        """The model as LAMMPS ``pair_style``/``pair_coeff`` lines (:func:`pair_commands`), for the
+        LAMMPS engine (:class:`~deepearth.md.lammps_engine.LammpsEngine`)."""
+        from deepearth.md.lammps_engine import LammpsPair
+
+        manifest = self._ev.manifest
+        return LammpsPair(pair_commands(manifest), list(manifest["type_map"]), plugins=False, model=str(self.model))
+
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
         if not all(self.atoms.pbc):

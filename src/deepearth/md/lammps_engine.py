@@ -1,0 +1,363 @@
+"""The LAMMPS engine: MD behind the :class:`~deepearth.md.engine.Engine` protocol, in this process.
+
+Why in process and in chunks: the pipeline's observers (committee deviation, frame saving) and
+:class:`~deepearth.md.engine.MDGuard` must see frames while the run goes on, and stop it early (a
+blow-up, a deviation far past ``trust_hi``). LAMMPS integrates ``run k pre no post no`` between two
+observation steps (k = the distance to the next observer, guard or restart step) and hands the state
+back as numpy arrays: no per-step Python, no per-step calculator call. Between chunks nothing is
+changed, so LAMMPS keeps its neighbour lists and thermostat state: the trajectory is the same as one
+long ``run``.
+
+Physics, as :class:`~deepearth.md.engine.ASEEngine` (``units metal``; Å, ps, eV, bar inside):
+
+- ``nve``: ``fix nve`` (velocity Verlet);
+- ``nvt``: ``fix nvt`` (Nosé–Hoover chain of 3, damping ``tdamp_fs``) or ``fix langevin`` +
+  ``fix nve`` (damping 1/``langevin_friction_per_fs``);
+- ``npt``: ``fix npt`` (Martyna–Tobias–Klein, chains of 3) ``iso`` (ASE's IsotropicMTKNPT), ``aniso``,
+  ``tri`` or along one axis (``x``/``y``/``z``: that axis coupled, the others fixed — a coexistence
+  cell grows along its long axis).
+
+Initial velocities come from Python (the same Maxwell–Boltzmann draw as the ASE engine, seeded by
+``settings.seed``, centre-of-mass momentum removed), so both engines start from the same state.
+Positions keep their periodic images: the atoms enter LAMMPS wrapped with image flags, and every
+frame handed back is unwrapped again (continuous paths, as MSDs need).
+
+Frames the observers see are the caller's ``atoms`` updated in place (unwrapped positions, momenta,
+cell in the caller's orientation) with a single-point calculator holding the LAMMPS energy, forces
+and stress (virial part, eV/Å³, ASE sign; ``atoms.get_stress(include_ideal_gas=True)`` adds the
+kinetic part). With ``settings.committee`` the results also hold every member's forces and energy
+(``committee_forces`` (M, N, 3) eV/Å, ``committee_energies`` (M,) eV) computed inside the engine
+(:mod:`deepearth.md.lammps_committee`).
+
+Restarts: with ``settings.restart_file`` LAMMPS writes a restart every ``restart_interval`` steps
+(atomically: written beside, then renamed); a run that finds the file continues from it (positions,
+velocities, box, thermostat and barostat state, step) and calls the observers only for the steps
+after it. The caller truncates what it saved past the restart step (:func:`restart_step`).
+
+A LAMMPS error that means the dynamics blew up (lost atoms, non-numeric pressure) becomes a
+:class:`~deepearth.md.lammps_runner.LammpsBlowUp` naming the step range; any other LAMMPS error is a
+:class:`~deepearth.lammps.errors.LammpsError` naming the command.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
+
+from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
+from deepearth.lammps.errors import LammpsError
+from deepearth.lammps.library import create_lammps
+from deepearth.lammps.safe import element_symbols, lammps_word
+from deepearth.md.engine import MDSettings, blow_up
+from deepearth.md.lammps_runner import BLOW_UP_ERRORS, LammpsBlowUp
+from deepearth.units import FS_TO_ASE_TIME
+
+__all__ = ["LammpsEngine", "LammpsPair", "has_pair_style", "restart_step"]
+
+#: Velocity: Å/ps (LAMMPS metal) per Å/(ASE time unit).
+_V_ASE_TO_METAL = 1000.0 * FS_TO_ASE_TIME
+#: bar per GPa.
+_BAR_PER_GPA = 1.0e4
+_BAROSTATS = {"iso": "iso", "aniso": "aniso", "tri": "tri", "x": "x", "y": "y", "z": "z"}
+
+
+@dataclass
+class LammpsPair:
+    """How a potential runs in LAMMPS: ``pair_style``/``pair_coeff`` lines (every path and name
+    already checked with :func:`~deepearth.lammps.safe.lammps_word`), the species in LAMMPS type
+    order and whether the ``lammps.plugins`` (DeePMD-kit's ``pair_style deepmd``) must be loaded."""
+
+    commands: list[str]
+    type_map: list[str]
+    plugins: bool = False
+    model: str = ""
+
+
+@runtime_checkable
+class HasPairStyle(Protocol):
+    """A calculator that can run inside LAMMPS (``PODCalculator``, the DeePMD calculator)."""
+
+    def lammps_pair(self) -> LammpsPair: ...
+
+
+def has_pair_style(calculator: Any) -> bool:
+    """Whether ``calculator`` can run inside LAMMPS (it has ``lammps_pair()``)."""
+    return callable(getattr(calculator, "lammps_pair", None))
+
+
+def restart_step(path: str | os.PathLike) -> int | None:
+    """The step a LAMMPS restart file was written at, or ``None`` when there is none.
+
+    Read from the small ``<restart>.step`` marker the engine writes with every restart (reading the
+    binary restart header needs LAMMPS)."""
+    marker = Path(str(path) + ".step")
+    if not Path(path).is_file() or not marker.is_file():
+        return None
+    try:
+        return int(marker.read_text().split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+@dataclass
+class _State:
+    """What the engine keeps between chunks: the instance, the box rotation, the ids' order."""
+
+    lmp: Any
+    rotation: np.ndarray
+    n: int
+    step0: int
+    committee: Any = None
+
+
+class LammpsEngine:
+    """MD with LAMMPS in this process (one MPI rank), for calculators that have a pair style.
+
+    Parameters
+    ----------
+    cmdargs:
+        Extra LAMMPS command-line arguments (e.g. ``["-sf", "omp"]``).
+    guard_interval:
+        Largest number of steps between two guard checks (the chunk length when no observer asks
+        for more often); the MDGuard's close-contact interval is used when it is shorter.
+    """
+
+    name = "lammps"
+
+    def __init__(self, cmdargs: tuple[str, ...] | list[str] = (), guard_interval: int = 10):
+        self.cmdargs = [str(a) for a in cmdargs]
+        if guard_interval < 1:
+            raise ValueError(f"LammpsEngine: guard_interval must be ≥ 1, got {guard_interval}")
+        self.guard_interval = int(guard_interval)
+
+    # ------------------------------------------------------------------ setup
+
+    def _pair(self, calculator: Calculator) -> LammpsPair:
+        if not has_pair_style(calculator):
+            raise ValueError(f"the LAMMPS engine needs a potential with a LAMMPS pair style (POD, DeePMD); "
+                             f"{type(calculator).__name__} has none: use engine = \"ase\" (or \"auto\")")
+        return calculator.lammps_pair()
+
+    @staticmethod
+    def _types(atoms: Atoms, type_map: list[str], model: str) -> np.ndarray:
+        index = {s: k + 1 for k, s in enumerate(type_map)}
+        missing = sorted(set(atoms.get_chemical_symbols()) - set(index))
+        if missing:
+            raise ValueError(f"{model or 'the potential'}: species {missing} not in the model's type map {type_map}")
+        return np.array([index[s] for s in atoms.get_chemical_symbols()], dtype=np.int32)
+
+    @staticmethod
+    def _masses(atoms: Atoms, types: np.ndarray, type_map: list[str]) -> list[str]:
+        from ase.data import atomic_masses, atomic_numbers
+
+        masses = atoms.get_masses()
+        out = []
+        for k, sym in enumerate(type_map, start=1):
+            m = masses[types == k]
+            if len(m) and np.ptp(m) > 1e-9:
+                raise ValueError(f"the atoms of {sym} have different masses ({m.min():g}–{m.max():g} u): "
+                                 "LAMMPS takes one mass per type")
+            mass = float(m[0]) if len(m) else float(atomic_masses[atomic_numbers[sym]])
+            out.append(f"mass {k} {mass:.10g}")
+        return out
+
+    def _fixes(self, s: MDSettings) -> list[str]:
+        T = float(s.temperature_K)
+        tdamp = s.tdamp_fs / 1000.0
+        if s.ensemble == "nve":
+            return ["fix integrate all nve"]
+        if s.ensemble == "npt":
+            coupling = _BAROSTATS.get(s.barostat)
+            if coupling is None:
+                raise ValueError(f"unknown barostat {s.barostat!r} (one of {', '.join(_BAROSTATS)})")
+            p = s.pressure_GPa * _BAR_PER_GPA
+            return [f"fix integrate all npt temp {T:.10g} {T:.10g} {tdamp:.10g} "
+                    f"{coupling} {p:.10g} {p:.10g} {s.pdamp_fs / 1000.0:.10g}"]
+        if s.thermostat == "langevin":
+            damp_ps = 1.0 / (s.langevin_friction_per_fs * 1000.0)
+            seed = 1 + (int(s.seed) % 900_000_000)
+            return ["fix integrate all nve", f"fix thermostat all langevin {T:.10g} {T:.10g} {damp_ps:.10g} {seed}"]
+        return [f"fix integrate all nvt temp {T:.10g} {T:.10g} {tdamp:.10g}"]
+
+    def _start(self, atoms: Atoms, pair: LammpsPair, s: MDSettings) -> _State:
+        """A LAMMPS instance holding ``atoms`` (or the restart), the potential and the integrator."""
+        if not all(atoms.pbc):
+            raise ValueError("the LAMMPS engine needs a periodic cell (pbc all True)")
+        type_map = element_symbols(pair.type_map, "LAMMPS type map")
+        types = self._types(atoms, type_map, pair.model)
+        restart = Path(s.restart_file) if s.restart_file else None
+        log = s.log_file
+        lmp = create_lammps(self.cmdargs, log=log, plugins=pair.plugins)
+        try:
+            setup = ["units metal", "atom_style atomic", "atom_modify map array sort 0 0.0"]
+            resumed = restart is not None and restart_step(restart) is not None
+            if resumed:
+                lmp.commands_list([*setup, f"read_restart {lammps_word(str(restart), 'restart file')}"])
+                rotation = np.asarray(np.load(str(restart) + ".rot.npy"))
+                if int(lmp.get_natoms()) != len(atoms):
+                    raise ValueError(f"{restart}: holds {int(lmp.get_natoms())} atoms, the run has {len(atoms)}: "
+                                     "delete the restart to start over")
+            else:
+                frame = ase_to_lammps(atoms.cell.array, atoms.positions, wrap=False)
+                rotation = frame.rotation
+                lmp.commands_list([*setup, "boundary p p p", frame.box.region_command("box"),
+                                   f"create_box {len(type_map)} box", *self._masses(atoms, types, type_map)])
+                x, image = _wrap(frame.positions, frame.box)
+                if s.init_velocities:
+                    thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
+                    Stationary(atoms)
+                v = atoms.get_velocities() @ rotation * _V_ASE_TO_METAL
+                n = len(atoms)
+                images = [lmp.encode_image_flags(*map(int, im)) for im in image]
+                created = lmp.create_atoms(n, list(range(1, n + 1)), types.tolist(), x.ravel().tolist(),
+                                           v.ravel().tolist(), images)
+                if created != n:
+                    raise LammpsError(f"LAMMPS created {created} of {n} atoms")
+            lmp.commands_list([*pair.commands, f"timestep {s.timestep_fs / 1000.0:.10g}",
+                               "compute pv all pressure NULL virial",
+                               "thermo_style custom step temp pe press vol c_pv[1] c_pv[2] c_pv[3] c_pv[4] c_pv[5] c_pv[6]",
+                               "thermo_modify norm no lost error", f"thermo {max(s.steps, 1)}", *self._fixes(s)])
+            step0 = int(lmp.extract_global("ntimestep")) if resumed else 0
+            if not resumed:
+                lmp.command("reset_timestep 0")
+        except Exception:
+            lmp.close()
+            raise
+        return _State(lmp, rotation, len(atoms), step0)
+
+    # ------------------------------------------------------------------ state back to ASE
+
+    def _update(self, st: _State, atoms: Atoms) -> None:
+        lmp = st.lmp
+        n = st.n
+        ids = np.asarray(lmp.numpy.extract_atom("id"))[:n]
+        order = np.argsort(ids)
+        box = LammpsBox.from_instance(lmp)
+        x = np.array(lmp.numpy.extract_atom("x")[:n])[order]
+        v = np.array(lmp.numpy.extract_atom("v")[:n])[order]
+        f = np.array(lmp.numpy.extract_atom("f")[:n])[order]
+        image = _decode_images(np.asarray(lmp.numpy.extract_atom("image"))[:n][order], lmp)
+        unwrapped = x + image @ box.cell
+        pv = np.array(lmp.numpy.extract_compute("pv", 0, 1)[:6], float)  # bar, LAMMPS order (xx yy zz xy xz yz)
+        virial_l = voigt_to_tensor(pv, "lammps") * box.volume / float(lmp.extract_global("nktv2p"))  # eV
+        back = lammps_to_ase(box, st.rotation, positions=unwrapped, velocities=v, forces=f, virial=virial_l)
+        atoms.set_cell(back.cell, scale_atoms=False)
+        atoms.positions = back.positions
+        atoms.set_velocities(back.velocities / _V_ASE_TO_METAL)
+        energy = float(lmp.get_thermo("pe"))
+        w = back.virial
+        vol = abs(np.linalg.det(back.cell))
+        stress = -w / vol
+        results = {"energy": energy, "free_energy": energy, "forces": back.forces,
+                   "stress": np.array([stress[0, 0], stress[1, 1], stress[2, 2], stress[1, 2], stress[0, 2], stress[0, 1]])}
+        if st.committee is not None:
+            results.update(st.committee.evaluate(lmp, order, atoms, st.rotation))
+        calc = SinglePointCalculator(atoms, **{k: v for k, v in results.items() if k in
+                                              ("energy", "free_energy", "forces", "stress")})
+        calc.results.update(results)
+        atoms.calc = calc
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, atoms: Atoms, calculator: Calculator, settings: MDSettings) -> Atoms:
+        """Integrate ``settings.steps`` steps, updating ``atoms`` in place; raises
+        :class:`~deepearth.md.engine.MDBlowUp` on unphysical dynamics (the observers have seen every
+        frame before and none after)."""
+        s = settings
+        pair = self._pair(calculator)
+        st = self._start(atoms, pair, s)
+        try:
+            if s.committee:
+                from deepearth.md.lammps_committee import committee_in_engine
+
+                try:
+                    st.committee = committee_in_engine(s.committee, pair, st.lmp)
+                except ValueError:  # not a POD committee: the caller evaluates it (no committee_forces)
+                    st.committee = None
+            self._loop(st, atoms, s)
+        finally:
+            st.lmp.close()
+        return atoms
+
+    def _loop(self, st: _State, atoms: Atoms, s: MDSettings) -> None:
+        lmp = st.lmp
+        guard_every = self.guard_interval
+        if s.guard.contact_interval > 0:
+            guard_every = min(guard_every, s.guard.contact_interval)
+        intervals = [guard_every] + [k for _, k in s.observers]
+        restart_every = int(s.restart_interval) if s.restart_file else 0
+        if restart_every:
+            intervals.append(restart_every)
+        step = st.step0
+        self._command(lmp, "run 0 post no", step, s)
+        self._update(st, atoms)
+        v_start = atoms.get_volume()
+        if step == 0:
+            self._observe(atoms, 0, s, v_start)
+        while step < s.steps:
+            nxt = min(((step // k) + 1) * k for k in intervals)
+            nxt = min(nxt, s.steps)
+            self._command(lmp, f"run {nxt - step} pre no post no", step, s)
+            step = nxt
+            self._update(st, atoms)
+            self._observe(atoms, step, s, v_start, guard_only=not any(step % k == 0 for _, k in s.observers))
+            if restart_every and step % restart_every == 0:
+                self._write_restart(lmp, Path(s.restart_file), st.rotation, step)
+
+    def _observe(self, atoms: Atoms, step: int, s: MDSettings, v_start: float, guard_only: bool = False) -> None:
+        s.guard.check(atoms, step, s.timestep_fs, s.temperature_K, v_start)
+        if guard_only:
+            return
+        for fn, k in s.observers:
+            if step % k == 0:
+                fn(atoms, step)
+
+    @staticmethod
+    def _write_restart(lmp: Any, path: Path, rotation: np.ndarray, step: int) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        lmp.command(f"write_restart {lammps_word(str(tmp), 'restart file')}")
+        np.save(str(path) + ".rot.npy", rotation)
+        os.replace(tmp, path)
+        marker = Path(str(path) + ".step")
+        marker.with_name(marker.name + ".tmp").write_text(f"{step}\n")
+        os.replace(marker.with_name(marker.name + ".tmp"), marker)
+
+    @staticmethod
+    def _command(lmp: Any, cmd: str, step: int, s: MDSettings) -> None:
+        try:
+            lmp.command(cmd)
+        except Exception as exc:  # noqa: BLE001 - the lammps module raises plain Exception
+            text = str(exc).strip()
+            match = BLOW_UP_ERRORS.search(text)
+            if match:
+                err = blow_up(f"LAMMPS: {match.group(0)} after step {step}", step, s.timestep_fs, LammpsBlowUp)
+                raise err from None
+            raise LammpsError(f"LAMMPS failed at '{cmd}' (after step {step}): {text}", command=cmd) from None
+
+
+def _wrap(x: np.ndarray, box: LammpsBox) -> tuple[np.ndarray, np.ndarray]:
+    """Positions wrapped into ``box`` and the integer image flags that unwrap them again."""
+    cell = box.cell
+    frac = (x - box.origin) @ np.linalg.inv(cell)
+    image = np.floor(frac)
+    frac = frac - image
+    frac[frac >= 1.0] = 0.0
+    return frac @ cell + box.origin, image.astype(int)
+
+
+def _decode_images(packed: np.ndarray, lmp: Any) -> np.ndarray:
+    """(N, 3) integer image flags from LAMMPS' packed ``image`` ints."""
+    bits = int(lmp.extract_setting("IMGBITS"))
+    bits2 = int(lmp.extract_setting("IMG2BITS"))
+    imgmax = int(lmp.extract_setting("IMGMAX"))
+    mask = (1 << bits) - 1
+    p = packed.astype(np.int64)
+    return np.stack([(p & mask) - imgmax, ((p >> bits) & mask) - imgmax, (p >> bits2) - imgmax], axis=1).astype(float)
