@@ -139,7 +139,8 @@ class ExplorationSpec(Section):
     pressures_GPa: list[PressureGPa] = Field([100.0, 140.0], min_length=1, description="−50 to 1000 GPa")
     temperatures_K: list[TemperatureK] = Field([3000.0, 5000.0], min_length=1, description="0 to 20000 K")
     ensemble: Literal["npt", "nvt"] = "npt"
-    engine: EngineName = Field("ase", description="MD engine of the exploration (deepearth.md.engine.ENGINES)")
+    engine: EngineName = Field("auto", description="MD engine of the exploration: auto (LAMMPS for POD/DeePMD, with the "
+                               "POD committee inside the engine; ASE otherwise), lammps or ase")
     steps: int = Field(600, ge=10, description="MD steps per grid point per iteration")
     timestep_fs: TimestepFs = Field(1.0, description="fs; at most what the lightest element allows "
                                     "(deepearth.structures.checks.max_timestep_fs)")
@@ -183,7 +184,10 @@ class ProductionSpec(Section):
     sample_interval: int = Field(10, ge=1, description="save a frame every n steps")
     replicas: int = Field(3, ge=1, description="independent replicas (different velocity seeds)")
     thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
-    engine: EngineName = Field("ase", description="MD engine of production (deepearth.md.engine.ENGINES)")
+    engine: EngineName = Field("auto", description="MD engine of production: auto (LAMMPS for POD/DeePMD, ASE otherwise), "
+                               "lammps or ase")
+    restart_interval: int = Field(1000, ge=10, description="steps between LAMMPS restart files: a killed replica "
+                                  "resumes from its last one")
     envelope_tolerance: float = Field(0.2, ge=0, le=0.9, description=(
         "stop a replica whose configuration leaves the final model's training envelope by more than this "
         "fraction (a pair closer than (1 - x) × the closest in training, a density off by more than x); loose "

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.md.velocitydistribution import thermalize_momenta
 
 from deepearth.md.engine import ASEEngine, AutoEngine, MDBlowUp, MDGuard, MDSettings, make_engine
 from deepearth.md.lammps_engine import LammpsEngine, restart_step
@@ -155,7 +155,7 @@ def test_blow_ups_and_wrong_calculators_are_one_clear_error(committee):
     assert isinstance(auto, AutoEngine)
     assert auto.choose(EMT()).name == "ase" and auto.choose(PODCalculator(committee[0])).name == "lammps"
     hot = _cell()
-    MaxwellBoltzmannDistribution(hot, temperature_K=20000.0, rng=np.random.default_rng(0))
+    thermalize_momenta(hot, temperature_K=20000.0, rng=np.random.default_rng(0))
     with pytest.raises(MDBlowUp, match=r"temperature \d+ K > 1500 K \(target 300 K\) at step 0"):
         LammpsEngine().run(hot, PODCalculator(committee[0]),
                            MDSettings("nve", 300.0, 50, 2.0, init_velocities=False, guard=MDGuard(contact_factor=0)))

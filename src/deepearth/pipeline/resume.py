@@ -33,7 +33,8 @@ LEARNING = ("seed", "store_url", "system", "initial", "reference", "potential", 
 PRODUCTION = ("production",)
 #: Keys that may change between runs of one directory without invalidating anything.
 FREE = {"name", "run_dir", "workers", "properties", "reference.max_attempts", "reference.retry_backoff_s",
-        "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged"}
+        "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged",
+        "production.restart_interval"}
 STRUCTURE_KEY = "system (built structure)"
 
 #: Characters a run directory's path may not contain: its paths reach LAMMPS input lines (the
