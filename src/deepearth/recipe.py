@@ -25,7 +25,8 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from deepearth.files import read_toml
-from deepearth.md.engine import engine_name
+from deepearth.md.engines import engine_name
+from deepearth.parallel.cluster import ClusterSpec
 from deepearth.potentials.registry import POTENTIALS, PODSettings
 from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
@@ -216,6 +217,8 @@ class Recipe(Section):
                                               "not here); default: run_dir/deepearth.db (SQLite)")
     seed: int = Field(2026, ge=0, description="master seed; every stochastic step derives from it")
     workers: int = Field(2, ge=1, description="parallel worker processes (one thread each)")
+    cluster: ClusterSpec | None = Field(None, description="run the tasks on Dask: a LocalCluster ('local') or SLURM/PBS "
+                                        "batch jobs (deepearth.parallel.cluster.ClusterSpec; docs/cluster.md)")
     system: SystemSpec = Field(default_factory=SystemSpec)
     initial: InitialDataSpec = Field(default_factory=InitialDataSpec)
     reference: ReferenceSpec = Field(default_factory=XTBReference)
@@ -243,7 +246,7 @@ def _error_line(path: Path, err: ValidationError) -> str:
     if len(loc) > 1 and loc[0] in ("reference", "potential") and loc[1] in {**LABELLERS, **POTENTIALS}:
         del loc[1]  # the union member's tag: the user wrote no such key
     key = ".".join(str(p) for p in loc) or "(top level)"
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif "input" in first and first["type"] not in ("missing",):

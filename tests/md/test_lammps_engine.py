@@ -8,7 +8,8 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.md.velocitydistribution import thermalize_momenta
 
-from deepearth.md.engine import ASEEngine, AutoEngine, MDBlowUp, MDGuard, MDSettings, make_engine
+from deepearth.md.engine import ASEEngine, MDBlowUp, MDGuard, MDSettings
+from deepearth.md.engines import AutoEngine, make_engine
 from deepearth.md.lammps_engine import LammpsEngine, restart_step
 from deepearth.potentials.committee import Committee
 from deepearth.potentials.pod import PODCalculator, PODPotential

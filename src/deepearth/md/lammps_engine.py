@@ -44,7 +44,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from ase import Atoms
@@ -55,42 +55,19 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
 from deepearth.lammps.errors import LammpsError
 from deepearth.lammps.library import create_lammps
+from deepearth.lammps.pair import LammpsPair, has_pair_style
 from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.md.engine import MDSettings, blow_up
 from deepearth.md.lammps_runner import BLOW_UP_ERRORS, LammpsBlowUp
 from deepearth.units import FS_TO_ASE_TIME
 
-__all__ = ["LammpsEngine", "LammpsPair", "has_pair_style", "restart_step"]
+__all__ = ["LammpsEngine", "restart_step"]
 
 #: Velocity: Å/ps (LAMMPS metal) per Å/(ASE time unit).
 _V_ASE_TO_METAL = 1000.0 * FS_TO_ASE_TIME
 #: bar per GPa.
 _BAR_PER_GPA = 1.0e4
 _BAROSTATS = {"iso": "iso", "aniso": "aniso", "tri": "tri", "x": "x", "y": "y", "z": "z"}
-
-
-@dataclass
-class LammpsPair:
-    """How a potential runs in LAMMPS: ``pair_style``/``pair_coeff`` lines (every path and name
-    already checked with :func:`~deepearth.lammps.safe.lammps_word`), the species in LAMMPS type
-    order and whether the ``lammps.plugins`` (DeePMD-kit's ``pair_style deepmd``) must be loaded."""
-
-    commands: list[str]
-    type_map: list[str]
-    plugins: bool = False
-    model: str = ""
-
-
-@runtime_checkable
-class HasPairStyle(Protocol):
-    """A calculator that can run inside LAMMPS (``PODCalculator``, the DeePMD calculator)."""
-
-    def lammps_pair(self) -> LammpsPair: ...
-
-
-def has_pair_style(calculator: Any) -> bool:
-    """Whether ``calculator`` can run inside LAMMPS (it has ``lammps_pair()``)."""
-    return callable(getattr(calculator, "lammps_pair", None))
 
 
 def restart_step(path: str | os.PathLike) -> int | None:

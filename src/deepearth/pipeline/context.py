@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from deepearth.md.engine import Engine, make_engine
+from deepearth.md.engine import Engine
+from deepearth.md.engines import make_engine
 from deepearth.parallel import Executor, make_executor
 from deepearth.potentials.base import Potential
 from deepearth.potentials.registry import make_potential, potential_entry
@@ -92,5 +93,5 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
                       labeller=labeller, potential=potential,
                       exploration_engine=exploration_engine or make_engine(recipe.exploration.engine),
                       production_engine=production_engine or make_engine(recipe.production.engine),
-                      executor=executor or make_executor(recipe.workers),
+                      executor=executor or make_executor(recipe.workers, cluster=recipe.cluster),
                       calibrate_spread=potential_entry(p.backend).calibrate_spread, state=rundir.read_state())

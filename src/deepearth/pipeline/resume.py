@@ -32,7 +32,7 @@ LEARNING = ("seed", "store_url", "system", "initial", "reference", "potential", 
 #: Section whose values shape the production MD.
 PRODUCTION = ("production",)
 #: Keys that may change between runs of one directory without invalidating anything.
-FREE = {"name", "run_dir", "workers", "properties", "reference.max_attempts", "reference.retry_backoff_s",
+FREE = {"name", "run_dir", "workers", "cluster", "properties", "reference.max_attempts", "reference.retry_backoff_s",
         "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged",
         "production.restart_interval"}
 STRUCTURE_KEY = "system (built structure)"

@@ -60,6 +60,14 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
     t0 = time.time()
     check_run_dir(recipe.run_dir, recipe.source, explicit=True)
     ctx = build_context(recipe, **parts)
+    try:
+        return _run(recipe, ctx, t0)
+    finally:
+        if "executor" not in parts:  # the pipeline's own (a Dask cluster's batch jobs end with it)
+            getattr(ctx.executor, "close", lambda: None)()
+
+
+def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
     lock = ctx.rundir.lock()  # held until this process ends (released even by kill -9)
     check_resume(recipe, ctx.structure, ctx.rundir, ctx.store)  # before anything is reused or overwritten
     ctx.rundir.recipe_file.write_text(recipe_to_toml(recipe))

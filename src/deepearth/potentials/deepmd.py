@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from deepearth.lammps.pair import LammpsPair
 from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.potentials.envelope import ENVELOPE_FILE, envelope_from_systems, save_envelope
 from deepearth.potentials.graph_trust import TRUST_NOTE, frozen_graph  # noqa: F401 (re-exported)
@@ -156,8 +157,6 @@ class DeepMDPotential:
             """DeePMD-kit's ASE calculator that also runs in LAMMPS (``pair_style deepmd``)."""
 
             def lammps_pair(self):
-                from deepearth.md.lammps_engine import LammpsPair
-
                 type_map = element_symbols(list(self.dp.get_type_map()), f"{model}: type map")
                 path = lammps_word(str(Path(model).resolve()), "DeePMD model file")
                 return LammpsPair([f"pair_style deepmd {path}", f"pair_coeff * * {' '.join(type_map)}"], type_map,

@@ -73,6 +73,7 @@ from ase.data import atomic_masses, atomic_numbers
 from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
 from deepearth.lammps.child import run_child
 from deepearth.lammps.library import create_lammps
+from deepearth.lammps.pair import LammpsPair
 from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.parallel import SINGLE_THREAD_ENV, die_with_parent
 from deepearth.potentials.envelope import (ENVELOPE_FILE, TrainingEnvelope, load_envelope, npy_frames_as_atoms,
@@ -481,8 +482,6 @@ class PODCalculator(Calculator):
     def lammps_pair(self):
         """The model as LAMMPS ``pair_style``/``pair_coeff`` lines (:func:`pair_commands`), for the
         LAMMPS engine (:class:`~deepearth.md.lammps_engine.LammpsEngine`)."""
-        from deepearth.md.lammps_engine import LammpsPair
-
         manifest = self._ev.manifest
         return LammpsPair(pair_commands(manifest), list(manifest["type_map"]), plugins=False, model=str(self.model))
 
