@@ -10,6 +10,8 @@ from ase.md.velocitydistribution import thermalize_momenta
 
 from deepearth.md.engine import ASEEngine, MDBlowUp, MDGuard, MDSettings
 from deepearth.md.engines import AutoEngine, make_engine
+from deepearth.lammps.errors import LammpsError
+from deepearth.lammps.pair import LammpsPair
 from deepearth.md.lammps_engine import LammpsEngine, restart_step
 from deepearth.potentials.committee import Committee
 from deepearth.potentials.pod import PODCalculator, PODPotential
@@ -160,3 +162,56 @@ def test_blow_ups_and_wrong_calculators_are_one_clear_error(committee):
     with pytest.raises(MDBlowUp, match=r"temperature \d+ K > 1500 K \(target 300 K\) at step 0"):
         LammpsEngine().run(hot, PODCalculator(committee[0]),
                            MDSettings("nve", 300.0, 50, 2.0, init_velocities=False, guard=MDGuard(contact_factor=0)))
+
+
+def test_a_pair_style_the_build_lacks_is_one_clear_error(committee):
+    class PaceCalculator(PODCalculator):
+        def lammps_pair(self):
+            return LammpsPair(["pair_style pace", "pair_coeff * * model.yace Al Cu"], TYPE_MAP, model="model.yace")
+
+    with pytest.raises(LammpsError, match=r"LAMMPS refused 'pair_style pace' for model.yace: .*no such pair style"):
+        LammpsEngine().run(_cell(), PaceCalculator(committee[0]), MDSettings("nve", 300.0, 20))
+
+
+@pytest.mark.reliability("fault")
+def test_a_killed_production_replica_resumes_from_its_restart(committee, tmp_path):
+    """kill -9 in the NVT phase; the same call continues from the last restart and ends with the
+    samples and frames of a replica that was never killed."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import time
+
+    from ase.io import read
+
+    from deepearth.md.production import ReplicaTask, run_replica
+    from deepearth.recipe import ProductionSpec
+
+    spec = ProductionSpec(points=[{"P_GPa": 2.0, "T_K": 900.0}], equilibration_steps=200, steps=3000,
+                          timestep_fs=2.0, sample_interval=20, restart_interval=200, replicas=1)
+
+    def task(folder):
+        return ReplicaTask(str(tmp_path / folder), str(committee[0]), _cell(), 2.0, 900.0, spec, LammpsEngine(), seed=11)
+
+    whole = run_replica(task("whole"))
+    proc = mp.get_context("spawn").Process(target=run_replica, args=(task("killed"),))
+    proc.start()
+    marker = tmp_path / "killed" / "nvt.restart.step"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.is_alive():
+        if marker.is_file() and int(marker.read_text() or 0) >= 1000:
+            break
+        time.sleep(0.05)
+    assert proc.is_alive(), "the replica finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    assert not (tmp_path / "killed" / "done.json").exists()
+    stopped_at = int(marker.read_text())
+    resumed = run_replica(task("killed"))
+    assert not resumed.blow_up and resumed.n_frames == whole.n_frames == 3000 // 20 + 1
+    assert resumed.T_mean_K == pytest.approx(whole.T_mean_K, rel=1e-9)
+    assert resumed.P_mean_GPa == pytest.approx(whole.P_mean_GPa, rel=1e-9)
+    a, b = read(resumed.trajectory, ":"), read(whole.trajectory, ":")
+    assert [f.info["step"] for f in a] == [f.info["step"] for f in b]
+    assert np.abs(a[-1].positions - b[-1].positions).max() < 1e-6
+    assert 1000 <= stopped_at < 3000

