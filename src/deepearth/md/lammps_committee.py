@@ -7,7 +7,8 @@ descriptors (one parameter file) and differ only in ``c``. LAMMPS' ``compute pod
 and forces are ``E_k = G[0]·c_k`` and ``F_k = G[1:]·c_k`` reshaped ``(N, 3)`` (sign and layout
 checked against ``pair_style pod``'s own forces in ``tests/md/test_lammps_engine.py``). A member's
 short-range ZBL baseline (:mod:`deepearth.potentials.repulsion`; scaled per member) is added from its
-numpy evaluation (a neighbour list within ~1.5 Å). Exploration thus costs one MD plus one
+numpy evaluation (one neighbour list within ~2 Å per frame, shared by members that differ in their
+scales only). Exploration thus costs one MD plus one
 ``pod/global`` per observed frame, instead of K calculator calls.
 
 Memory: ``G`` holds ``(1 + 3N)·M`` doubles (64 atoms, M = 342: 0.5 MB; 1000 atoms: 8 MB): meant for
@@ -50,11 +51,16 @@ class PODCommitteeForces:
         energies = self.coefficients @ g[0]
         forces = (g[1:] @ self.coefficients.T).reshape(n, 3, -1)[order]  # (N, 3, K), LAMMPS frame
         forces = np.einsum("nak,ba->knb", forces, rotation)  # F_ase = F_lammps @ R.T
+        shared: dict[tuple, dict] = {}  # unscaled ZBL by radii: bootstrap members differ in their scales only
         for k, rep in enumerate(self.repulsions):
-            if rep is not None:
-                e, f, _ = rep.evaluate(atoms.positions, atoms.cell.array, atoms.get_chemical_symbols())
-                energies[k] += e
-                forces[k] += f
+            if rep is None:
+                continue
+            radii = tuple((key, v[0], v[1]) for key, v in rep.pairs.items())
+            if radii not in shared:
+                shared[radii] = rep.evaluate_pairs(atoms.positions, atoms.cell.array, atoms.get_chemical_symbols())
+            for key, (e, f, _) in shared[radii].items():
+                energies[k] += rep.pairs[key][2] * e
+                forces[k] += rep.pairs[key][2] * f
         return {"committee_forces": forces, "committee_energies": energies}
 
 

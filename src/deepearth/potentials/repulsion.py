@@ -178,27 +178,39 @@ class ZBLRepulsion:
     def evaluate(self, positions: np.ndarray, cell: np.ndarray, symbols: list[str],
                  pbc: tuple[bool, bool, bool] = (True, True, True)) -> tuple[float, np.ndarray, np.ndarray]:
         """(energy eV, forces (N,3) eV/Å, virial (3,3) eV = Σ r⊗f, the DeePMD convention) of the baseline."""
+        n = len(np.asarray(positions).reshape(-1, 3))
+        energy, forces, virial = 0.0, np.zeros((n, 3)), np.zeros((3, 3))
+        for key, (e, f, w) in self.evaluate_pairs(positions, cell, symbols, pbc).items():
+            scale = self.pairs[key][2]
+            energy, forces, virial = energy + scale * e, forces + scale * f, virial + scale * w
+        return energy, forces, virial
+
+    def evaluate_pairs(self, positions: np.ndarray, cell: np.ndarray, symbols: list[str],
+                       pbc: tuple[bool, bool, bool] = (True, True, True)
+                       ) -> dict[str, tuple[float, np.ndarray, np.ndarray]]:
+        """Per species pair with a contact, the *unscaled* switched ZBL (energy eV, forces (N,3) eV/Å,
+        virial (3,3) eV): one neighbour list for all pairs; members that differ only in their scales
+        (a bootstrap committee) share it."""
         positions = np.asarray(positions, float).reshape(-1, 3)
         n = len(positions)
-        forces, virial = np.zeros((n, 3)), np.zeros((3, 3))
+        out: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}
         if not self.pairs or n < 2:
-            return 0.0, forces, virial
+            return out
         atoms = Atoms(symbols=list(symbols), positions=positions, cell=np.asarray(cell, float).reshape(3, 3), pbc=pbc)
         i, j, d, vec = neighbor_list("ijdD", atoms, max(v[1] for v in self.pairs.values()))
-        energy = 0.0
         sym = np.asarray(list(symbols))
-        for key, (inner, outer, scale) in self.pairs.items():
+        for key, (inner, outer, _scale) in self.pairs.items():
             a, b = _pair(key)
             sel = (((sym[i] == a) & (sym[j] == b)) | ((sym[i] == b) & (sym[j] == a))) & (d < outer)
             if not sel.any():
                 continue
             e, de = zbl_switched(d[sel], atomic_numbers[a], atomic_numbers[b], inner, outer)
-            e, de = scale * e, scale * de
-            energy += 0.5 * float(e.sum())  # every pair is listed as (i, j) and (j, i)
+            forces = np.zeros((n, 3))
             fvec = (de / d[sel])[:, None] * vec[sel]  # force on i: dE/dr · D/r, D = r_j − r_i
             np.add.at(forces, i[sel], fvec)
-            virial -= 0.5 * np.einsum("p,pa,pb->ab", de / d[sel], vec[sel], vec[sel])
-        return energy, forces, virial
+            virial = -0.5 * np.einsum("p,pa,pb->ab", de / d[sel], vec[sel], vec[sel])
+            out[key] = (0.5 * float(e.sum()), forces, virial)  # every pair is listed as (i, j) and (j, i)
+        return out
 
     # ----------------------------------------------------------------- calibration
 
