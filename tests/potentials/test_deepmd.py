@@ -66,3 +66,15 @@ def test_same_seed_same_model_and_resume_skips(tmp_path):
     a.calc = load_potential(m1)
     assert a.get_potential_energy() == pytest.approx(r1[0], abs=1e-6)
     assert np.allclose(a.get_forces(), r1[1], atol=1e-6)
+    # ... and the model runs in the LAMMPS engine (pair_style deepmd through the plugin) with the
+    # same dynamics as in the ASE engine
+    from deepearth.md.engine import ASEEngine, MDSettings
+    from deepearth.md.lammps_engine import LammpsEngine
+
+    seen = {}
+    for engine in (LammpsEngine(), ASEEngine()):
+        rows = seen.setdefault(engine.name, [])
+        engine.run(frames[1].copy(), load_potential(m1),
+                   MDSettings("nve", 500.0, 40, 1.0, seed=2, observers=[(lambda at, s, rows=rows: rows.append(at.positions.copy()), 20)]))
+    assert len(seen["lammps"]) == len(seen["ase"]) == 3
+    assert np.abs(seen["lammps"][-1] - seen["ase"][-1]).max() < 1e-5
