@@ -142,6 +142,9 @@ class ExplorationSpec(Section):
     ensemble: Literal["npt", "nvt"] = "npt"
     engine: EngineName = Field("auto", description="MD engine of the exploration: auto (LAMMPS for POD/DeePMD, with the "
                                "POD committee inside the engine; ASE otherwise), lammps or ase")
+    mpi_ranks: int = Field(1, ge=1, description="MPI ranks of each LAMMPS run (engine lammps or auto with POD or "
+                           "DeePMD): > 1 runs LAMMPS under mpirun in a child process, frames streamed back; at most the "
+                           "cores of the machine that runs it (workers × mpi_ranks should not exceed them)")
     steps: int = Field(600, ge=10, description="MD steps per grid point per iteration")
     timestep_fs: TimestepFs = Field(1.0, description="fs; at most what the lightest element allows "
                                     "(deepearth.structures.checks.max_timestep_fs)")
@@ -161,11 +164,18 @@ class ExplorationSpec(Section):
 
     @model_validator(mode="after")
     def _trust(self) -> "ExplorationSpec":
+        _ranks_need_lammps(self.engine, self.mpi_ranks)
         if self.trust_hi <= self.trust_lo:
             raise ValueError("trust_hi must be larger than trust_lo")
         if self.steps < self.deviation_interval:
             raise ValueError("steps must be at least deviation_interval")
         return self
+
+
+def _ranks_need_lammps(engine: str, mpi_ranks: int) -> None:
+    if engine == "ase" and mpi_ranks > 1:
+        raise ValueError(f"mpi_ranks = {mpi_ranks} needs the LAMMPS engine (engine = \"auto\" or \"lammps\"), "
+                         "not engine = \"ase\"")
 
 
 class ProductionPoint(Section):
@@ -187,6 +197,9 @@ class ProductionSpec(Section):
     thermostat: Literal["nose-hoover", "langevin"] = "nose-hoover"
     engine: EngineName = Field("auto", description="MD engine of production: auto (LAMMPS for POD/DeePMD, ASE otherwise), "
                                "lammps or ase")
+    mpi_ranks: int = Field(1, ge=1, description="MPI ranks of each LAMMPS run (engine lammps or auto with POD or "
+                           "DeePMD): > 1 runs LAMMPS under mpirun in a child process, frames streamed back; at most the "
+                           "cores of the machine that runs it (workers × mpi_ranks should not exceed them)")
     restart_interval: int = Field(1000, ge=10, description="steps between LAMMPS restart files: a killed replica "
                                   "resumes from its last one")
     envelope_tolerance: float = Field(0.2, ge=0, le=0.9, description=(
@@ -195,6 +208,11 @@ class ProductionSpec(Section):
         "on purpose: long runs sample closer pairs than a few hundred labels hold"))
     allow_unconverged: bool = Field(False, description="run production with the last model even when active "
                                                        "learning did not converge (every result is flagged)")
+
+    @model_validator(mode="after")
+    def _ranks(self) -> "ProductionSpec":
+        _ranks_need_lammps(self.engine, self.mpi_ranks)
+        return self
 
 
 class DiffusionSpec(Section):

@@ -215,3 +215,31 @@ def test_a_killed_production_replica_resumes_from_its_restart(committee, tmp_pat
     assert [f.info["step"] for f in a] == [f.info["step"] for f in b]
     assert np.abs(a[-1].positions - b[-1].positions).max() < 1e-6
     assert 1000 <= stopped_at < 3000
+
+
+def test_heat_flux_inside_the_engine_is_md_heat_flux_of_the_same_frame():
+    """J·V from LAMMPS' compute heat/flux (centroid virials) on a Lennard-Jones argon liquid equals
+    deepearth.md.heat_flux on the same frame with ASE's LennardJones per-atom energies and stresses."""
+    from ase.calculators.lj import LennardJones
+
+    from deepearth.md.heat_flux import heat_flux
+
+    sigma, eps, rc = 3.405, 0.0104, 8.5
+
+    class ArgonLJ(LennardJones):
+        def lammps_pair(self):
+            return LammpsPair([f"pair_style lj/cut {rc}", f"pair_coeff 1 1 {eps} {sigma}", "pair_modify shift yes"],
+                              ["Ar"], model="argon LJ")
+
+    atoms = bulk("Ar", "fcc", a=5.8, cubic=True).repeat(3)  # 108 atoms, expanded: a liquid at 150 K
+    atoms.rattle(0.2, seed=2)
+    frames = []
+    LammpsEngine().run(atoms, ArgonLJ(sigma=sigma, epsilon=eps, rc=rc, smooth=False),
+                       MDSettings("nvt", 150.0, 100, 5.0, seed=1, heat_flux=True,
+                                  observers=[(lambda a, s: frames.append((a.copy(), a.calc.results["heat_flux"])), 50)]))
+    assert len(frames) == 3
+    for frame, j_lammps in frames[1:]:
+        frame.calc = LennardJones(sigma=sigma, epsilon=eps, rc=rc, smooth=False)
+        j_ref = heat_flux(frame)
+        assert np.linalg.norm(j_ref) > 1.0  # eV·Å/ps: a real flux, not zeros
+        assert np.linalg.norm(j_lammps - j_ref) < 1e-6 * np.linalg.norm(j_ref)

@@ -189,7 +189,10 @@ class MDSettings:
     LAMMPS engine). ``restart_file``/``restart_interval`` (steps), ``log_file``: the LAMMPS engine's
     restart and log (ignored by the ASE engine, which has no restarts). ``committee``: model files
     whose forces the LAMMPS engine evaluates inside the run at every observer step
-    (``atoms.calc.results["committee_forces"]``, :mod:`deepearth.md.lammps_committee`).
+    (``atoms.calc.results["committee_forces"]``, :mod:`deepearth.md.lammps_committee`). ``heat_flux``:
+    the LAMMPS engine (one rank) adds J·V (eV·Å/ps, ``compute heat/flux`` with centroid per-atom virials,
+    the convention of :mod:`deepearth.md.heat_flux`) to every observed frame's results
+    (``"heat_flux"``); the ASE engine leaves it to :class:`~deepearth.md.heat_flux.HeatFluxRecorder`.
     """
 
     ensemble: Ensemble
@@ -210,6 +213,7 @@ class MDSettings:
     restart_interval: int = 0
     log_file: str | None = None
     committee: list[str] | None = None
+    heat_flux: bool = False
 
 
 class Engine(Protocol):

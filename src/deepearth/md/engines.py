@@ -24,15 +24,16 @@ class AutoEngine:
 
     name = "auto"
 
-    def __init__(self) -> None:
+    def __init__(self, ranks: int = 1) -> None:
         self._ase = ASEEngine()
         self._lammps = None
+        self.ranks = ranks
 
     def choose(self, calculator: Calculator) -> Engine:
         """The engine that runs ``calculator``."""
         if has_pair_style(calculator):
             if self._lammps is None:
-                self._lammps = LammpsEngine()
+                self._lammps = LammpsEngine(ranks=self.ranks)
             return self._lammps
         return self._ase
 
@@ -51,6 +52,7 @@ def engine_name(name: str) -> str:
     return name
 
 
-def make_engine(name: str) -> Engine:
-    """An :class:`Engine` by name."""
-    return ENGINES[engine_name(name)]()
+def make_engine(name: str, ranks: int = 1) -> Engine:
+    """An :class:`Engine` by name; ``ranks``: MPI ranks of the LAMMPS engine (``auto``, ``lammps``)."""
+    name = engine_name(name)
+    return ASEEngine() if name == "ase" else ENGINES[name](ranks=ranks)

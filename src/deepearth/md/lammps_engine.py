@@ -79,6 +79,7 @@ class _State:
     n: int
     step0: int
     committee: Any = None
+    heat_flux: bool = False
 
 
 class LammpsEngine:
@@ -190,8 +191,13 @@ class LammpsEngine:
                 if created != n:
                     raise LammpsError(f"LAMMPS created {created} of {n} atoms")
             thermo = "thermo_style custom step temp pe press vol " + " ".join(f"c_pv[{k}]" for k in range(1, 7))
+            flux = []
+            if s.heat_flux:  # per-atom energies and centroid virials on the observed steps (thermo asks)
+                flux = ["compute hf_ke all ke/atom", "compute hf_pe all pe/atom",
+                        "compute hf_s all centroid/stress/atom NULL virial", "compute hf all heat/flux hf_ke hf_pe hf_s"]
+                thermo += " c_hf[1] c_hf[2] c_hf[3]"
             _setup(lmp, [*pair.commands, f"timestep {s.timestep_fs / 1000.0:.10g}", "compute pv all pressure NULL virial",
-                         thermo, "thermo_modify norm no lost error", f"thermo {max(s.steps, 1)}", *self._fixes(s)], pair)
+                         *flux, thermo, "thermo_modify norm no lost error", f"thermo {max(s.steps, 1)}", *self._fixes(s)], pair)
             step0 = int(lmp.extract_global("ntimestep")) if resumed else 0
             if not resumed:
                 _setup(lmp, ["reset_timestep 0"], pair)
@@ -216,6 +222,8 @@ class LammpsEngine:
         pv = np.array(lmp.numpy.extract_compute("pv", 0, 1)[:6], float)  # bar, LAMMPS order (xx yy zz xy xz yz)
         set_frame(atoms, box, st.rotation, unwrapped, v, f, pv, float(lmp.get_thermo("pe")),
                   float(lmp.extract_global("nktv2p")))
+        if st.heat_flux:  # J·V (eV·Å/ps), the compute heat/flux convention of md/heat_flux.py
+            atoms.calc.results["heat_flux"] = np.array(lmp.numpy.extract_compute("hf", 0, 1)[:3], float) @ st.rotation.T
         if st.committee is not None:
             atoms.calc.results.update(st.committee.evaluate(lmp, order, atoms, st.rotation))
 
@@ -228,12 +236,15 @@ class LammpsEngine:
         s = settings
         pair = self._pair(calculator)
         if self.ranks > 1:
+            if s.heat_flux:
+                raise ValueError("the heat flux is recorded by the one-rank LAMMPS engine only (mpi_ranks = 1)")
             type_map = element_symbols(pair.type_map, "LAMMPS type map")
             types = self._types(atoms, type_map, pair.model)
             return run_in_child(atoms, pair, s, types=types, masses=self._masses(atoms, types, type_map),
                                 fixes=self._fixes(s), ranks=self.ranks, guard_interval=self.guard_interval,
                                 cmdargs=self.cmdargs, timeout_s=self.timeout_s)
         st = self._start(atoms, pair, s)
+        st.heat_flux = s.heat_flux
         try:
             if s.committee:
                 from deepearth.md.lammps_committee import committee_in_engine

@@ -91,7 +91,9 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
         potential = make_potential(p.backend, type_map, **p.backend_settings())
     return RunContext(recipe=recipe, rundir=rundir, store=store, structure=structure, type_map=type_map,
                       labeller=labeller, potential=potential,
-                      exploration_engine=exploration_engine or make_engine(recipe.exploration.engine),
-                      production_engine=production_engine or make_engine(recipe.production.engine),
+                      exploration_engine=exploration_engine or make_engine(recipe.exploration.engine,
+                                                                           ranks=recipe.exploration.mpi_ranks),
+                      production_engine=production_engine or make_engine(recipe.production.engine,
+                                                                         ranks=recipe.production.mpi_ranks),
                       executor=executor or make_executor(recipe.workers, cluster=recipe.cluster),
                       calibrate_spread=potential_entry(p.backend).calibrate_spread, state=rundir.read_state())

@@ -34,7 +34,7 @@ PRODUCTION = ("production",)
 #: Keys that may change between runs of one directory without invalidating anything.
 FREE = {"name", "run_dir", "workers", "cluster", "properties", "reference.max_attempts", "reference.retry_backoff_s",
         "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged",
-        "production.restart_interval"}
+        "production.restart_interval", "exploration.mpi_ranks", "production.mpi_ranks"}
 STRUCTURE_KEY = "system (built structure)"
 
 #: Characters a run directory's path may not contain: its paths reach LAMMPS input lines (the
