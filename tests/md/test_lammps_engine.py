@@ -18,34 +18,12 @@ from deepearth.potentials.pod import PODCalculator, PODPotential
 from deepearth.store import write_deepmd_npy
 from deepearth.units import stress_to_pressure_gpa
 
-TYPE_MAP = ["Al", "Cu"]
-HYPER = dict(rcut_A=4.5, two_body=6, three_body=(4, 3))
-
-
-def _cell(a0=3.61, rep=(2, 2, 2)):
-    a = bulk("Cu", "fcc", a=a0, cubic=True).repeat(rep)
-    symbols = a.get_chemical_symbols()
-    for j in range(0, len(a), 4):
-        symbols[j] = "Al"
-    a.set_chemical_symbols(symbols)
-    return a
+from cu3al import TYPE_MAP, cu3al_cell as _cell
 
 
 @pytest.fixture(scope="module")
-def committee(tmp_path_factory):
-    """Four bootstrap POD members fitted to EMT labels of rattled, strained Cu3Al cells."""
-    root = tmp_path_factory.mktemp("pod-engine")
-    rng = np.random.default_rng(3)
-    frames = []
-    for i in range(30):
-        a = _cell(3.61 * (0.97 + 0.03 * (i % 3)))
-        a.rattle(0.15, rng=rng)
-        a.calc = EMT()
-        a.get_potential_energy()
-        frames.append(a)
-    write_deepmd_npy(root / "train", frames, TYPE_MAP)
-    backend = PODPotential(TYPE_MAP, **HYPER)
-    return [backend.train(root / f"member-{k}", [root / "train"], [], seed=k) for k in range(4)]
+def committee(pod_committee):
+    return pod_committee
 
 
 def _record(every):
