@@ -7,6 +7,7 @@ import sys
 
 from rich.markup import escape
 
+from deepearth import __version__
 from deepearth.cli.console import CommandFailed, console
 from deepearth.cli.run import add_run_parsers
 from deepearth.recipe import RecipeError
@@ -19,6 +20,7 @@ DESCRIPTION = ("deepearth: active-learned ML potentials, MD and error-barred pro
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deepearth", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"deepearth {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     add_run_parsers(sub)
     from deepearth.cli.geo import add_geo_parser, run_geo

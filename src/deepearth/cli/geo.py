@@ -231,7 +231,7 @@ def add_geo_parser(sub) -> None:
     p.add_argument("--depth-km", type=float, nargs="+", help="depths (km); default PREM's nodes")
     p.add_argument("--step-km", type=float, help="uniform depth grid spacing (km) instead of PREM's nodes")
     p.add_argument("--compare", action="append", metavar="P=..,vp=..,vs=..,rho=..[,vp_err=..]",
-                   help="computed V_P, V_S (km/s), ρ (kg/m³) at P (GPa) with 1σ errors → % deviation from PREM")
+                   help="computed V_P, V_S (km/s), ρ (kg/m³) at P (GPa) with 1σ errors → %% deviation from PREM")
     p.add_argument("--out", default="geo-prem", help="folder for prem.json and figures")
     p.set_defaults(geo_func=_prem)
     r = gsub.add_parser("recipe", help="run the models listed in a geophysics recipe (TOML, one table per model)")
