@@ -154,7 +154,8 @@ def from_diffusion_results(paths_or_dicts: Iterable | str | Path | dict, species
                 continue
             if require_diffusive and d.get("diffusive") is False:
                 raise ValueError(f"{label}: species {species} is not diffusive there (diffusive: false, D fitted "
-                                 "on a plateau); leave it out or pass require_diffusive=False")
+                                 "on a plateau); leave it out, or keep it with --allow-plateau (deepearth analyze arrhenius; "
+                                 "require_diffusive=False in Python)")
             T = _number(label, d, "T_K", True)
             if T <= 0:
                 raise ValueError(f"{label}: T_K = {T} must be > 0")
