@@ -179,3 +179,18 @@ def test_rerunning_a_finished_run_adds_nothing(killed_and_resumed):
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout + out.stderr
     assert n_labels(run_dir / "deepearth.db") == n
+
+
+@pytest.mark.slow
+def test_report_renders_in_a_browser(killed_and_resumed):
+    """The report in headless Chromium: every image decodes, no link is broken; a screenshot is left
+    beside it for review (``report/screenshot.png``)."""
+    from browser import check_page, screenshot
+
+    run_dir, _, _ = killed_and_resumed
+    index = run_dir / "report" / "index.html"
+    seen = check_page(index)
+    assert len(seen["images"]) >= 4
+    assert seen["broken_images"] == [] and seen["broken_links"] == []
+    assert min(i["width"] for i in seen["images"]) > 100
+    assert screenshot(index, run_dir / "report" / "screenshot.png").stat().st_size > 10_000
