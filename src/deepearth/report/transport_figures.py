@@ -12,21 +12,33 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from deepearth.report.figures import save_figure  # noqa: E402
+from deepearth.report.fmt import diffusion_text  # noqa: E402
 from deepearth.units import A2_PER_PS_TO_M2_PER_S  # noqa: E402
 
 
-def msd_figure(result: dict, out: Path) -> Path:
-    """MSD vs lag (log–log inset-free, linear axes) with the fit window and the fitted line."""
+def draw_msd(ax, result: dict, color=None, prefix: str = "", shade: bool = True) -> None:
+    """One diffusion result on ``ax``: its MSD, the fit window shaded (unless ``shade`` is False: the
+    caller shades a window several results share), and the fitted line labelled with D ± its error,
+    or with the upper bound when the MSD has no diffusive regime (never a D)."""
     lag, msd = np.asarray(result["lag_ps"]), np.asarray(result["msd_A2"])
     lo, hi = result["fit_window_ps"]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(lag, msd, label=f"MSD {result['species']}")
+    line, = ax.plot(lag, msd, color=color, label=f"{prefix}MSD {result['species']}")
+    c = line.get_color()
+    if shade:
+        ax.axvspan(lo, hi, color=c, alpha=0.12, lw=0,
+                   label=f"{prefix}{result['species']} fit window {lo:.3g}–{hi:.3g} ps")
     w = (lag >= lo) & (lag <= hi)
-    ax.plot(lag[w], msd[w], lw=4, alpha=0.4, label=f"fit window {lo:.3g}–{hi:.3g} ps")
     d = result["D_m2_per_s"] / A2_PER_PS_TO_M2_PER_S  # Å²/ps
     intercept = float(np.mean(msd[w] - 6 * d * lag[w])) if w.any() else 0.0
-    ax.plot(lag, intercept + 6 * d * lag, "k--", lw=0.8,
-            label=f"D = {result['D_m2_per_s']:.3e} ± {result['D_stderr_m2_per_s']:.1e} m²/s")
+    fit = "fit on the plateau: " if result.get("diffusive", True) is False else "fit: "
+    ax.plot(lag, intercept + 6 * d * lag, "--", color=c, lw=1,
+            label=f"{prefix}{result['species']} {fit}{diffusion_text(result)}")
+
+
+def msd_figure(result: dict, out: Path) -> Path:
+    """MSD vs lag (linear axes) with the fit window and the fitted line."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    draw_msd(ax, result)
     ax.set_xlabel("lag time (ps)")
     ax.set_ylabel("MSD (Å²)")
     ax.legend(fontsize=7)
