@@ -196,3 +196,12 @@ def test_an_unreachable_postgres_url_is_one_line_error_without_the_password():
     message = str(err.value)
     assert message.startswith(f"postgresql://someone:***@127.0.0.1:{port}/labels: cannot open the label store: ")
     assert "\n" not in message and "s3cret" not in message
+
+
+def test_a_store_labelled_before_versions_were_recorded_accepts_the_same_code(tmp_path):
+    """"tblite ?" (no version recorded) matches "tblite 0.8.0"; another code or method does not."""
+    from deepearth.store import _same_code_unknown_version
+
+    assert _same_code_unknown_version("tblite ?", "tblite 0.8.0")
+    assert not _same_code_unknown_version("tblite ?", "gpaw 26.7.0")
+    assert not _same_code_unknown_version("tblite 0.7.0", "tblite 0.8.0")

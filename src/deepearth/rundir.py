@@ -51,7 +51,8 @@ class ExplorationResult(Record):
     ``fractions``: accurate/candidate/failed over ``n_frames`` planned frames (frames a blow-up
     did not reach count as failed); ``deviation_used``: the classified deviation of every frame
     (eV/Å if absolute, else dimensionless) after the calibration factor ``deviation_scale``;
-    ``max_force_std``: ε_F = max_i σ_F,i in eV/Å; ``mean_volume_A3``: Å³.
+    ``max_force_std``: ε_F = max_i σ_F,i in eV/Å; ``mean_volume_A3``: Å³; ``mean_T_K``,
+    ``mean_P_GPa``: where the exploration went (means over its frames; K, GPa).
     """
 
     P_GPa: float
@@ -64,6 +65,8 @@ class ExplorationResult(Record):
     max_force_std: list[float] = field(default_factory=list)
     blow_up: str = ""
     mean_volume_A3: float | None = None
+    mean_T_K: float | None = None  # mean instantaneous temperature of the explored frames, K
+    mean_P_GPa: float | None = None  # mean instantaneous pressure (virial + kinetic), GPa
 
 
 @dataclass
@@ -125,6 +128,9 @@ class RunState(Record):
     iterations: list[dict] = field(default_factory=list)
     converged: bool | None = None
     final_iteration: int | None = None
+    #: one entry per ``deepearth run`` of this directory: ``started`` (ISO), ``t0`` (epoch s) and
+    #: ``wall_time_s`` (updated with every state write, so a killed invocation counts to its last stage)
+    invocations: list[dict] = field(default_factory=list)
 
     def iteration_records(self) -> list[IterationRecord]:
         return [IterationRecord.from_dict(r) for r in self.iterations]
@@ -143,8 +149,10 @@ class RunSummary(Record):
     potential: dict
     labeller: dict
     diffusion: list[dict]
-    wall_time_s: float
+    wall_time_s: float  # this invocation
     flags: list[str] = field(default_factory=list)  # what a reader must know: unconverged model, blow-ups
+    wall_time_total_s: float | None = None  # every invocation of the run directory (a resumed run's parts)
+    n_invocations: int = 0
 
 
 class RunLocked(RuntimeError):
@@ -296,6 +304,8 @@ class RunDir:
 
     def write_state(self, state: RunState) -> None:
         state.updated = time.strftime("%Y-%m-%d %H:%M:%S")
+        if state.invocations and "t0" in state.invocations[-1]:
+            state.invocations[-1]["wall_time_s"] = round(time.time() - float(state.invocations[-1]["t0"]), 3)
         write_json_atomic(self.state_file, state.to_dict())
 
     def read_summary(self) -> RunSummary | None:

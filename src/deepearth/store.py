@@ -189,6 +189,13 @@ def open_database(location: str | Path):
     return db
 
 
+def _same_code_unknown_version(old, new) -> bool:
+    """``"tblite ?"`` (a version not recorded, before it was read from the installed distribution)
+    matches ``"tblite 0.8.0"``: the same code; anything else must match exactly."""
+    return (isinstance(old, str) and isinstance(new, str) and old.endswith(" ?")
+            and new.split(" ")[0] == old.split(" ")[0])
+
+
 class LabelStore:
     """Labelled configurations of one run, at ``location``: an ase.db SQLite file (a path) or a
     PostgreSQL database (``postgresql://user[:password]@host:port/dbname``; needs the
@@ -272,7 +279,7 @@ class LabelStore:
         for ref in self.references(keys):
             for key in keys:
                 old, new = ref[key], provenance.get(key)
-                if old != new:
+                if old != new and not _same_code_unknown_version(old, new):
                     raise ValueError(f"{self.path}: labelled with {key} = {old!r}, the reference now has "
                                      f"{key} = {new!r}; labels of different references must not be mixed "
                                      "(use a new run_dir)")

@@ -30,6 +30,7 @@ from deepearth.potentials.committee import Committee, CommitteePrediction
 from deepearth.potentials.registry import backend_for_model
 from deepearth.recipe import ExplorationSpec
 from deepearth.rundir import Candidate, ExplorationResult
+from deepearth.units import stress_to_pressure_gpa
 
 
 @dataclass
@@ -91,6 +92,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
         cls = classify(value, ex.trust_lo, ex.trust_hi)
         rows.append({"frame": len(rows), "step": step, **asdict(dev), "class": cls,
                      "T_inst_K": float(atoms.get_temperature()),
+                     "P_inst_GPa": stress_to_pressure_gpa(atoms.get_stress(include_ideal_gas=True)),
                      "volume_A3": float(atoms.get_volume())})
         used.append(value)
         if cls == CANDIDATE:
@@ -123,7 +125,9 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     result = ExplorationResult(P_GPa=task.P_GPa, T_K=task.T_K, n_frames=n_planned, fractions=fractions(classes),
                                deviation_scale=task.deviation_scale, candidate_frames=cand, deviation_used=used,
                                max_force_std=[r["max_force_std"] for r in rows], blow_up=error,
-                               mean_volume_A3=float(np.mean([r["volume_A3"] for r in rows])) if rows else None)
+                               mean_volume_A3=float(np.mean([r["volume_A3"] for r in rows])) if rows else None,
+                               mean_T_K=float(np.mean([r["T_inst_K"] for r in rows])) if rows else None,
+                               mean_P_GPa=float(np.mean([r["P_inst_GPa"] for r in rows])) if rows else None)
     write_json_atomic(done, result.to_dict())
     return result
 

@@ -70,6 +70,8 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
 def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
     lock = ctx.rundir.lock()  # held until this process ends (released even by kill -9)
     check_resume(recipe, ctx.structure, ctx.rundir, ctx.store)  # before anything is reused or overwritten
+    ctx.state.invocations.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t0)), "t0": t0,
+                                  "wall_time_s": 0.0})
     ctx.rundir.recipe_file.write_text(recipe_to_toml(recipe))
     stages.initial_data(ctx)
     records, final_iteration, converged, models = active_learning(ctx)
@@ -96,7 +98,9 @@ def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
         labeller=(ctx.labeller.provenance if ctx.labeller is not None
                   else {"labeller": "import", **ctx.store.references(ctx.store.IMPORT_KEYS)[0]}),
         diffusion=[{**d.to_dict(), "model_converged": converged} for d in diffusion],
-        wall_time_s=time.time() - t0, flags=flags)  # wall time: this invocation (a resumed run counts its own part)
+        wall_time_s=time.time() - t0, flags=flags,  # wall time: this invocation
+        wall_time_total_s=sum(inv.get("wall_time_s", 0.0) for inv in ctx.state.invocations[:-1]) + time.time() - t0,
+        n_invocations=len(ctx.state.invocations))
     ctx.set_stage("writing report")
     write_report(ctx.rundir, summary, recipe)
     ctx.rundir.write_summary(summary)

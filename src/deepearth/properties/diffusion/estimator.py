@@ -88,6 +88,14 @@ class DiffusionResult:
         return self.D_m2_per_s
 
     @property
+    def D_upper_m2_per_s(self) -> float | None:
+        """For a result that is not diffusive, the bound to report instead of D: max(D, 0) + 2σ (m²/s,
+        ≈ 97.7 % one-sided for a Gaussian bar); ``None`` when diffusive (then D ± σ is the result)."""
+        if self.diffusive:
+            return None
+        return max(self.D_m2_per_s, 0.0) + 2.0 * self.D_stderr_m2_per_s
+
+    @property
     def stderr(self) -> float:
         """Standard error of D in m²/s (see ``stderr_source``)."""
         return self.D_stderr_m2_per_s
@@ -101,6 +109,7 @@ class DiffusionResult:
         """JSON-friendly dict; the MSD curve (``lag_ps``, ``msd_A2``) only with ``curves=True``."""
         d = asdict(self)
         d["fit_window_ps"] = list(self.fit_window_ps)
+        d["D_upper_m2_per_s"] = self.D_upper_m2_per_s
         if not curves:
             d.pop("lag_ps")
             d.pop("msd_A2")
