@@ -81,7 +81,7 @@ def test_broken_structure_files_are_one_line_naming_the_file(tmp_path, capsys):
             (["defects", str(tmp_path / "molecule.xyz"), "--vacancies", "Mg:1"], "molecule.xyz: no 3-D periodic cell"),
             (["defects", str(tmp_path / "missing.cif"), "--vacancies", "Mg:1"], "missing.cif: no such structure file"),
             (["liquid", str(tmp_path / "cu.extxyz"), "--model", "emt", "--T-K", "1500", "--T-melt-K", "3000",
-              "--timestep-fs", "50"], "timestep_fs: 50 fs is above"),
+              "--timestep-fs", "50"], "--timestep-fs: 50 fs is above"),
     ):
         assert main(["build", *argv, *out]) == 2
         err = capsys.readouterr().err

@@ -74,9 +74,8 @@ def _bmo_conductivity(args) -> dict:
     from deepearth.geophysics import magma_ocean as mo
 
     result = mo.conductivity_summary(args.P, args.T, args.X)
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        write_json_atomic(Path(args.out) / "bmo_conductivity.json", result)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    write_json_atomic(Path(args.out) / "bmo_conductivity.json", result)
     return result
 
 
@@ -165,7 +164,8 @@ def _recipe(args) -> dict:
         model = name.replace("_", "-")
         if model not in parsers or not isinstance(table, dict):
             raise ValueError(f"{path}: [{name}] is not a geophysics model (one of {sorted(parsers)})")
-        options = {a.dest: a for a in parsers[model]._actions if a.option_strings and a.dest not in ("help", "out")}
+        options = {a.dest: a for a in parsers[model]._actions
+                   if a.option_strings and a.dest not in ("help", "out", "json")}
         argv = ["--out", str(Path(args.out) / model)]
         for key, value in table.items():
             dest = key.replace("-", "_")
@@ -190,7 +190,20 @@ def _recipe(args) -> dict:
             why = captured.getvalue().strip().splitlines()[-1].split("error: ")[-1]
             raise ValueError(f"{path}: [{name}] {why}") from None
         results[model] = sub_args.geo_func(sub_args)
-    return {"recipe": str(path), "out": str(args.out), "results": results}
+    result = {"recipe": str(path), "out": str(args.out), "results": results}
+    write_json_atomic(Path(args.out) / RECIPE_RECORD, result)
+    return result
+
+
+#: Where ``deepearth geo`` writes by default: under ``runs/`` (ignored by git), one folder per model.
+DEFAULT_OUT = Path("runs") / "geo"
+#: The record of a geophysics recipe's run (every model's result), in its ``--out`` folder.
+RECIPE_RECORD = "geo_recipe.json"
+
+
+def _out(p: argparse.ArgumentParser, default: Path, what: str) -> None:
+    p.add_argument("--out", default=str(default), help=f"{what} (default: {default})")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON instead of the summary")
 
 
 def add_geo_parser(sub) -> None:
@@ -209,13 +222,13 @@ def add_geo_parser(sub) -> None:
     w.add_argument("--arrhenius-lattice", help="JSON of an Arrhenius fit for lattice D (else --D-lattice, or 0)")
     w.add_argument("--T-K", type=float, help="temperature at which the Arrhenius fits are evaluated (CMB: ~4000 K)")
     w.add_argument("--P-GPa", type=float, help="pressure for fits with an activation volume (CMB: 136 GPa)")
-    w.add_argument("--out", default="geo-w-isotopes", help="folder for the JSON and figures")
+    _out(w, DEFAULT_OUT / "w-isotopes", "folder for the JSON and figures")
     w.set_defaults(geo_func=_w_isotopes)
     b = gsub.add_parser("bmo-conductivity", help="σ_el, κ_el and κ of the basal magma ocean at (P, T, X)")
     b.add_argument("--P", type=float, required=True, help="GPa")
     b.add_argument("--T", type=float, required=True, help="K")
     b.add_argument("--X", type=float, required=True, help="Fe/(Fe+Mg)")
-    b.add_argument("--out", default=None, help="folder for the JSON (optional)")
+    _out(b, DEFAULT_OUT / "bmo-conductivity", "folder for the JSON")
     b.set_defaults(geo_func=_bmo_conductivity)
     e = gsub.add_parser("bmo-evolution", help="basal magma ocean cooling, crystallisation and dynamo lifetime")
     e.add_argument("--parameters", default=None, help="parameter TOML (default: the embedded, cited one)")
@@ -223,7 +236,7 @@ def add_geo_parser(sub) -> None:
     e.add_argument("--t-end-Gyr", type=float, default=4.5)
     e.add_argument("--mc-samples", type=int, default=0, help="Monte-Carlo parameter sets for the lifetime spread")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--out", default="geo-bmo-evolution", help="folder for the JSON and figures")
+    _out(e, DEFAULT_OUT / "bmo-evolution", "folder for the JSON and figures")
     e.set_defaults(geo_func=_bmo_evolution)
     p = gsub.add_parser("prem", help="PREM P, ρ, V_P, V_S and a geotherm vs depth; deviations of computed values")
     p.add_argument("--geotherm", default="anzellini2013",
@@ -232,16 +245,31 @@ def add_geo_parser(sub) -> None:
     p.add_argument("--step-km", type=float, help="uniform depth grid spacing (km) instead of PREM's nodes")
     p.add_argument("--compare", action="append", metavar="P=..,vp=..,vs=..,rho=..[,vp_err=..]",
                    help="computed V_P, V_S (km/s), ρ (kg/m³) at P (GPa) with 1σ errors → %% deviation from PREM")
-    p.add_argument("--out", default="geo-prem", help="folder for prem.json and figures")
+    _out(p, DEFAULT_OUT / "prem", "folder for prem.json and figures")
     p.set_defaults(geo_func=_prem)
     r = gsub.add_parser("recipe", help="run the models listed in a geophysics recipe (TOML, one table per model)")
     r.add_argument("recipe", help="TOML file, e.g. examples/geophysics.toml")
-    r.add_argument("--out", default="geo", help="folder; each model writes into OUT/<model>")
+    _out(r, DEFAULT_OUT, f"folder; each model writes into OUT/<model>, the whole result into OUT/{RECIPE_RECORD}")
     r.set_defaults(geo_func=_recipe)
 
 
 def run_geo(args: argparse.Namespace) -> int:
+    """Run one model (or a recipe); print its headline numbers and what it wrote where (``--json``:
+    the whole result). A spinner shows on a terminal while it computes (bmo-evolution: tens of s)."""
+    import contextlib
     import json
 
-    print(json.dumps(args.geo_func(args), indent=1))
+    from deepearth.cli import geo_summary
+    from deepearth.cli.console import console
+
+    busy = (console.status(f"geo {args.model}: computing (results go to {args.out}) ...")
+            if console.is_terminal and not args.json else contextlib.nullcontext())
+    with busy:
+        result = args.geo_func(args)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    elif args.model == "recipe":
+        print("\n".join(geo_summary.recipe_summary(result, args.out, Path(args.out) / RECIPE_RECORD)))
+    else:
+        print("\n".join(geo_summary.summary(args.model, result, args.out)))
     return 0

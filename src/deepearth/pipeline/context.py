@@ -28,6 +28,22 @@ from deepearth.store import LabelStore, assign_split
 log = logging.getLogger("deepearth")
 
 
+class ProgressHook:
+    """Where the stages report how far their tasks are (labels, committee members, grid points,
+    replicas): :meth:`start` with the stage's task count, :meth:`advance` per finished task,
+    :meth:`finish` at its end. This default reports nothing (the log lines say the same); the command
+    line passes progress bars (:class:`deepearth.cli.progress.RunProgress`)."""
+
+    def start(self, what: str, total: int, done: int = 0) -> None:
+        """A stage of ``total`` tasks begins, ``done`` of them finished before (a resumed run)."""
+
+    def advance(self, n: int = 1) -> None:
+        """``n`` more tasks finished."""
+
+    def finish(self) -> None:
+        """The stage is over (every task finished, or the rest was skipped)."""
+
+
 @dataclass
 class RunContext:
     """The recipe and the parts its stages use.
@@ -49,6 +65,7 @@ class RunContext:
     calibrate_spread: bool
     state: RunState = field(default_factory=RunState)
     eos: BirchMurnaghan3 | None = None  # the reference's static EOS, once fitted
+    progress: ProgressHook = field(default_factory=ProgressHook)
 
     def seed(self, *parts: int) -> int:
         """A derived seed: deterministic in the master seed and the stage indices."""
@@ -67,8 +84,9 @@ class RunContext:
 
 def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential: Potential | None = None,
                   exploration_engine: Engine | None = None, production_engine: Engine | None = None,
-                  executor: Executor | None = None) -> RunContext:
-    """The run directory, store and parts of ``recipe``; any part given here replaces the recipe's.
+                  executor: Executor | None = None, progress: ProgressHook | None = None) -> RunContext:
+    """The run directory, store and parts of ``recipe``; any part given here replaces the recipe's
+    (``progress``: where the stages report their tasks, :class:`ProgressHook`).
 
     Raises ``ValueError`` when the store holds labels of another reference than the labeller's (or,
     for an imported store, of more than one reference).
@@ -96,4 +114,5 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
                       production_engine=production_engine or make_engine(recipe.production.engine,
                                                                          ranks=recipe.production.mpi_ranks),
                       executor=executor or make_executor(recipe.workers, cluster=recipe.cluster),
-                      calibrate_spread=potential_entry(p.backend).calibrate_spread, state=rundir.read_state())
+                      calibrate_spread=potential_entry(p.backend).calibrate_spread, state=rundir.read_state(),
+                      progress=progress or ProgressHook())

@@ -44,10 +44,13 @@ def label(ctx: RunContext, requests: list[LabelRequest], what: str) -> dict:
         done[0] += 1
         status = "ok" if lab.ok else f"FAILED ({lab.error[:80]})"
         log.info("label %s [%d/%d] %s", req.candidate_id, done[0], n, status)
+        ctx.progress.advance()
 
     ref = ctx.recipe.reference
+    ctx.progress.start(f"labelling: {what}", n, done=sum(ctx.store.has_label(r.candidate_id) for r in requests))
     counts = label_requests(ctx.labeller, requests, ctx.store, ctx.split_of, ctx.executor, progress,
                             max_attempts=ref.max_attempts, retry_backoff_s=ref.retry_backoff_s, timeout_s=ref.timeout_s)
+    ctx.progress.finish()
     log.info("%s: %d labelled, %d failed, %d already in the store", what, counts["ok"], counts["failed"],
              counts["skipped"])
     return counts
@@ -129,8 +132,16 @@ def train(ctx: RunContext, iteration: int) -> list[Path]:
     size = ctx.recipe.potential.ensemble_size
     ctx.set_stage(f"iteration {iteration}: training {size} models on {n_train} labels", iteration=iteration)
     seeds = [ctx.seed(1, iteration, k) for k in range(size)]
-    return train_committee(ctx.potential, ctx.rundir.model_dir(iteration), train_sys, valid_sys, seeds,
-                           ctx.executor, on_done=lambda k, p: log.info("trained member %d: %s", k, p))
+
+    def on_done(k: int, path: Path) -> None:
+        log.info("trained member %d: %s", k, path)
+        ctx.progress.advance()
+
+    ctx.progress.start(f"iteration {iteration}: training", size)
+    models = train_committee(ctx.potential, ctx.rundir.model_dir(iteration), train_sys, valid_sys, seeds,
+                             ctx.executor, on_done=on_done)
+    ctx.progress.finish()
+    return models
 
 
 def calibrate(ctx: RunContext, models: list[Path], frames: list[Atoms]) -> tuple[dict | None, float]:
@@ -207,11 +218,14 @@ def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale
                             deviation_scale),)
              for g, (p, t) in enumerate(grid)]
     results: list[ExplorationResult | None] = [None] * len(tasks)
+    ctx.progress.start(f"iteration {iteration}: exploring", len(tasks))
     for g, res in map_or_raise(ctx.executor, explore_point, tasks, "exploration grid point"):
         results[g] = res
         f = res.fractions
         log.info("explored P=%g GPa T=%g K: accurate %.2f candidate %.2f failed %.2f%s", res.P_GPa, res.T_K,
                  f["accurate"], f["candidate"], f["failed"], f" (blow-up: {res.blow_up})" if res.blow_up else "")
+        ctx.progress.advance()
+    ctx.progress.finish()
     return results  # type: ignore[return-value]
 
 
@@ -271,6 +285,7 @@ def production(ctx: RunContext, model: Path) -> dict[tuple[float, float], list[R
                                       ctx.seed(3, j, r)),))
             keys.append((pt.P_GPa, pt.T_K))
     replicas: dict[tuple[float, float], list[ReplicaResult]] = {k: [] for k in keys}
+    ctx.progress.start("production MD", len(tasks))
     for i, res in map_or_raise(ctx.executor, run_replica, tasks, "production replica"):
         replicas[keys[i]].append(res)
         if res.blow_up:
@@ -278,6 +293,8 @@ def production(ctx: RunContext, model: Path) -> dict[tuple[float, float], list[R
         else:
             log.info("replica done: P=%g GPa T=%g K -> <T> %.0f K, <P> %.1f GPa", *keys[i], res.T_mean_K,
                      res.P_mean_GPa)
+        ctx.progress.advance()
+    ctx.progress.finish()
     return {k: sorted(v, key=lambda r: r.trajectory) for k, v in replicas.items()}
 
 
