@@ -50,7 +50,7 @@ GRAVITATIONAL_CONSTANT: float = 6.67430e-11
 #: Vacuum magnetic permeability μ0, N/A² (CODATA 2018).
 MU0: float = 1.25663706212e-6
 #: Sommerfeld value of the Lorenz number L0 = π² k_B² / (3 e²) = 2.443e-8 W Ω/K², as rounded (2.44e-8) in the
-#: BMO paper's eq. 13, whose fitted coefficients go with that value (deepearth.geophysics.magma_ocean).
+#: eq. 13 of Dragulet & Stixrude (2025), whose fitted coefficients go with that value (deepearth.geophysics.magma_ocean).
 LORENZ_L0: float = 2.44e-8
 
 # --------------------------------------------------------------------------------------- time

@@ -30,7 +30,7 @@ def _w_isotopes(args) -> dict:
 
 
 def _paper_defaults(args) -> None:
-    """Options left out take the W paper's values (kept, with their source, in ``w_isotopes``)."""
+    """Options left out take the values of Peng et al. (2025) (kept, with their source, in ``w_isotopes``)."""
     from deepearth.geophysics import w_isotopes as w
 
     if args.pgz_fraction is None:

@@ -23,7 +23,7 @@ def model_deviation(forces: np.ndarray, energies: np.ndarray | None = None, f0: 
                     scale: float = 1.0) -> ModelDeviation:
     """Committee deviation from member forces ``(M, N, 3)`` (eV/Å) and energies ``(M,)`` (eV).
 
-    Per atom ``σ_i = sqrt(<‖F_i − <F_i>‖²>)`` over members (SCIENCE.md §1 step 4); the relative form
+    Per atom ``σ_i = sqrt(<‖F_i − <F_i>‖²>)`` over members (DP-GEN's model deviation); the relative form
     divides by ``‖<F_i>‖ + f0`` so that hot, dense frames with large forces are not all "failed".
     ``scale`` multiplies every spread (σ_i and the energy std): the calibration factor of a committee
     whose raw spread is not the error (bootstrap committees, :func:`committee_calibration`).

@@ -1,4 +1,4 @@
-"""Basal magma ocean transport properties (BMO paper, Methods; SCIENCE.md §5).
+"""Basal magma ocean transport properties (Dragulet & Stixrude 2025, Methods).
 
 Electrical conductivity (eq. 12) and electronic thermal conductivity (eq. 13) of the Fe-bearing
 silicate melt as fitted functions of pressure, temperature and iron content X = Fe/(Fe+Mg):
@@ -25,7 +25,7 @@ E_SIGMA_KJ, V_SIGMA_CM3 = 101.388, -0.027
 #: Eq. 13 coefficients (S/m, kJ/mol, cm³/mol); the Lorenz number L0 (W Ω K⁻²) is units.LORENZ_L0.
 KAPPA_COEFFS = (139364.808, 559218.167, 122562.441)
 E_KAPPA_KJ, V_KAPPA_CM3 = 74.239, 0.035
-#: "The pressures relevant for a basal magma ocean on Earth (100–140 GPa)" (BMO paper, Results), where
+#: "The pressures relevant for a basal magma ocean on Earth (100–140 GPa)" (Dragulet & Stixrude 2025, Results), where
 #: the fits are used; outside it the result is an extrapolation and a warning says so.
 FIT_RANGE_P_GPA = (100.0, 140.0)
 
@@ -73,7 +73,7 @@ def lorenz_number(P_GPa, T_K, X):
 
 
 #: Ionic thermal conductivity of MgSiO3 liquid at BMO conditions (W/m/K) added to κ_el for the total;
-#: the radiative part (< 1 W/m/K) is neglected (BMO paper, Methods).
+#: the radiative part (< 1 W/m/K) is neglected (Dragulet & Stixrude 2025, Methods).
 KAPPA_IONIC_W_M_K = 4.0
 
 
@@ -85,7 +85,7 @@ def total_thermal_conductivity(P_GPa, T_K, X, kappa_ionic_W_m_K: float = KAPPA_I
 def conductive_heat_flow_W(radius_m: float, conductivity_W_m_K, adiabat_K_per_m: float = 0.6e-3):
     """Heat conducted down the adiabat through a sphere of radius r: ``Q = 4π r² k dT/dr`` (W).
 
-    Convection is possible only if the BMO's total heat flow exceeds this (BMO paper's test, with a
+    Convection is possible only if the BMO's total heat flow exceeds this (Dragulet & Stixrude's 2025 test, with a
     0.6 K/km adiabat).
     """
     if radius_m <= 0:

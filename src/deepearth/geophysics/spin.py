@@ -1,4 +1,4 @@
-"""Spin equilibrium of Fe in the basal magma ocean (BMO paper, Methods; SCIENCE.md §5, reconstructed).
+"""Spin equilibrium of Fe in the basal magma ocean (Dragulet & Stixrude 2025, Methods; reconstructed).
 
 ``ΔG = G_HS − G_LS`` per Fe from thermodynamic integration ``ΔG = ∫0^1 ⟨E_HS − E_LS⟩_λ dλ``;
 high-spin fraction ``f_HS = 1/(1 + exp(ΔG/(k_B T)))``; a property in spin equilibrium is

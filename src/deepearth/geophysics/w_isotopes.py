@@ -1,4 +1,4 @@
-"""Diffusive exchange of W isotopes across the core–mantle boundary (W paper, Methods, eqs. 5–9).
+"""Diffusive exchange of W isotopes across the core–mantle boundary (Peng, Yoshino & Deng 2025, Methods, eqs. 5–9).
 
 The lowermost mantle is held at the core-equilibrated μ182W = −220 for 4.54 Gyr; W diffuses up with an
 effective diffusivity (lattice + grain boundaries, eq. 5). The profile is the half-space erfc solution
@@ -16,11 +16,11 @@ from scipy.special import erfc
 
 from deepearth.units import YEAR_S
 
-#: Age of the Earth used by the W paper, Gyr and s (4.54 Gyr).
+#: Age of the Earth used by Peng et al. (2025), Gyr and s (4.54 Gyr).
 EARTH_AGE_GYR = 4.54
 EARTH_AGE_S = EARTH_AGE_GYR * 1e9 * YEAR_S
-#: μ182W of the lowermost mantle held at the core-equilibrated value, and of the ambient mantle (W paper,
-#: Methods: the core's μ182W = −220; the mantle's 0 by definition of μ182W).
+#: μ182W of the lowermost mantle held at the core-equilibrated value, and of the ambient mantle (Peng et al.
+#: 2025, Methods: the core's μ182W = −220; the mantle's 0 by definition of μ182W).
 MU182W_CORE = -220.0
 MU182W_MANTLE = 0.0
 #: PGZ share of the OIB source: the paper's 1 : 8 mixing (R_max ≈ 11 %, eq. 9).
@@ -150,7 +150,7 @@ def oib_mu182w_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_heigh
 
 def oib_curves(D_eff_m2_s, heights_km=None, time_s=EARTH_AGE_S, pgz_fraction: float = PGZ_FRACTION) -> dict:
     """μ182W of OIBs against PGZ height (km; default 200 heights from 0.5 to 100 km) for each effective
-    diffusivity (m²/s): ``{"pgz_height_km", "D_eff_m2_per_s", "oib_mu182w"}`` (one curve per D; W paper Fig. 3b)."""
+    diffusivity (m²/s): ``{"pgz_height_km", "D_eff_m2_per_s", "oib_mu182w"}`` (one curve per D; Peng et al. 2025, Fig. 3b)."""
     h = np.geomspace(0.5, 100, 200) if heights_km is None else np.asarray(heights_km, dtype=float)
     d_eff = [float(d) for d in D_eff_m2_s]
     return {"pgz_height_km": h, "D_eff_m2_per_s": d_eff,
@@ -160,7 +160,7 @@ def oib_curves(D_eff_m2_s, heights_km=None, time_s=EARTH_AGE_S, pgz_fraction: fl
 def diffusion_length_curves(D_lattice_m2_s: float, D_gb_m2_s, gb_width_m: float = 1e-9, time_s=EARTH_AGE_S,
                             grain_size_m=None) -> dict:
     """Effective diffusion distance ``sqrt(D_eff t)`` (m) against grain size (m; default 200 sizes from
-    10 µm to 10 cm) for each grain-boundary diffusivity (m²/s; W paper Fig. 3a):
+    10 µm to 10 cm) for each grain-boundary diffusivity (m²/s; Peng et al. 2025, Fig. 3a):
     ``{"grain_size_m", "D_gb_m2_per_s", "diffusion_length_m"}``."""
     d = np.geomspace(1e-5, 1e-1, 200) if grain_size_m is None else np.asarray(grain_size_m, dtype=float)
     d_gb = [float(g) for g in D_gb_m2_s]

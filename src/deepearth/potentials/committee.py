@@ -50,7 +50,7 @@ class Committee:
 
 def force_spread(forces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Committee mean force ``<F_i>`` (N, 3) and per-atom spread ``σ_i = sqrt(<‖F_i − <F_i>‖²>)`` (N,)
-    over the members of ``forces`` (M, N, 3), all in eV/Å (SCIENCE.md §1 step 4)."""
+    over the members of ``forces`` (M, N, 3), all in eV/Å (the DP-GEN model deviation; Wan & Li 2026, §2.1)."""
     mean = forces.mean(axis=0)
     return mean, np.sqrt(((forces - mean) ** 2).sum(axis=2).mean(axis=0))
 

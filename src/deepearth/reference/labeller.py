@@ -2,7 +2,7 @@
 
 A label is the reference energy (eV), forces (eV/Å) and stress (eV/Å³, ASE sign: positive =
 tensile) of one configuration, with the provenance needed to never mix settings unknowingly
-(SCIENCE.md §1 step 1). A failed calculation (SCF not converged, NaN, an exception in the
+(Wan & Li 2026, §2.1). A failed calculation (SCF not converged, NaN, an exception in the
 calculator) is returned as a failed :class:`Label`, never raised.
 """
 

@@ -1,4 +1,4 @@
-"""Figures of the basal-magma-ocean evolution (BMO paper Fig. 4, Figs. S5–S8 style).
+"""Figures of the basal-magma-ocean evolution (Dragulet & Stixrude 2025, Fig. 4 and Figs. S5–S8 style).
 
 Each function takes :class:`deepearth.geophysics.bmo_evolution.BMOEvolution` results keyed by a label
 (e.g. ``{"Fe enrichment, MLT": r1, "no enrichment, MLT": r2, "Fe enrichment, CIA": r3}``, as in

@@ -1,4 +1,4 @@
-"""Figures of Earth conditions: PREM and geotherms against depth, and deviations from PREM (SCIENCE.md §6).
+"""Figures of Earth conditions: PREM and geotherms against depth, and deviations from PREM (conditions of Wan & Li 2026, Fig. 1).
 
 They draw the profiles and deviations they are given (:mod:`deepearth.geophysics.earth`); they run no model."""
 
@@ -34,7 +34,7 @@ def prem_figure(prem: earth.EarthProfile, geotherm_profiles: Sequence[earth.Eart
     from ``prem`` (e.g. ``earth.prem_profile(geotherm=None)``), and the temperature (K) of each profile of
     ``geotherm_profiles`` (e.g. :func:`deepearth.geophysics.earth.geotherm_profiles`; NaN where a geotherm
     does not reach). The 660 (PREM's 670-km discontinuity), CMB and ICB are dotted; with
-    ``mark_conditions`` SCIENCE.md §6's (P, T) points are drawn on the P and T panels at the PREM depths
+    ``mark_conditions`` the (P, T) points of Wan & Li (2026, Fig. 1) are drawn on the P and T panels at the PREM depths
     of those boundaries."""
     prof = prem
     fig, axes = plt.subplots(1, 4, figsize=(11, 5), sharey=True)

@@ -1,4 +1,4 @@
-"""Figures of the geophysical models, in the style of the W paper's Fig. 3.
+"""Figures of the geophysical models, in the style of Fig. 3 of Peng et al. (2025).
 
 They draw the curves they are given (:func:`deepearth.geophysics.w_isotopes.oib_curves`,
 :func:`~deepearth.geophysics.w_isotopes.diffusion_length_curves`); they run no model.
@@ -18,7 +18,7 @@ from deepearth.report.figures import save_figure  # noqa: E402
 
 
 def oib_vs_pgz_height(curves: dict, out: Path) -> Path:
-    """μ182W of OIBs vs PGZ height for each effective diffusivity (W paper Fig. 3b), from
+    """μ182W of OIBs vs PGZ height for each effective diffusivity (Peng et al. 2025, Fig. 3b), from
     ``w_isotopes.oib_curves``."""
     h = np.asarray(curves["pgz_height_km"], dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -33,7 +33,7 @@ def oib_vs_pgz_height(curves: dict, out: Path) -> Path:
 
 
 def distance_vs_grain_size(curves: dict, out: Path) -> Path:
-    """Effective diffusion distance sqrt(D_eff t) vs grain size (W paper Fig. 3a), from
+    """Effective diffusion distance sqrt(D_eff t) vs grain size (Peng et al. 2025, Fig. 3a), from
     ``w_isotopes.diffusion_length_curves``."""
     d = np.asarray(curves["grain_size_m"], dtype=float)
     fig, ax = plt.subplots(figsize=(6, 4))

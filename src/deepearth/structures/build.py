@@ -86,7 +86,7 @@ def unit_cell(structure: str, formula: str, lattice_constant_A: float, base_dir:
 def volume_at_pressure(pressure_GPa: float, v0: float, k0_GPa: float, k0_prime: float) -> float:
     """Volume (same unit as ``v0``) at which the 3rd-order Birch–Murnaghan EOS gives ``pressure_GPa``.
 
-    ``P = 3K0/2 [x^{-7/3} − x^{-5/3}] {1 + 3/4 (K0' − 4)(x^{-2/3} − 1)}``, x = V/V0 (SCIENCE.md §4).
+    ``P = 3K0/2 [x^{-7/3} − x^{-5/3}] {1 + 3/4 (K0' − 4)(x^{-2/3} − 1)}``, x = V/V0.
     Used only to place the initial configurations near the target densities.
     """
 

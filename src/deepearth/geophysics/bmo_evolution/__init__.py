@@ -1,4 +1,4 @@
-"""Thermal and magnetic evolution of Earth's basal magma ocean (BMO paper, Methods eqs. 14–18).
+"""Thermal and magnetic evolution of Earth's basal magma ocean (Dragulet & Stixrude 2025, Methods eqs. 14–18).
 
 The paper's equations did not survive in our copy of the text; they are reconstructed here from its
 description (after Labrosse, Hernlund & Coltice 2007 and Stixrude, Scipioni & Desjarlais 2020) and are

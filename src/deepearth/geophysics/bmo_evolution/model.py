@@ -294,7 +294,7 @@ def dynamo_lifetime_uncertainty(params: BMOParameters | None = None, n_samples: 
 
 # ------------------------------------------------------------------------------- the paper's cases --
 
-#: The BMO paper's dynamo lifetimes (Gyr with Rm > 40) by (Fe enrichment, flow), BMO paper, Results 2.3:
+#: Dragulet & Stixrude's (2025) dynamo lifetimes (Gyr with Rm > 40) by (Fe enrichment, flow), their Results 2.3:
 #: 3.3 Gyr with Fe enrichment and 1.4 Gyr without (MLT velocities, eq. 17); CIA velocities (eq. 18)
 #: shorten the Fe-enriched lifetime by 1.3 Gyr, i.e. 2.0 Gyr. The paper gives no CIA lifetime without
 #: enrichment.

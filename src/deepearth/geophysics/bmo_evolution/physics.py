@@ -1,4 +1,4 @@
-"""The closed-form physics of the BMO model (BMO paper, Methods eqs. 15–18): the liquidus and its slope,
+"""The closed-form physics of the BMO model (Dragulet & Stixrude 2025, Methods eqs. 15–18): the liquidus and its slope,
 the Fe partition coefficient, the buoyancy flux, the two convective velocity scalings and the magnetic
 Reynolds number. SI units unless the name says otherwise; arrays broadcast, scalars give floats.
 """

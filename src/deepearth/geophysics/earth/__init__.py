@@ -1,5 +1,5 @@
 """Earth conditions: PREM with depth, mantle/core geotherms, named boundaries and deviations from PREM
-(SCIENCE.md §6).
+(the conditions of Wan & Li 2026, Fig. 1).
 
 Everything seismic comes from **PREM** (Dziewonski & Anderson 1981, *PEPI* 25, 297–356) as tabulated by
 BurnMan (``input_seismic/prem.txt``: the polynomial model sampled at ≈ 50–100 km and at both sides of
@@ -20,7 +20,7 @@ core–mantle boundary is at 2891 km (radius 3480 km, 135.75 GPa), the inner-cor
 values; :func:`conditions` returns both (``*_above`` = shallower side, ``*_below`` = deeper side).
 
 Geotherms (:data:`GEOTHERMS`): the tabulated profiles burnman-cpp ships, each with its source and range.
-Only ``anzellini2013`` reaches the core temperatures of SCIENCE.md §6 (≈ 4100 K at the CMB, > 5400 K at
+Only ``anzellini2013`` reaches the core temperatures Wan & Li (2026, Fig. 1) quote (≈ 4100 K at the CMB, > 5400 K at
 the ICB), so it is the default; it is tabulated in pressure up to 330.1 GPa and is continued to the
 centre along a constant-γ adiabat (see :func:`geotherm_K`).
 

@@ -1,7 +1,7 @@
 """Geotherms: the tabulated profiles burnman-cpp ships, each with its source and depth range
 (:data:`GEOTHERMS`), and :func:`geotherm_K`, the temperature (K) at depths in km.
 
-Only ``anzellini2013`` reaches the core temperatures of SCIENCE.md §6 (≈ 4100 K at the CMB, > 5400 K at
+Only ``anzellini2013`` reaches the core temperatures Wan & Li (2026, Fig. 1) quote (≈ 4100 K at the CMB, > 5400 K at
 the ICB), so it is the default; it is tabulated in pressure up to 330.1 GPa and is continued to the
 centre along a constant-γ adiabat (:data:`INNER_CORE_GRUENEISEN`).
 """

@@ -1,5 +1,5 @@
 """PREM and a geotherm along depth (:func:`prem_profile`), at the named boundaries (:func:`conditions`), and
-the deviations of computed V_P, V_S, ρ from PREM at a pressure (:func:`prem_deviation`) (SCIENCE.md §6).
+the deviations of computed V_P, V_S, ρ from PREM at a pressure (:func:`prem_deviation`).
 
 At a discontinuity PREM has two sets of values; :func:`conditions` returns both (``*_above`` = shallower
 side, ``*_below`` = deeper side). Units in the field names (km, GPa, kg/m³, km/s, m/s², K).
@@ -19,7 +19,7 @@ from deepearth.geophysics.earth.prem import (CMB_DEPTH_KM, EARTH_RADIUS_KM, ICB_
                                               TRANSITION_ZONE_BASE_DEPTH_KM, check_depth_km, check_pressure_GPa,
                                               layer_at, prem_model, prem_si)
 
-#: The conditions SCIENCE.md §6 quotes (review 2026 Fig. 1): (P in GPa, T in K or a lower bound, text).
+#: The conditions Wan & Li (2026) quote in their Fig. 1: (P in GPa, T in K or a lower bound, text).
 SCIENCE_MD_CONDITIONS: dict[str, tuple[float, float | None, str]] = {
     "transition-zone-base": (24.0, 1839.0, "≈ 24 GPa, 1839 K"),
     "CMB": (136.0, 4100.0, "≈ 136 GPa, ≈ 4100 K"),
@@ -122,7 +122,7 @@ def conditions(name: str, geotherm="anzellini2013") -> EarthCondition:
     """Depth, P, T, ρ, V_P, V_S at ``"transition-zone-base"`` (alias ``"660"``: PREM's 670-km
     discontinuity), ``"CMB"`` (2891 km), ``"ICB"`` (5149.5 km) or ``"centre"`` (6371 km).
 
-    T from ``geotherm`` (default ``anzellini2013``; see :func:`geotherm_K`). SCIENCE.md §6 quotes 24 GPa /
+    T from ``geotherm`` (default ``anzellini2013``; see :func:`geotherm_K`). Wan & Li (2026, Fig. 1) quote 24 GPa /
     1839 K, 136 GPa / ≈ 4100 K, 330 GPa / > 5400 K and 360 GPa; PREM gives 23.83, 135.75, 328.85 and
     363.85 GPa, and ``anzellini2013`` ≈ 1944, 4062, 5527 and 5743 K (other geotherms differ by
     hundreds of K in the mantle and up to ~2000 K in the core).

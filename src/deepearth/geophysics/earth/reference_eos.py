@@ -1,5 +1,5 @@
 """Reference mineral EOS: our BM3 fit of a burnman-cpp SLB2011 mineral's isotherm next to the dataset's own
-parameters (Stixrude & Lithgow-Bertelloni 2011, GJI 184, 1180; SCIENCE.md §4)."""
+parameters (Stixrude & Lithgow-Bertelloni 2011, GJI 184, 1180)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def slb2011_bm3_fit(mineral: str = "periclase", T_K: float = 300.0, P_GPa=None) 
     2011, GJI 184, 1180) at ``T_K`` over ``P_GPa`` (default 0–120 GPa, 25 points).
 
     At the dataset's reference temperature (300 K) SLB's thermal pressure vanishes, so the fit must
-    return the tabulated V0, K0, K0' — for periclase 11.244 cm³/mol, 161.4 GPa, 3.84 (SCIENCE.md §4).
+    return the tabulated V0, K0, K0' — for periclase 11.244 cm³/mol, 161.4 GPa, 3.84 (Stixrude & Lithgow-Bertelloni 2011).
     """
     from burnman_cpp.minerals import SLB11
 

@@ -1,4 +1,4 @@
-"""Arrhenius fits of diffusivities with honest uncertainties (SCIENCE.md §3; W paper eqs. 3–4).
+"""Arrhenius fits of diffusivities with honest uncertainties (Peng et al. 2025, eqs. 3–4).
 
 Eq. 3, one pressure:          ``D = D0 exp(−ΔH / RT)``
 Eq. 4, several pressures:     ``D = D0 exp(−(ΔE + P ΔV) / RT)``
@@ -9,7 +9,7 @@ ordinary one when no errors are given. Parameters are ``ln D0`` (D0 in m²/s), t
 or energy in kJ/mol and the activation volume in cm³/mol; with P in GPa, ``P ΔV`` is then in kJ/mol
 exactly (1 GPa · 1 cm³/mol = 1e9 Pa · 1e-6 m³/mol = 1 kJ/mol).
 
-The W paper (Peng, Yoshino & Deng, Nat. Commun. 2025: W in (Mg,Fe)O grain boundaries) finds ΔH that changes
+Peng, Yoshino & Deng (Nat. Commun. 2025: W in (Mg,Fe)O grain boundaries) find ΔH that changes
 with temperature (322 kJ/mol over 2000–2750 K, 218 kJ/mol over 2750–3500 K at 25 GPa), so
 :func:`arrhenius_fit` can fit two independent branches either side of a given or searched break
 temperature and says whether the data justify two branches (:mod:`.piecewise`).

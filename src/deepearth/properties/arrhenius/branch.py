@@ -1,4 +1,4 @@
-"""One Arrhenius branch: the fit of eq. 3 or 4 in ln D, its result and its predictions (W paper eqs. 3–4).
+"""One Arrhenius branch: the fit of eq. 3 or 4 in ln D, its result and its predictions (Peng et al. 2025, eqs. 3–4).
 
 Eq. 3, one pressure:          ``D = D0 exp(−ΔH / RT)``
 Eq. 4, several pressures:     ``D = D0 exp(−(ΔE + P ΔV) / RT)``
@@ -245,8 +245,8 @@ class ArrheniusResult:
         """An eq. 3 fit turned into eq. 4 with an *assumed* activation volume, for pressure extrapolation.
 
         ``ΔE = ΔH − P_ref ΔV`` with P_ref the pressure of the fit (or ``P_ref_GPa``); ΔV (cm³/mol) is
-        independent of the fitted parameters with standard error ``dV_stderr_cm3_per_mol``. The W paper
-        (Methods, eq. 5) extrapolates the lattice (Si) diffusivity from 25 GPa with ΔV = 1 cm³/mol.
+        independent of the fitted parameters with standard error ``dV_stderr_cm3_per_mol``. Peng et al.
+        (2025, Methods, eq. 5) extrapolate the lattice (Si) diffusivity from 25 GPa with ΔV = 1 cm³/mol.
         """
         if self.activation_kind != "dH":
             raise ValueError("with_activation_volume: ΔV was fitted already (eq. 4 result)")

@@ -1,4 +1,4 @@
-"""Quantities derived from fitted diffusivities, with propagated errors (SCIENCE.md §3; W paper eq. 5).
+"""Quantities derived from fitted diffusivities, with propagated errors (Peng et al. 2025, eq. 5).
 
 * :func:`effective_diffusivity`: bulk diffusivity of lattice + grain-boundary transport (eq. 5), m²/s.
 * :func:`isotope_exponent`: the mass exponent β of ``D_1/D_2 = (m_2/m_1)^β`` from pseudo-isotope runs.
@@ -17,7 +17,7 @@ from deepearth.properties.arrhenius.values import ValueWithStderr, float_or_arra
 
 def effective_diffusivity(D_lattice_m2_per_s, D_gb_m2_per_s, grain_size_m, gb_width_m=1e-9, *,
                           D_lattice_stderr_m2_per_s=0.0, D_gb_stderr_m2_per_s=0.0) -> ValueWithStderr:
-    """Effective bulk diffusivity of lattice + grain-boundary transport, m²/s (W paper eq. 5; SCIENCE.md §3).
+    """Effective bulk diffusivity of lattice + grain-boundary transport, m²/s (Peng et al. 2025, eq. 5).
 
     ``D_eff = D_lattice + (3 δ / d) D_GB`` with GB width δ = ``gb_width_m`` (≈ 1 nm) and grain size
     d = ``grain_size_m`` (0.1–10 mm in the lower mantle). The standard error combines the two D errors
@@ -47,13 +47,13 @@ def effective_diffusivity(D_lattice_m2_per_s, D_gb_m2_per_s, grain_size_m, gb_wi
 def isotope_exponent(D_light_m2_per_s: float, D_light_stderr_m2_per_s: float, D_heavy_m2_per_s: float,
                      D_heavy_stderr_m2_per_s: float, m_light_amu: float, m_heavy_amu: float,
                      correlation: float = 0.0) -> ValueWithStderr:
-    """Isotope mass exponent β of ``D_light/D_heavy = (m_heavy/m_light)^β`` (SCIENCE.md §3, dimensionless).
+    """Isotope mass exponent β of ``D_light/D_heavy = (m_heavy/m_light)^β`` (dimensionless).
 
     ``β = ln(D_l/D_h) / ln(m_h/m_l)`` from pseudo-isotope runs (only the mass changed);
     ``σ_β = sqrt(a² + b² − 2ρab) / ln(m_h/m_l)`` with ``a = σ_l/D_l``, ``b = σ_h/D_h`` and ``ρ`` the
     ``correlation`` of the two D errors (0 for independent runs; > 0 when both isotopes share one cell).
     Diffusivities in m²/s, masses in amu (only their ratios matter).
-    β = 0.5 is the ideal-gas (Graham) limit; Li and He in silicate melts give 0.13–0.36 (review 2026 §3.3).
+    β = 0.5 is the ideal-gas (Graham) limit; Li and He in silicate melts give 0.13–0.36 (Wan & Li 2026, §3.3).
     """
     checks = (("D_light_m2_per_s", D_light_m2_per_s, False), ("D_heavy_m2_per_s", D_heavy_m2_per_s, False),
               ("m_light_amu", m_light_amu, False), ("m_heavy_amu", m_heavy_amu, False),

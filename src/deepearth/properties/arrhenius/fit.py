@@ -1,4 +1,4 @@
-"""The entry point of the Arrhenius fits: :func:`arrhenius_fit` (W paper eqs. 3–4; SCIENCE.md §3).
+"""The entry point of the Arrhenius fits: :func:`arrhenius_fit` (Peng et al. 2025, eqs. 3–4).
 
 It checks the arrays (:mod:`.inputs`) and fits one branch (:mod:`.branch`) or two branches either side
 of a break temperature (:mod:`.piecewise`). It sits above both, so neither imports the other's user.
@@ -19,7 +19,7 @@ def arrhenius_fit(T_K, D_m2_per_s, D_stderr_m2_per_s=None, P_GPa=None,
                   break_T_K: float | Literal["auto"] | None = None, *, fit_dV: bool | None = None,
                   scale_covariance: ScaleMode = "auto", alpha: float = 0.05,
                   species: str | None = None) -> ArrheniusResult | PiecewiseArrheniusResult:
-    """Fit ``ln D = ln D0 − (ΔE + P ΔV)/(R T)`` (W paper eqs. 3–4; SCIENCE.md §3) with uncertainties.
+    """Fit ``ln D = ln D0 − (ΔE + P ΔV)/(R T)`` (Peng et al. 2025, eqs. 3–4) with uncertainties.
 
     Parameters
     ----------
@@ -32,7 +32,7 @@ def arrhenius_fit(T_K, D_m2_per_s, D_stderr_m2_per_s=None, P_GPa=None,
         treats slightly different pressures (e.g. NPT averages around one target) as one pressure.
     break_T_K : ``None`` one branch; a temperature (K): two independent branches, T ≤ break and T > break
         (≥ 2 points each); ``"auto"``: the break between neighbouring temperatures minimising the total
-        χ² (≥ 3 points per branch when there are ≥ 6 points, else ≥ 2) — the W paper's two regimes (322
+        χ² (≥ 3 points per branch when there are ≥ 6 points, else ≥ 2) — Peng et al.'s (2025) two regimes (322
         and 218 kJ/mol either side of 2750 K at 25 GPa). Either way one vs two branches is decided by a
         likelihood-ratio test calibrated by simulation over the break search (level ``alpha``); AIC is
         reported too (see :class:`PiecewiseArrheniusResult`).

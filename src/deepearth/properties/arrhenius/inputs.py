@@ -1,4 +1,4 @@
-"""Inputs of an Arrhenius fit as validated arrays (SCIENCE.md §3; W paper eqs. 2–4).
+"""Inputs of an Arrhenius fit as validated arrays (Peng et al. 2025, eqs. 2–4).
 
 * :func:`from_diffusion_results`: (T, D, σ_D, P) from :class:`~deepearth.properties.diffusion.DiffusionResult`
   outputs (JSON files, dicts or result objects) as an :class:`ArrheniusData`, for
@@ -140,7 +140,7 @@ def from_diffusion_results(paths_or_dicts: Iterable | str | Path | dict, species
     only if every entry has one; pressures likewise. A missing T_K, D ≤ 0, a negative error, a
     non-diffusive run (``diffusive: false``, unless ``require_diffusive=False``) or a mix of entries with
     and without errors/pressures raise a ValueError naming the file or entry. D itself comes from the
-    MSD (W paper eq. 2; SCIENCE.md §3).
+    MSD (Peng et al. 2025, eq. 2).
     """
     if isinstance(paths_or_dicts, (str, Path, dict)) or hasattr(paths_or_dicts, "to_dict"):
         paths_or_dicts = [paths_or_dicts]

@@ -1,6 +1,6 @@
 """(Weighted) linear least squares with its parameter covariance and a stated covariance policy.
 
-Used by the Arrhenius fits in ln D (:mod:`.branch`, W paper eqs. 3–4; SCIENCE.md §3). With errors σ
+Used by the Arrhenius fits in ln D (:mod:`.branch`, Peng et al. 2025, eqs. 3–4). With errors σ
 the covariance is ``(XᵀWX)⁻¹`` (W = 1/σ²), optionally scaled by χ²_red (``scale``: ``"auto"`` when
 χ²_red > 1, ``"always"``, ``"never"``); without errors it comes from the residual scatter,
 ``(XᵀX)⁻¹ · RSS/(n − k)``. Parameters and covariance are in the units of X's columns and y.

@@ -1,6 +1,6 @@
-"""Two independent Arrhenius branches either side of a break temperature (W paper Fig. 2a; SCIENCE.md §3).
+"""Two independent Arrhenius branches either side of a break temperature (Peng et al. 2025, Fig. 2a).
 
-The W paper (Peng, Yoshino & Deng, Nat. Commun. 2025) finds an activation enthalpy that changes with
+Peng, Yoshino & Deng (Nat. Commun. 2025) find an activation enthalpy that changes with
 temperature: 322 kJ/mol over 2000–2750 K and 218 kJ/mol over 2750–3500 K at 25 GPa. Here each side of
 a given or searched break (K) gets its own eq. 3/4 fit (:func:`~deepearth.properties.arrhenius.arrhenius_fit`
 with ``break_T_K``), and a likelihood-ratio test whose null distribution is simulated under the

@@ -1,4 +1,4 @@
-"""Self-diffusion coefficients from mean squared displacements (W paper eq. 2; SCIENCE.md §3).
+"""Self-diffusion coefficients from mean squared displacements (Peng et al. 2025, eq. 2).
 
 The modules of this package, each one job (their shared helpers are public names inside the package):
 

@@ -1,4 +1,4 @@
-"""Self-diffusion coefficients from mean squared displacements (W paper eq. 2; SCIENCE.md §3).
+"""Self-diffusion coefficients from mean squared displacements (Peng et al. 2025, eq. 2).
 
 ``D = lim MSD(t)/(2 d t)`` (d = 3 for the full MSD). The MSD of each atom is averaged over all time
 origins (FFT algorithm, tidynamics), then over the selected atoms, after removing the
@@ -141,7 +141,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
                           fit_window_ps: tuple[float, float] | None = None,
                           n_blocks: int = N_BLOCKS) -> DiffusionResult:
     """Self-diffusion coefficient (m²/s) ``D = lim MSD(t)/(2 d t)`` from one or more independent
-    replica trajectories (W paper eq. 2; SCIENCE.md §3).
+    replica trajectories (Peng et al. 2025, eq. 2).
 
     ``data`` is a :class:`Trajectory` (see :func:`read_trajectory`), a list of them (replicas), or
     unwrapped positions ``(n_frames, n_atoms, 3)`` in Å (or a list of such arrays) with ``dt_ps``,
@@ -385,7 +385,7 @@ def yeh_hummer_correction(D_m2_per_s: float, viscosity_Pa_s: float, box_length_A
     """Finite-size-corrected self-diffusion coefficient and its standard error (m²/s).
 
     ``D_∞ = D_L + ξ k_B T / (6 π η L)`` (Yeh & Hummer, J. Phys. Chem. B 108, 15873 (2004);
-    Dünweg & Kremer, J. Chem. Phys. 99, 6983 (1993); SCIENCE.md §3), with ``D_L`` the coefficient
+    Dünweg & Kremer, J. Chem. Phys. 99, 6983 (1993)), with ``D_L`` the coefficient
     measured in a periodic cubic box of edge ``L`` (``box_length_A``, Å), ``η`` the shear viscosity
     (Pa·s), ``T`` in K and ξ = 2.837297 for a cubic box. The error is propagated to first order
     with independent errors: ``σ² = σ_D² + (ΔD·σ_η/η)²``, ``ΔD`` the correction (L and T exact).

@@ -1,4 +1,4 @@
-"""The diffusive fit window of an MSD curve, chosen from the physics (SCIENCE.md §3).
+"""The diffusive fit window of an MSD curve, chosen from the physics.
 
 Three times bound the window ``[t0, t1]`` (lags in ps, pooled MSD of the selected atoms):
 
