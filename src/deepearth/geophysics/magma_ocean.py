@@ -105,7 +105,7 @@ def conductivity_summary(P_GPa, T_K, X) -> dict:
                   "kappa_el_W_per_m_K": electronic_thermal_conductivity(P_GPa, T_K, X),
                   "kappa_total_W_per_m_K": total_thermal_conductivity(P_GPa, T_K, X),
                   "lorenz_number_W_Ohm_per_K2": lorenz_number(P_GPa, T_K, X),
-                  "model": f"BMO paper eqs. 12-13 fits; total kappa adds {KAPPA_IONIC_W_M_K:g} W/m/K ionic"}
+                  "model": f"Dragulet & Stixrude 2025, arXiv:2508.00791 eqs. 12-13 fits; total kappa adds {KAPPA_IONIC_W_M_K:g} W/m/K ionic"}
     result["warnings"] = sorted({str(w.message) for w in caught})
     return result
 

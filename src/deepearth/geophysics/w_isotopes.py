@@ -179,7 +179,7 @@ class ExchangeSummary:
     rows: list[dict]
     oib_curves: dict
     length_curves: dict | None = None
-    model: str = "W isotopes across the CMB (W paper eqs. 5-9)"
+    model: str = "W isotopes across the CMB (Peng, Yoshino & Deng 2025, Nat. Commun., eqs. 5-9)"
 
     def to_dict(self) -> dict:
         return {"model": self.model, "time_gyr": self.time_Gyr, "pgz_fraction": self.pgz_fraction,
@@ -221,5 +221,5 @@ def exchange_from_arrhenius(gb_fit, T_K: float, P_GPa: float | None, pgz_heights
         res = oib_mu182w_from_arrhenius(gb_fit, T_K, P_GPa, h * 1e3, grain_size_m, lattice_fit, D_lattice_m2_s,
                                         gb_width_m, t, pgz_fraction, n_samples, seed)
         rows.append({"pgz_height_km": h, **{k: asdict(v) for k, v in res.items()}})
-    return {"model": "W isotopes across the CMB from Arrhenius fits (W paper eqs. 3-9), Monte Carlo",
+    return {"model": "W isotopes across the CMB from Arrhenius fits (Peng, Yoshino & Deng 2025, Nat. Commun., eqs. 3-9), Monte Carlo",
             "extrapolated": bool(gb_fit.predict(T_K, P_GPa).extrapolated), "results": rows}

@@ -61,7 +61,7 @@ def prem_figure(prem: earth.EarthProfile, geotherm_profiles: Sequence[earth.Eart
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("depth (km)")
     axes[0].set_ylim(earth.EARTH_RADIUS_KM, 0.0)
-    fig.suptitle("PREM (Dziewonski & Anderson 1981) and geotherms; o: SCIENCE.md §6", fontsize=9)
+    fig.suptitle("PREM (Dziewonski & Anderson 1981) and geotherms", fontsize=9)
     return save_figure(fig, out)
 
 

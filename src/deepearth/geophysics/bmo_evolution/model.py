@@ -319,7 +319,7 @@ class StandardCases:
     runs: dict[str, BMOEvolution]
     uncertainties: dict[str, LifetimeUncertainty] = field(default_factory=dict)
 
-    model = ("BMO thermal and magnetic evolution (BMO paper eqs. 14-18, RK4; parameters reconstructed "
+    model = ("BMO thermal and magnetic evolution (Dragulet & Stixrude 2025, arXiv:2508.00791 eqs. 14-18, RK4; parameters reconstructed "
              "from Labrosse et al. 2007 and Stixrude et al. 2020)")
 
     def to_dict(self, parameters: str | None = None) -> dict:

@@ -41,7 +41,7 @@ def effective_diffusivity(D_lattice_m2_per_s, D_gb_m2_per_s, grain_size_m, gb_wi
     err = np.sqrt(sL**2 + (f * sG) ** 2)
     scalar = value.ndim == 0
     return ValueWithStderr(float_or_array(value, scalar), float_or_array(err, scalar), "m^2/s",
-                           "D_eff = D_lattice + 3 delta/d D_GB (W paper eq. 5); errors in quadrature")
+                           "D_eff = D_lattice + 3 delta/d D_GB (Peng, Yoshino & Deng 2025, Nat. Commun., eq. 5); errors in quadrature")
 
 
 def isotope_exponent(D_light_m2_per_s: float, D_light_stderr_m2_per_s: float, D_heavy_m2_per_s: float,
