@@ -1,39 +1,12 @@
 """Every ``deepearth ... --help`` exits 0 and prints a usage line; ``--version`` names the version."""
 
-import argparse
-
 import pytest
+from cli_walk import command_parsers
 
 from deepearth import __version__
 from deepearth.cli import main
 
-
-def _commands() -> list[list[str]]:
-    """Every (sub)command path of the parser ``main`` builds."""
-    paths: list[list[str]] = []
-
-    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
-        paths.append(prefix)
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    walk(sub, [*prefix, name])
-
-    def capture(self, args=None, namespace=None):
-        walk(self, [])
-        raise SystemExit(0)
-
-    real = argparse.ArgumentParser.parse_args
-    argparse.ArgumentParser.parse_args = capture
-    try:
-        with pytest.raises(SystemExit):
-            main([])
-    finally:
-        argparse.ArgumentParser.parse_args = real
-    return paths
-
-
-COMMANDS = _commands()
+COMMANDS = [list(path) for path in command_parsers()]
 
 
 def test_the_walk_finds_the_subcommands():

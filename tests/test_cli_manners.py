@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from cli_walk import command_parsers
 from emt_copper import EMT_RECIPE, POD_SMALL, write_copper
 from rich.console import Console
 
@@ -180,27 +180,7 @@ def test_geo_writes_under_runs_by_default(tmp_path, monkeypatch, capsys):
 
 def _help_texts() -> dict[str, str]:
     """``--help`` of every (sub)command, by command path."""
-    texts = {}
-    real = argparse.ArgumentParser.parse_args
-
-    def capture(self, args=None, namespace=None):
-        def walk(parser, prefix):
-            texts[" ".join(prefix)] = parser.format_help()
-            for action in parser._actions:
-                if isinstance(action, argparse._SubParsersAction):
-                    for name, sub in action.choices.items():
-                        walk(sub, [*prefix, name])
-
-        walk(self, [])
-        raise SystemExit(0)
-
-    argparse.ArgumentParser.parse_args = capture
-    try:
-        with pytest.raises(SystemExit):
-            main([])
-    finally:
-        argparse.ArgumentParser.parse_args = real
-    return texts
+    return {" ".join(path): parser.format_help() for path, parser in command_parsers().items()}
 
 
 def test_no_help_text_carries_rest_markup():

@@ -15,10 +15,9 @@ from deepearth.lammps.pair import LammpsPair
 from deepearth.md.lammps_engine import LammpsEngine, restart_step
 from deepearth.potentials.committee import Committee
 from deepearth.potentials.pod import PODCalculator, PODPotential
-from deepearth.store import write_deepmd_npy
 from deepearth.units import stress_to_pressure_gpa
 
-from cu3al import TYPE_MAP, cu3al_cell as _cell
+from cu3al import TYPE_MAP, assert_same_replica, cu3al_cell as _cell, kill_replica_during_nvt
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +154,6 @@ def test_a_pair_style_the_build_lacks_is_one_clear_error(committee):
 def test_a_killed_production_replica_resumes_from_its_restart(committee, tmp_path):
     """kill -9 in the NVT phase; the same call continues from the last restart and ends with the
     samples and frames of a replica that was never killed."""
-    import multiprocessing as mp
-    import os
-    import signal
-    import time
-
-    from ase.io import read
-
     from deepearth.md.production import ReplicaTask, run_replica
     from deepearth.recipe import ProductionSpec
 
@@ -172,26 +164,8 @@ def test_a_killed_production_replica_resumes_from_its_restart(committee, tmp_pat
         return ReplicaTask(str(tmp_path / folder), str(committee[0]), _cell(), 2.0, 900.0, spec, LammpsEngine(), seed=11)
 
     whole = run_replica(task("whole"))
-    proc = mp.get_context("spawn").Process(target=run_replica, args=(task("killed"),))
-    proc.start()
-    marker = tmp_path / "killed" / "nvt.restart.step"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.is_alive():
-        if marker.is_file() and int(marker.read_text() or 0) >= 1000:
-            break
-        time.sleep(0.05)
-    assert proc.is_alive(), "the replica finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.join()
-    assert not (tmp_path / "killed" / "done.json").exists()
-    stopped_at = int(marker.read_text())
-    resumed = run_replica(task("killed"))
-    assert not resumed.blow_up and resumed.n_frames == whole.n_frames == 3000 // 20 + 1
-    assert resumed.T_mean_K == pytest.approx(whole.T_mean_K, rel=1e-9)
-    assert resumed.P_mean_GPa == pytest.approx(whole.P_mean_GPa, rel=1e-9)
-    a, b = read(resumed.trajectory, ":"), read(whole.trajectory, ":")
-    assert [f.info["step"] for f in a] == [f.info["step"] for f in b]
-    assert np.abs(a[-1].positions - b[-1].positions).max() < 1e-6
+    stopped_at, _ = kill_replica_during_nvt(task("killed"), 1000)
+    assert_same_replica(run_replica(task("killed")), whole, 3000 // 20 + 1)
     assert 1000 <= stopped_at < 3000
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from ase.build import bulk
-from ase.calculators.emt import EMT
 
 from deepearth.lammps.errors import LammpsError
 from deepearth.lammps.pair import LammpsPair
@@ -22,11 +20,9 @@ from deepearth.md.engine import MDBlowUp, MDGuard, MDSettings
 from deepearth.md.lammps_engine import LammpsEngine, restart_step
 from deepearth.md.lammps_mpi import cores, find_mpirun
 from deepearth.md.lammps_runner import LammpsBlowUp
-from deepearth.potentials.pod import PODCalculator, PODPotential
-from deepearth.store import write_deepmd_npy
-from deepearth.units import stress_to_pressure_gpa
+from deepearth.potentials.pod import PODCalculator
 
-from cu3al import TYPE_MAP, cu3al_cell as _cell  # noqa: F401
+from cu3al import TYPE_MAP, assert_same_replica, cu3al_cell as _cell, kill_replica_during_nvt  # noqa: F401
 
 
 def _has_mpirun():
@@ -255,8 +251,6 @@ def test_bad_ranks_are_one_line_errors(model, monkeypatch, tmp_path):
 def test_a_killed_production_replica_on_two_ranks_resumes(model, tmp_path):
     """kill -9 of a production replica in its NVT phase on two ranks: no rank left behind; the same
     call continues from the last restart and ends with the samples of a replica never killed."""
-    from ase.io import read
-
     from deepearth.md.production import ReplicaTask, run_replica
     from deepearth.recipe import ProductionSpec
 
@@ -268,26 +262,8 @@ def test_a_killed_production_replica_on_two_ranks_resumes(model, tmp_path):
                            seed=11)
 
     whole = run_replica(task("whole"))
-    proc = mp.get_context("spawn").Process(target=run_replica, args=(task("killed"),))
-    proc.start()
-    marker = tmp_path / "killed" / "nvt.restart.step"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.is_alive():
-        if marker.is_file() and int(marker.read_text() or 0) >= 600:
-            break
-        time.sleep(0.02)
-    assert proc.is_alive(), "the replica finished before it could be killed"
-    children = psutil.Process(proc.pid).children(recursive=True)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.join()
+    stopped_at, children = kill_replica_during_nvt(task("killed"), 600)
     assert not _survivors(children), "a rank outlived its killed replica"
-    stopped_at = int(marker.read_text())
-    resumed = run_replica(task("killed"))
-    assert not resumed.blow_up and resumed.n_frames == whole.n_frames == 1600 // 20 + 1
-    assert resumed.T_mean_K == pytest.approx(whole.T_mean_K, rel=1e-9)
-    assert resumed.P_mean_GPa == pytest.approx(whole.P_mean_GPa, rel=1e-9)
-    a, b = read(resumed.trajectory, ":"), read(whole.trajectory, ":")
-    assert [f.info["step"] for f in a] == [f.info["step"] for f in b]
-    assert np.abs(a[-1].positions - b[-1].positions).max() < 1e-6
+    assert_same_replica(run_replica(task("killed")), whole, 1600 // 20 + 1)
     assert 600 <= stopped_at < 1600
     assert not [p for p in (tmp_path / "killed").iterdir() if ".mpi" in p.name and not p.name.endswith(".mpi.out")]
