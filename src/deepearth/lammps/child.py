@@ -29,7 +29,7 @@ from pathlib import Path
 from deepearth.lammps.errors import LammpsError
 from deepearth.lammps.run import split_commands
 
-__all__ = ["CHILD_TEMPLATE", "ChildRun", "child_script", "last_error_line", "run_child"]
+__all__ = ["CHILD_TEMPLATE", "ChildRun", "child_script", "find_mpirun", "last_error_line", "run_child"]
 
 #: The script a child process runs; ``$commands``, ``$cmdargs``, ``$lammps_log`` and ``$plugins`` are
 #: Python literals. It exits with status 3 after printing which command failed and why.
@@ -120,7 +120,7 @@ def run_child(commands: str | Iterable[str], workdir: str | os.PathLike, *, log_
     script_path.write_text(child_script(commands, lammps_log=lmp_log, cmdargs=cmdargs, plugins=plugins))
     argv = [sys.executable, str(script_path)]
     if ranks > 1:
-        argv = [_mpirun(), "-np", str(int(ranks)), *argv]
+        argv = [find_mpirun(), "-np", str(int(ranks)), *argv]
     what = label or f"LAMMPS in {wd}"
     t0 = time.perf_counter()
     with open(log_path, "a") as log:
@@ -158,11 +158,14 @@ def last_error_line(lammps_log: Path, child_log: Path, max_chars: int = 400) -> 
     return ""
 
 
-def _mpirun() -> str:
+def find_mpirun() -> str:
+    """``mpirun``: beside the Python executable (the mpich wheel's), else on ``PATH``;
+    :class:`LammpsError` when there is none."""
     beside = Path(sys.executable).parent / "mpirun"
     found = str(beside) if beside.is_file() else shutil.which("mpirun")
     if not found:
-        raise LammpsError("ranks > 1 needs 'mpirun' (the mpich wheel puts it beside the Python executable)")
+        raise LammpsError("MPI ranks > 1 need 'mpirun' (pip install mpich puts it beside the Python executable); "
+                          "none found: use ranks = 1")
     return found
 
 

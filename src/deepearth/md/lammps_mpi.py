@@ -62,7 +62,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.md.velocitydistribution import Stationary, thermalize_momenta
 
 from deepearth.lammps.cell import LammpsBox, LammpsFrame, ase_to_lammps, lammps_to_ase, voigt_to_tensor
-from deepearth.lammps.child import child_script, last_error_line
+from deepearth.lammps.child import child_script, find_mpirun, last_error_line
 from deepearth.lammps.dump import read_dump
 from deepearth.lammps.errors import LammpsError
 from deepearth.lammps.pair import LammpsPair
@@ -185,17 +185,6 @@ def check_ranks(ranks: int, here: bool = True) -> int:
     if here and ranks > n:
         raise ValueError(f"more MPI ranks ({int(ranks)}) than cores ({n}): use at most {n}")
     return int(ranks)
-
-
-def find_mpirun() -> str:
-    """``mpirun`` as :func:`deepearth.lammps.child.run_child` finds it: beside the Python executable (the
-    mpich wheel's), else on ``PATH``; :class:`LammpsError` when there is none."""
-    beside = Path(sys.executable).parent / "mpirun"
-    found = str(beside) if beside.is_file() else shutil.which("mpirun")
-    if not found:
-        raise LammpsError("MPI ranks > 1 need 'mpirun' (pip install mpich puts it beside the Python executable); "
-                          "none found: use ranks = 1")
-    return found
 
 
 # ---------------------------------------------------------------------- the child's input
