@@ -53,19 +53,10 @@ def md_commands(model: Path, n_cells: int, T_K: float, seed: int = 12345) -> lis
 
 def resolve_models(args) -> list[Path] | int:
     """The models to run (POD first), or an exit status after saying why there are none."""
-    models = []
-    if args.model:
-        models.append(Path(args.model))
-    else:
-        found = lt.quickstart_model(Path(args.quickstart))
-        if found is None and not args.quick:
-            print(lt.NEED_QUICKSTART)
-            return 2
-        if found is None:
-            print("QUICK MODE WITHOUT THE QUICKSTART: a tiny POD model fitted to Lennard-Jones labels "
-                  "(timings of the plumbing only, no MgO physics)")
-            found = lt.tiny_pod_model(Path(args.workdir) / "tiny-pod")
-        models.append(found)
+    pod = lt.pod_model(args)
+    if isinstance(pod, int):
+        return pod
+    models = [pod]
     if args.deepmd_model:
         models.append(Path(args.deepmd_model))
     elif not args.no_deepmd and not args.quick and all(lt.model_kind(m) != "deepmd" for m in models):

@@ -75,6 +75,23 @@ def quickstart_model(run_dir: Path = QUICKSTART) -> Path | None:
     return path if path.is_file() else None
 
 
+def pod_model(args) -> Path | int:
+    """The POD model a benchmark runs: ``args.model``, else the quickstart's, else (``--quick`` only) a
+    tiny POD model fitted to Lennard-Jones labels in ``args.workdir``; an exit status (2) after saying
+    why there is none."""
+    if args.model:
+        return Path(args.model)
+    found = quickstart_model(Path(args.quickstart))
+    if found is None and not args.quick:
+        print(NEED_QUICKSTART)
+        return 2
+    if found is None:
+        print("QUICK MODE WITHOUT THE QUICKSTART: a tiny POD model fitted to Lennard-Jones labels "
+              "(timings of the plumbing only, no MgO physics)")
+        found = tiny_pod_model(Path(args.workdir) / "tiny-pod")
+    return found
+
+
 def model_kind(model: Path) -> str:
     """``"pod"`` or ``"deepmd"`` from the file name (``.pod`` / ``.pb``)."""
     suffix = Path(model).suffix

@@ -109,19 +109,10 @@ def main(argv=None) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
 
-    models = []
-    if args.model:
-        models.append(Path(args.model))
-    else:
-        found = lt.quickstart_model(Path(args.quickstart))
-        if found is None and not args.quick:
-            print(lt.NEED_QUICKSTART)
-            return 2
-        if found is None:
-            print("QUICK MODE WITHOUT THE QUICKSTART: a tiny POD model fitted to Lennard-Jones labels "
-                  "(timings of the plumbing only, no MgO physics)")
-            found = lt.tiny_pod_model(workdir / "tiny-pod")
-        models.append(found)
+    pod = lt.pod_model(args)
+    if isinstance(pod, int):
+        return pod
+    models = [pod]
     if args.deepmd_model:
         models.append(Path(args.deepmd_model))
     elif not args.quick and not args.no_deepmd and (lt.DEEPMD_DIR / "model-compressed.pb").is_file():
