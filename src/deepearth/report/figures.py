@@ -63,6 +63,18 @@ def save_figure(fig, path: Path) -> Path:
 _ERRORS = (("energy", "energy RMSE (meV/atom)"), ("force", "force RMSE (eV/Å)"), ("stress", "stress RMSE (GPa)"))
 
 
+def panel_grid(n: int, max_columns: int, panel_size_in: tuple[float, float]):
+    """A figure of ``n`` panels in rows of at most ``max_columns`` (each ``panel_size_in`` inches wide ×
+    high); the unused cells of the last row are hidden. Returns ``(fig, axes)`` with ``axes`` flat, the
+    first ``n`` in reading order."""
+    ncol = min(n, max_columns)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(panel_size_in[0] * ncol, panel_size_in[1] * nrow), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
 def heldout_learning_curves(points: list[dict], out: Path) -> Path | None:
     """Held-out RMSE (energy, force, stress) with its 1σ bootstrap bar against the number of training
     labels (top) and the iteration (bottom), one point per iteration. ``points``: dicts with

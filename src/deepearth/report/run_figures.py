@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 
 from deepearth.report import data as d  # noqa: E402
 from deepearth.report.figure_checks import mark_unitless  # noqa: E402
-from deepearth.report.figures import save_figure  # noqa: E402
+from deepearth.report.figures import panel_grid, save_figure  # noqa: E402
 from deepearth.report.transport_figures import arrhenius_figure, draw_msd  # noqa: E402
 
 #: At most this many panels (iterations, state points) in one figure: the latest ones.
@@ -44,12 +44,8 @@ def deviation_histograms(deviations: dict[int, list[tuple[float, float, list[flo
     positive = allv[allv > 0]
     lo = max(positive.min() if len(positive) else trust[0], trust[0] / 100.0)
     edges = np.geomspace(lo, 1.2 * max(allv.max(), trust[1]), 41)  # log bins: the levels sit decades apart
-    ncol = min(len(its), 3)
-    nrow = (len(its) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.6 * nrow), squeeze=False)
-    for ax in axes.flat[len(its):]:
-        ax.set_visible(False)
-    for ax, it in zip(axes.flat, its):
+    fig, axes = panel_grid(len(its), 3, (4.6, 3.6))
+    for ax, it in zip(axes, its):
         n = 0
         for k, (P, T, vals) in enumerate(sorted(deviations[it])):
             if vals:
@@ -164,12 +160,8 @@ def msd_panels(results: list[dict], out: Path) -> Path | None:
     for r in results:
         points.setdefault((r.get("P_GPa"), r.get("T_K")), []).append(r)
     keys = list(points)[-MAX_PANELS:]
-    ncol = min(len(keys), 2)
-    nrow = (len(keys) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.4 * ncol, 4.2 * nrow), squeeze=False)
-    for ax in axes.flat[len(keys):]:
-        ax.set_visible(False)
-    for ax, key in zip(axes.flat, keys):
+    fig, axes = panel_grid(len(keys), 2, (6.4, 4.2))
+    for ax, key in zip(axes, keys):
         windows = {tuple(r["fit_window_ps"]) for r in points[key]}
         shared = len(windows) == 1
         if shared:  # one window for every species: shaded once
