@@ -7,6 +7,7 @@ figure beside it, and prints the one-line result.
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 
 from deepearth.files import write_json_atomic
@@ -83,7 +84,14 @@ def _arrhenius(args) -> tuple[dict, str, dict]:
                           "label": f"{branches} {fit.unit}{preferred}"}
 
 
+#: Modules ``deepearth.cli.analyze_<name>`` with the thermodynamics commands (EOS, elastic constants,
+#: melting and structure): each has ``add_parser(asub)`` whose subparsers set ``analyze_func``.
+THERMO_COMMANDS: tuple[str, ...] = ()
+
+
 def run_analyze(args: argparse.Namespace) -> int:
+    if getattr(args, "analyze_func", None) is not None:
+        return args.analyze_func(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from deepearth.report import transport_figures as figs
@@ -153,4 +161,6 @@ def add_analyze_parser(sub) -> None:
     a.add_argument("--predict-T-K", type=float, nargs="*", default=[], help="extrapolate D to these temperatures")
     a.add_argument("--predict-P-GPa", type=float, help="pressure for the extrapolation (eq. 4 fits)")
     a.add_argument("--out", default="analysis")
+    for name in THERMO_COMMANDS:
+        importlib.import_module(f"deepearth.cli.analyze_{name}").add_parser(asub)
     analyze.set_defaults(func=run_analyze)
