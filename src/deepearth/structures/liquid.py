@@ -38,6 +38,7 @@ from ase.calculators.calculator import Calculator
 from ase.data import chemical_symbols
 
 from deepearth.md.engine import ASEEngine, Engine, MDBlowUp, MDSettings
+from deepearth.properties.structure import SHELL_DIP, first_shell  # noqa: F401 (SHELL_DIP: re-exported)
 from deepearth.structures.checks import check_timestep
 from deepearth.units import stress_to_pressure_gpa
 
@@ -155,30 +156,6 @@ def _smooth(g: np.ndarray, sigma_bins: float) -> np.ndarray:
     k /= k.sum()
     padded = np.pad(g, half, mode="edge")
     return np.convolve(padded, k, mode="valid")
-
-
-#: A minimum after the first peak shallower than this fraction of the peak is a shoulder (or noise in a
-#: partial of a few hundred pairs) inside the first shell, not its end: the partial Ca–Si g(r) of a
-#: CaSiO3 melt has such a shoulder before its main peak at 3.4–3.6 Å.
-SHELL_DIP = 0.8
-
-
-def first_shell(r: np.ndarray, g: np.ndarray) -> tuple[float, float]:
-    """(r of the first peak, r of the first minimum after it) of a (smoothed) g(r), Å; dips shallower
-    than :data:`SHELL_DIP` × the peak do not end the first shell."""
-    above = np.flatnonzero(g > 1.0)
-    if len(above) == 0:
-        return float("nan"), float("nan")
-    i, n = above[0], len(g)
-    while True:
-        while i + 1 < n and g[i + 1] >= g[i]:
-            i += 1
-        j = i
-        while j + 1 < n and g[j + 1] <= g[j]:
-            j += 1
-        if j + 1 >= n or g[j] < SHELL_DIP * g[i]:
-            return float(r[i]), float(r[j])
-        i = j  # a shoulder: climb on to the shell's next maximum
 
 
 def _split_second_peak(r: np.ndarray, gs: np.ndarray, start: int, prominence: float,
