@@ -19,8 +19,12 @@ Validation at the door, before any work (:func:`load_recipe`):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
+
+import numpy as np
+from ase import Atoms
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
@@ -28,10 +32,12 @@ from deepearth.files import read_toml
 from deepearth.md.engines import engine_name
 from deepearth.parallel.cluster import ClusterSpec
 from deepearth.potentials.registry import POTENTIALS, PODSettings
+from deepearth.recipe_campaign import DiffusionCase, GeophysicsSpec, SystemOverrides, check_campaign
 from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
 from deepearth.structures.build import MAX_REPEAT, build_system, volume_at_pressure
 from deepearth.structures.checks import InputError, check_timestep
+from deepearth.structures.defects import REGION_CODES
 
 
 class RecipeError(ValueError):
@@ -121,6 +127,16 @@ class SystemSpec(Section):
         return self
 
 
+class SystemEntry(SystemOverrides, SystemSpec):
+    """One ``[[systems]]`` entry of a campaign: a ``[system]`` (structure, supercell, grain boundary,
+    defects, EOS guess) plus its name, builder, P–T grid, exploration length, weight and trust levels
+    (:class:`deepearth.recipe_campaign.SystemOverrides`)."""
+
+
+#: The name of the one system of a recipe with a ``[system]`` section (production cases name it).
+SINGLE_SYSTEM = "system"
+
+
 class InitialDataSpec(Section):
     """Strained and rattled copies of the structure at the target densities (labelled first)."""
 
@@ -158,9 +174,18 @@ class ExplorationSpec(Section):
     deviation_stop_factor: float = Field(3.0, gt=1, le=1000, description=(
         "stop a grid point's MD when the deviation exceeds this × trust_hi: the model is extrapolating and the "
         "frames after are garbage (the frames before stay candidates)"))
-    max_candidates_per_iteration: int = Field(16, ge=1)
+    max_candidates_per_iteration: int = Field(16, ge=1, description="label budget per iteration, shared by the "
+                                              "systems by weight")
     max_iterations: int = Field(4, ge=1)
     converged_accurate_fraction: float = Field(0.9, gt=0, le=1)
+    ramp: Literal["temperature", "none"] = Field(
+        "temperature", description="temperature: explore each system's lowest temperature first and add the next one "
+                                   "when every active point is accurate (deepearth.pipeline.systems); none: every point "
+                                   "from the start")
+    continue_from_last: bool = Field(True, description="start each point's MD from its last trusted frame of the "
+                                     "previous iteration (or the next lower temperature's), not from the ideal start")
+    min_calibration_frames: int = Field(10, ge=2, description="held-out labelled frames needed before the committee "
+                                        "spread is scaled to the held-out error (fewer: used unscaled, said so)")
 
     @model_validator(mode="after")
     def _trust(self) -> "ExplorationSpec":
@@ -208,10 +233,15 @@ class ProductionSpec(Section):
         "on purpose: long runs sample closer pairs than a few hundred labels hold"))
     allow_unconverged: bool = Field(False, description="run production with the last model even when active "
                                                        "learning did not converge (every result is flagged)")
+    cases: list[DiffusionCase] = Field(default_factory=list, description=(
+        "[[production.cases]]: per system, species, pressures, temperatures and regions (replaces points; "
+        "deepearth.recipe_campaign.DiffusionCase)"))
 
     @model_validator(mode="after")
     def _ranks(self) -> "ProductionSpec":
         _ranks_need_lammps(self.engine, self.mpi_ranks)
+        if self.cases and "points" in self.model_fields_set:
+            raise ValueError("give points or [[production.cases]], not both")
         return self
 
 
@@ -238,14 +268,36 @@ class Recipe(Section):
     cluster: ClusterSpec | None = Field(None, description="run the tasks on Dask: a LocalCluster ('local') or SLURM/PBS "
                                         "batch jobs (deepearth.parallel.cluster.ClusterSpec; docs/cluster.md)")
     system: SystemSpec = Field(default_factory=SystemSpec)
+    systems: list[SystemEntry] = Field(default_factory=list, description="[[systems]]: a campaign over several "
+                                       "systems trained into one potential (replaces [system])")
     initial: InitialDataSpec = Field(default_factory=InitialDataSpec)
     reference: ReferenceSpec = Field(default_factory=XTBReference)
     potential: PotentialSpec = Field(default_factory=PODSettings)
     exploration: ExplorationSpec = Field(default_factory=ExplorationSpec)
     production: ProductionSpec = Field(default_factory=ProductionSpec)
     properties: PropertiesSpec = Field(default_factory=PropertiesSpec)
+    geophysics: GeophysicsSpec = Field(default_factory=GeophysicsSpec)
 
     source: str | None = Field(None, description="(set by the loader) the recipe file path")
+
+    @model_validator(mode="after")
+    def _campaign(self) -> "Recipe":
+        if self.systems and "system" in self.model_fields_set:
+            raise ValueError("give [system] (one system) or [[systems]] (a campaign), not both")
+        ex = self.exploration
+        for k, e in enumerate(self.systems):
+            lo, hi = e.trust_lo or ex.trust_lo, e.trust_hi or ex.trust_hi
+            if hi <= lo:
+                raise ValueError(f"systems.{k}: trust_hi ({hi:g}) must be larger than trust_lo ({lo:g})")
+            if (e.steps or ex.steps) < ex.deviation_interval:
+                raise ValueError(f"systems.{k}.steps: at least exploration.deviation_interval ({ex.deviation_interval})")
+        check_campaign(self.system_names, self.production.cases, self.geophysics)
+        return self
+
+    @property
+    def system_names(self) -> list[str]:
+        """The campaign's system names (``[SINGLE_SYSTEM]`` for a recipe with one ``[system]``)."""
+        return [e.name for e in self.systems] or [SINGLE_SYSTEM]
 
     @model_validator(mode="before")
     @classmethod
@@ -265,9 +317,13 @@ def _error_line(path: Path, err: ValidationError) -> str:
         del loc[1]  # the union member's tag: the user wrote no such key
     key = ".".join(str(p) for p in loc) or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+    named = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg)
+    if named and first["type"] == "value_error":  # a cross-key check names its own key
+        key = f"{key}.{named.group(1)}" if loc else named.group(1)
+        msg = named.group(2)
+    elif first["type"] == "extra_forbidden":
         msg = "unknown key"
-    elif "input" in first and first["type"] not in ("missing",):
+    elif "input" in first and first["type"] not in ("missing",) and loc:
         msg = f"{msg} (got {first['input']!r})"
     more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
     return f"{path}: key '{key}': {msg}{more}"
@@ -279,8 +335,8 @@ _NAME_THE_SYSTEM = ("a recipe must name what it simulates: [system] structure = 
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read and validate a recipe file, before any work: keys, ranges, then :func:`check_recipe`
-    (structure files read, the system built and checked). Relative ``run_dir`` resolves against the
-    working directory. An empty recipe, or one without ``system.structure``, is an error."""
+    (structure files read, every system built and checked). Relative ``run_dir`` resolves against the
+    working directory. An empty recipe, or a system without ``structure``, is an error."""
     path = Path(path)
     data = read_toml(path, "recipe file", error=RecipeError, missing=RecipeError)
     if not data:
@@ -289,60 +345,116 @@ def load_recipe(path: str | Path) -> Recipe:
         recipe = Recipe.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         raise RecipeError(_error_line(path, exc)) from None
-    if "structure" not in recipe.system.model_fields_set:
-        raise RecipeError(f"{path}: key 'system.structure': required: {_NAME_THE_SYSTEM}")
+    for key, spec in system_specs(recipe):
+        if "structure" not in spec.model_fields_set:
+            raise RecipeError(f"{path}: key '{key}.structure': required: {_NAME_THE_SYSTEM}")
     check_recipe(recipe)
     return recipe
 
 
-def check_recipe(recipe: Recipe):
-    """The checks of a valid recipe that need its system (returns it, an ``ase.Atoms``): the system is
-    built (:func:`deepearth.structures.build.build_system`: structure files read, cell, density and
-    closest pair checked); ``exploration.timestep_fs`` and ``production.timestep_fs`` are within what
-    the lightest element of the system allows (:func:`deepearth.structures.checks.check_timestep`);
-    ``properties.diffusion.species`` are elements of the system; the BM3 guess
-    (``system.bulk_modulus_GPa``, ``bulk_modulus_derivative``) has a volume at every target pressure
-    and at the top of the reference's EOS scan (1.5 × the highest exploration pressure), which
-    needs an exploration pressure above 0 GPa unless the labels are imported.
+def system_specs(recipe: Recipe) -> list[tuple[str, SystemSpec]]:
+    """``(recipe key, spec)`` of every system: ``("system", [system])`` or ``("systems.K", entry)``."""
+    if recipe.systems:
+        return [(f"systems.{k}", e) for k, e in enumerate(recipe.systems)]
+    return [("system", recipe.system)]
+
+
+def check_recipe(recipe: Recipe) -> dict[str, Atoms]:
+    """The checks of a valid recipe that need its systems; returns each system's built structure by
+    name (``ase.Atoms``; a liquid's is its crystal, packed at random when the run starts).
+
+    Every system is built (:func:`deepearth.structures.build.build_system`: structure files read, cell,
+    density and closest pair checked); the reference must treat every element of the campaign (their
+    union); a reference with one k-mesh (GPAW) needs every system's cell to be the same (the fixed-cell
+    rule: labels of one run share a mesh; xTB is Γ-only and takes any cell); ``exploration.timestep_fs`` and ``production.timestep_fs`` are
+    within what the lightest element allows (:func:`deepearth.structures.checks.check_timestep`); the
+    species of ``properties.diffusion`` and of each production case are elements of their system, and
+    a case's regions hold atoms of its species; each system's BM3 guess (``bulk_modulus_GPa``,
+    ``bulk_modulus_derivative``) has a volume at every target pressure and at the top of the
+    reference's EOS scan (1.5 × the highest exploration pressure), which needs an exploration
+    pressure above 0 GPa unless the labels are imported.
 
     Raises :class:`RecipeError` naming the recipe file and the key."""
     where = recipe.source or "recipe"
-    s = recipe.system
     base = Path(recipe.source).parent if recipe.source else Path.cwd()
+    built: dict[str, Atoms] = {}
+    try:
+        for (key, s), name in zip(system_specs(recipe), recipe.system_names):
+            built[name] = _build(recipe, key, s, base)
+        symbols = [x for atoms in built.values() for x in atoms.get_chemical_symbols()]
+        bad = recipe.reference.untreatable(set(symbols))
+        if bad:
+            key = next(k for (k, _), a in zip(system_specs(recipe), built.values())
+                       if set(bad) & set(a.get_chemical_symbols()))
+            raise InputError(f"{key}.structure", f"reference.kind = {recipe.reference.kind!r} cannot treat "
+                                                 f"{', '.join(bad)}")
+        cells = {tuple(np.round(a.cell.cellpar(), 3)) for a in built.values()}
+        if recipe.reference.kind == "gpaw" and len(cells) > 1:
+            raise InputError("reference.kpts", "one k-mesh cannot serve the systems' different cells: run GPAW campaigns "
+                                               "on systems of one supercell, or one system per run")
+        check_timestep(recipe.exploration.timestep_fs, symbols, "exploration.timestep_fs")
+        check_timestep(recipe.production.timestep_fs, symbols, "production.timestep_fs")
+        _check_species(recipe, built)
+    except InputError as exc:
+        raise RecipeError(f"{where}: key '{exc.key}': {exc.reason}") from None
+    return built
+
+
+def _build(recipe: Recipe, key: str, s: SystemSpec, base: Path) -> Atoms:
     try:
         atoms = build_system(s.structure, s.formula, s.lattice_constant_A, s.supercell, base,
                              grain_boundary=None if s.grain_boundary is None else s.grain_boundary.model_dump(),
                              defects=[d.model_dump() for d in s.defects], seed=recipe.seed)
-        symbols = atoms.get_chemical_symbols()
-        check_timestep(recipe.exploration.timestep_fs, symbols, "exploration.timestep_fs")
-        check_timestep(recipe.production.timestep_fs, symbols, "production.timestep_fs")
-        _check_species(recipe, set(symbols))
-        _check_eos_guess(recipe)
     except InputError as exc:
-        raise RecipeError(f"{where}: key '{exc.key}': {exc.reason}") from None
+        raise InputError(key + exc.key.removeprefix("system"), exc.reason) from None
+    if getattr(s, "builder", "crystal") == "liquid" and s.grain_boundary is not None:
+        raise InputError(f"{key}.builder", "a liquid has no grain boundary: drop grain_boundary or use builder = "
+                                           "'crystal'")
+    _check_eos_guess(recipe, key, s)
     return atoms
 
 
-def _check_species(recipe: Recipe, elements: set[str]) -> None:
+def _check_species(recipe: Recipe, built: dict[str, Atoms]) -> None:
     diffusion = recipe.properties.diffusion
+    elements = {x for a in built.values() for x in a.get_chemical_symbols()}
     missing = sorted(set(diffusion.species) - elements) if diffusion is not None else []
     if missing:
         raise InputError("properties.diffusion.species", f"{', '.join(missing)} not in the system "
                                                          f"(elements: {', '.join(sorted(elements))})")
+    for k, case in enumerate(recipe.production.cases):
+        atoms = built[case.system]
+        symbols = np.array(atoms.get_chemical_symbols())
+        missing = sorted(set(case.species) - set(symbols))
+        if missing:
+            raise InputError(f"production.cases.{k}.species", f"{', '.join(missing)} not in system {case.system!r} "
+                                                              f"(elements: {', '.join(sorted(set(symbols)))})")
+        region = atoms.arrays.get("region")
+        for r in case.regions:
+            if r == "all":
+                continue
+            chosen = np.isin(symbols, case.species) if case.species else np.ones(len(symbols), bool)
+            if region is None or not np.any(chosen & (region == REGION_CODES[r])):
+                what = "has no grain boundary" if region is None else (
+                    f"has no {'/'.join(case.species) or 'atoms'} in region {r!r}")
+                raise InputError(f"production.cases.{k}.regions", f"system {case.system!r} {what}")
 
 
-def _check_eos_guess(recipe: Recipe) -> None:
-    s, ex = recipe.system, recipe.exploration
+def _check_eos_guess(recipe: Recipe, key: str, s: SystemSpec) -> None:
+    ex = recipe.exploration
+    pressures = getattr(s, "pressures_GPa", None) or ex.pressures_GPa
     scan = recipe.reference.kind != "imported"
-    if scan and max(ex.pressures_GPa) <= 0:
-        raise InputError("exploration.pressures_GPa", "the reference's EOS scan spans 0.4 × the lowest to 1.5 × the "
-                                                      "highest of these pressures: one must be above 0 GPa")
-    targets = [*ex.pressures_GPa, *(p.P_GPa for p in recipe.production.points)]
-    for p in sorted(set(targets + ([1.5 * max(ex.pressures_GPa)] if scan else [])), reverse=True):
+    if scan and max(pressures) <= 0:
+        which = f"{key}.pressures_GPa" if getattr(s, "pressures_GPa", None) else "exploration.pressures_GPa"
+        raise InputError(which, "the reference's EOS scan spans 0.4 × the lowest to 1.5 × the highest of these "
+                                "pressures: one must be above 0 GPa")
+    name = getattr(s, "name", SINGLE_SYSTEM)
+    targets = [*pressures, *(p.P_GPa for p in recipe.production.points if not recipe.production.cases),
+               *(p for c in recipe.production.cases if c.system == name for p in c.P_GPa)]
+    for p in sorted(set(targets + ([1.5 * max(pressures)] if scan else [])), reverse=True):
         try:
             volume_at_pressure(p, 1.0, s.bulk_modulus_GPa, s.bulk_modulus_derivative)
         except ValueError:
-            raise InputError("system.bulk_modulus_GPa", f"a BM3 guess with K0 = {s.bulk_modulus_GPa:g} GPa, K0' = "
+            raise InputError(f"{key}.bulk_modulus_GPa", f"a BM3 guess with K0 = {s.bulk_modulus_GPa:g} GPa, K0' = "
                                                         f"{s.bulk_modulus_derivative:g} reaches no {p:g} GPa within "
                                                         "V/V0 ≥ 0.2: raise the guess") from None
 

@@ -11,9 +11,10 @@ report, ``deepearth status`` and ``deepearth import`` all go through :class:`Run
       data/iter-NNN/         training data exported from the store (rebuilt on demand)
       models/iter-NNN/       the committee of iteration NNN (member-k/) and its validation.json
       models/final           -> the converged iteration's folder
-      explore/iter-NNN/      one folder per grid point P<p>-T<t>/ (traj.extxyz, deviation.csv,
+      explore/iter-NNN/      one folder per grid point [<system>/]P<p>-T<t>/ (traj.extxyz, deviation.csv,
                              result.json = :class:`ExplorationResult`) and candidates.json
-      md/P<p>-T<t>/rep-<r>/  production replicas (traj.extxyz, done.json = :class:`ReplicaResult`)
+      md/[<system>/]P<p>-T<t>/rep-<r>/  production replicas (traj.extxyz, done.json = :class:`ReplicaResult`)
+                             (<system>/: a campaign's system; a single-[system] recipe has none)
       results/               one JSON per property (reference_eos.json, diffusion.json)
       report/index.html      figures and tables
       summary.json           the machine-readable outcome (:class:`RunSummary`, schema in the README)
@@ -67,6 +68,7 @@ class ExplorationResult(Record):
     mean_volume_A3: float | None = None
     mean_T_K: float | None = None  # mean instantaneous temperature of the explored frames, K
     mean_P_GPa: float | None = None  # mean instantaneous pressure (virial + kinetic), GPa
+    system: str = ""  # the campaign system ("" for a single-[system] recipe)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class ReplicaResult(Record):
     n_frames: int
     trajectory: str
     blow_up: str = ""
+    system: str = ""  # the campaign system ("" for a single-[system] recipe)
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Candidate(Record):
     frame: int
     P_GPa: float
     T_K: float
+    system: str = ""
 
 
 @dataclass
@@ -257,16 +261,18 @@ class RunDir:
     def explore_dir(self, iteration: int) -> Path:
         return self.root / "explore" / f"iter-{iteration:03d}"
 
-    def point_dir(self, iteration: int, P_GPa: float, T_K: float) -> Path:
-        return self.explore_dir(iteration) / point_name(P_GPa, T_K)
+    def point_dir(self, iteration: int, P_GPa: float, T_K: float, system: str = "") -> Path:
+        """``explore/iter-NNN/[<system>/]P<p>-T<t>`` (a campaign system's points in its own folder)."""
+        return self.explore_dir(iteration) / system / point_name(P_GPa, T_K)
 
     def candidates_file(self, iteration: int) -> Path:
         return self.explore_dir(iteration) / "candidates.json"
 
     def exploration_results(self, iteration: int) -> list[ExplorationResult]:
         """The finished grid points of exploration ``iteration`` (in folder order)."""
+        d = self.explore_dir(iteration)
         return [ExplorationResult.from_dict(read_json(p))
-                for p in sorted(self.explore_dir(iteration).glob("*/result.json"))]
+                for p in sorted([*d.glob("*/result.json"), *d.glob("*/*/result.json")])]
 
     def explored_iterations(self) -> list[int]:
         return sorted(int(p.name[5:]) for p in (self.root / "explore").glob("iter-[0-9][0-9][0-9]"))
@@ -283,12 +289,13 @@ class RunDir:
     def md_dir(self) -> Path:
         return self.root / "md"
 
-    def replica_dir(self, P_GPa: float, T_K: float, replica: int) -> Path:
-        return self.md_dir / point_name(P_GPa, T_K) / f"rep-{replica}"
+    def replica_dir(self, P_GPa: float, T_K: float, replica: int, system: str = "") -> Path:
+        """``md/[<system>/]P<p>-T<t>/rep-<r>``."""
+        return self.md_dir / system / point_name(P_GPa, T_K) / f"rep-{replica}"
 
     def finished_replicas(self) -> list[Path]:
         """The ``done.json`` of every finished production replica."""
-        return sorted(self.md_dir.glob("*/rep-*/done.json"))
+        return sorted([*self.md_dir.glob("*/rep-*/done.json"), *self.md_dir.glob("*/*/rep-*/done.json")])
 
     # -- state, summary, lock ------------------------------------------------------------------
     def read_state(self) -> RunState:

@@ -46,7 +46,8 @@ def test_every_stage_ran_and_wrote_its_records(emt_run):
     assert len(picked) == 3 and all(c.parent.endswith("traj.extxyz") for c in picked)
     for it in (0, 1):
         results = rundir.exploration_results(it)
-        assert sorted(r.T_K for r in results) == [600.0, 1200.0]
+        # the temperature ramp: 1200 K joins only once 600 K is accurate, which trust_lo = 0.002 never allows
+        assert sorted(r.T_K for r in results) == [600.0]
         assert all(isinstance(r, ExplorationResult) and r.n_frames == 40 // 10 + 1 for r in results)
         assert all(abs(sum(r.fractions.values()) - 1) < 1e-12 for r in results)
         assert rundir.validation_file(it).is_file()

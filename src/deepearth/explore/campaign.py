@@ -49,7 +49,7 @@ class GridPointTask:
     #: stop the MD at a frame whose deviation exceeds this × trust_hi; None: the recipe's
     #: ``exploration.deviation_stop_factor``; inf: never
     deviation_stop_factor: float | None = None
-
+    system: str = ""  # the campaign system's folder ("" for a single-[system] recipe), recorded in the result
 
 
 
@@ -127,7 +127,8 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
                                max_force_std=[r["max_force_std"] for r in rows], blow_up=error,
                                mean_volume_A3=float(np.mean([r["volume_A3"] for r in rows])) if rows else None,
                                mean_T_K=float(np.mean([r["T_inst_K"] for r in rows])) if rows else None,
-                               mean_P_GPa=float(np.mean([r["P_inst_GPa"] for r in rows])) if rows else None)
+                               mean_P_GPa=float(np.mean([r["P_inst_GPa"] for r in rows])) if rows else None,
+                               system=task.system)
     write_json_atomic(done, result.to_dict())
     return result
 
@@ -141,7 +142,8 @@ def select_candidates(explored: list[tuple[Path, ExplorationResult]], cap: int) 
             continue
         desc = np.load(d / "candidate_descriptors.npy")
         for j, frame in enumerate(res.candidate_frames):
-            records.append(Candidate(parent=str(d / "traj.extxyz"), frame=frame, P_GPa=res.P_GPa, T_K=res.T_K))
+            records.append(Candidate(parent=str(d / "traj.extxyz"), frame=frame, P_GPa=res.P_GPa, T_K=res.T_K,
+                                     system=res.system))
             feats.append(desc[j])
             devs.append(res.deviation_used[frame])
     if not records:

@@ -55,6 +55,7 @@ class ReplicaTask:
     settings: "ProductionSpec"  # the recipe's frozen [production] section
     engine: Engine
     seed: int
+    system: str = ""  # the campaign system's folder ("" for a single-[system] recipe), recorded in the result
 
 
 def run_replica(task: ReplicaTask) -> ReplicaResult:
@@ -128,7 +129,8 @@ def run_replica(task: ReplicaTask) -> ReplicaResult:
                        str(traj) if temps else "")
     result = ReplicaResult(P_GPa_target=task.P_GPa, T_K_target=task.T_K, volume_A3=float(atoms.get_volume()),
                            T_mean_K=float(np.mean(temps)), P_mean_GPa=float(np.mean(pressures)),
-                           P_std_GPa=float(np.std(pressures)), n_frames=len(temps), trajectory=str(traj))
+                           P_std_GPa=float(np.std(pressures)), n_frames=len(temps), trajectory=str(traj),
+                           system=task.system)
     write_json_atomic(done, result.to_dict())
     return result
 
@@ -178,6 +180,6 @@ def _failed(task: ReplicaTask, done: Path, why: str, volume_A3: float, temps: li
     result = ReplicaResult(P_GPa_target=task.P_GPa, T_K_target=task.T_K, volume_A3=float(volume_A3),
                            T_mean_K=mean(temps), P_mean_GPa=mean(pressures),
                            P_std_GPa=float(np.std(pressures)) if pressures else float("nan"),
-                           n_frames=len(temps), trajectory=trajectory, blow_up=why)
+                           n_frames=len(temps), trajectory=trajectory, blow_up=why, system=task.system)
     write_json_atomic(done, result.to_dict())
     return result

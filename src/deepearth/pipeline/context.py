@@ -15,6 +15,7 @@ from ase import Atoms
 from deepearth.md.engine import Engine
 from deepearth.md.engines import make_engine
 from deepearth.parallel import Executor, make_executor
+from deepearth.pipeline.systems import CampaignSystem, campaign_systems
 from deepearth.potentials.base import Potential
 from deepearth.potentials.registry import make_potential, potential_entry
 from deepearth.properties.eos import BirchMurnaghan3
@@ -54,7 +55,7 @@ class RunContext:
     recipe: Recipe
     rundir: RunDir
     store: LabelStore
-    structure: Atoms
+    systems: list[CampaignSystem]
     type_map: list[str]
     labeller: Labeller | None
     potential: Potential
@@ -63,8 +64,20 @@ class RunContext:
     executor: Executor
     calibrate_spread: bool
     state: RunState = field(default_factory=RunState)
-    eos: BirchMurnaghan3 | None = None  # the reference's static EOS, once fitted
+    eos: dict[str, BirchMurnaghan3] = field(default_factory=dict)  # each system's reference static EOS, once fitted
     progress: ProgressHook = field(default_factory=ProgressHook)
+
+    @property
+    def structures(self) -> dict[str, Atoms]:
+        """Each system's built structure by name."""
+        return {s.name: s.atoms for s in self.systems}
+
+    def system(self, name: str) -> CampaignSystem:
+        return next(s for s in self.systems if s.name == name)
+
+    def system_of(self, record) -> CampaignSystem:
+        """The system a record (exploration or replica result, candidate) belongs to, by its folder."""
+        return next(s for s in self.systems if s.folder == record.system)
 
     def seed(self, *parts: int) -> int:
         """A derived seed: deterministic in the master seed and the stage indices."""
@@ -92,7 +105,7 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
     """
     rundir = RunDir(recipe.run_dir)
     store = LabelStore(recipe.store_url or rundir.store_file)
-    structure = check_recipe(recipe)  # built and checked (a recipe made in code skipped load_recipe's checks)
+    built = check_recipe(recipe)  # built and checked (a recipe made in code skipped load_recipe's checks)
     if labeller is None:
         labeller = make_labeller(recipe.reference)
     if labeller is not None:
@@ -102,11 +115,12 @@ def build_context(recipe: Recipe, *, labeller: Labeller | None = None, potential
         if store.count(ok=True) == 0:
             raise ValueError(f"{store.path}: reference.kind = 'imported' but the store holds no labels "
                              "(add them with: deepearth import PATH... --run RUN_DIR)")
-    type_map = sorted(set(structure.get_chemical_symbols()) | set(store.elements()))
+    type_map = sorted({x for a in built.values() for x in a.get_chemical_symbols()} | set(store.elements()))
     p = recipe.potential
     if potential is None:
         potential = make_potential(p.backend, type_map, **p.backend_settings())
-    return RunContext(recipe=recipe, rundir=rundir, store=store, structure=structure, type_map=type_map,
+    return RunContext(recipe=recipe, rundir=rundir, store=store, systems=campaign_systems(recipe, built),
+                      type_map=type_map,
                       labeller=labeller, potential=potential,
                       exploration_engine=exploration_engine or make_engine(recipe.exploration.engine,
                                                                            ranks=recipe.exploration.mpi_ranks),

@@ -17,6 +17,7 @@ Labels are protected a second time, per configuration, by their content hash in 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ase import Atoms
@@ -28,11 +29,11 @@ from deepearth.rundir import RunDir
 from deepearth.store import LabelStore, StaleWork, configuration_hash
 
 #: Sections whose values shape the labels, the models and the exploration.
-LEARNING = ("seed", "store_url", "system", "initial", "reference", "potential", "exploration")
+LEARNING = ("seed", "store_url", "system", "systems", "initial", "reference", "potential", "exploration")
 #: Section whose values shape the production MD.
 PRODUCTION = ("production",)
 #: Keys that may change between runs of one directory without invalidating anything.
-FREE = {"name", "run_dir", "workers", "cluster", "properties", "reference.max_attempts", "reference.retry_backoff_s",
+FREE = {"name", "run_dir", "workers", "cluster", "properties", "geophysics", "reference.max_attempts", "reference.retry_backoff_s",
         "reference.timeout_s", "exploration.max_iterations", "production.allow_unconverged",
         "production.restart_interval", "exploration.mpi_ranks", "production.mpi_ranks"}
 STRUCTURE_KEY = "system (built structure)"
@@ -54,11 +55,29 @@ def flatten(data: dict, prefix: str = "") -> dict:
     return out
 
 
-def recipe_settings(recipe: Recipe, structure: Atoms) -> dict:
-    """The recipe's values as dotted keys, plus the content hash of the structure it built."""
+def structures_hash(structures: dict[str, Atoms]) -> str:
+    """The content hash of the built systems: the structure's own for one system (as runs made before
+    campaigns recorded it), else a hash over ``name:hash`` of every system."""
+    if len(structures) == 1:
+        return configuration_hash(next(iter(structures.values())))
+    joined = ";".join(f"{name}:{configuration_hash(a)}" for name, a in structures.items())
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def recipe_settings(recipe: Recipe, structures: dict[str, Atoms]) -> dict:
+    """The recipe's values as dotted keys, plus the content hash of the structures it built."""
     values = flatten(recipe.model_dump(mode="json", exclude={"source"}))
-    values[STRUCTURE_KEY] = configuration_hash(structure)
+    values[STRUCTURE_KEY] = structures_hash(structures)
     return values
+
+
+#: Every key's default value (dotted keys): a key a run's settings lack (made by an older deepearth)
+#: counts as unchanged while the new recipe keeps its default.
+DEFAULTS = flatten(Recipe().model_dump(mode="json", exclude={"source"}))
+#: What runs made before a key existed did, where that differs from its default: such a run resumes
+#: only with these values (its iterations were made that way).
+BEFORE_KEY_EXISTED = {"exploration.ramp": "none", "exploration.continue_from_last": False,
+                      "exploration.min_calibration_frames": 1}
 
 
 def _section(key: str) -> str:
@@ -73,7 +92,8 @@ def changed_keys(old: dict, new: dict, sections: tuple[str, ...]) -> list[str]:
     """``"key: old → new"`` for every key of ``sections`` whose value differs (free keys excepted)."""
     out = []
     for key in sorted(set(old) | set(new)):
-        if _section(key) in sections and not _free(key) and old.get(key) != new.get(key):
+        before = old.get(key, BEFORE_KEY_EXISTED.get(key, DEFAULTS.get(key, "(unset)")))
+        if _section(key) in sections and not _free(key) and before != new.get(key, "(unset)"):
             out.append(f"{key}: {old.get(key, '(unset)')!r} -> {new.get(key, '(unset)')!r}")
     return out
 
@@ -93,10 +113,10 @@ def previous_settings(rundir: RunDir) -> dict | None:
     return None
 
 
-def check_resume(recipe: Recipe, structure: Atoms, rundir: RunDir, store: LabelStore) -> None:
+def check_resume(recipe: Recipe, structures: dict[str, Atoms], rundir: RunDir, store: LabelStore) -> None:
     """Refuse (:class:`~deepearth.store.StaleWork`, naming the changed keys) to reuse work made under
     other settings; otherwise record the settings in ``settings.json``."""
-    new = recipe_settings(recipe, structure)
+    new = recipe_settings(recipe, structures)
     old = previous_settings(rundir)
     if old is not None:
         if STRUCTURE_KEY not in old:

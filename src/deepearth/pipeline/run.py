@@ -7,48 +7,24 @@ import time
 from pathlib import Path
 
 from deepearth import __version__
-from deepearth.pipeline import stages
+from deepearth.pipeline import stages, transport
+from deepearth.pipeline.learning import active_learning, exploration_flags
 from deepearth.pipeline.context import RunContext, build_context
 from deepearth.pipeline.resume import check_resume, check_run_dir
 from deepearth.parallel import set_single_thread_env
 from deepearth.recipe import Recipe, recipe_to_toml
 from deepearth.report.html import write_report
-from deepearth.rundir import IterationRecord, RunSummary
+from deepearth.rundir import RunSummary
 
 log = logging.getLogger("deepearth")
 
 UNCONVERGED_STOP = ("active learning did not converge: no production MD (set production.allow_unconverged = "
                     "true to run it with the last model; every result is then flagged)")
+#: Per-lag arrays of a diffusion result: in results/diffusion.json, not in summary.json.
+CURVE_KEYS = ("lag_ps", "msd_A2")
+
 UNCONVERGED_RUN = ("active learning did not converge: production ran with the last model "
                    "(production.allow_unconverged = true); treat every property as provisional")
-
-
-def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, list[Path]]:
-    """Train, validate and explore until every grid point is accurate enough or the iteration cap;
-    returns the iteration records, the final iteration, whether it converged and its models."""
-    ex = ctx.recipe.exploration
-    records: list[IterationRecord] = []
-    for it in range(ex.max_iterations):
-        n_before = ctx.store.count(iteration=it)
-        models = stages.train(ctx, it)
-        errors = stages.validate(ctx, it, models)
-        results = stages.explore(ctx, it, models, errors["deviation_scale"])
-        records.append(stages.iteration_record(ctx, it, n_before, results, errors))
-        ctx.state.iterations = [r.to_dict() for r in records]
-        if all(r.fractions["accurate"] >= ex.converged_accurate_fraction for r in results):
-            log.info("converged at iteration %d: accurate fraction >= %.2f at every grid point", it,
-                     ex.converged_accurate_fraction)
-            return records, it, True, models
-        if it == ex.max_iterations - 1:
-            log.warning("not converged after %d iterations (the iteration cap)", ex.max_iterations)
-        elif ctx.labeller is None:
-            log.warning("not converged at iteration %d, and reference.kind = 'imported' labels no candidates: "
-                        "stopping the learning loop (import more data or name a reference)", it)
-        else:
-            stages.select_and_label(ctx, it, results)
-            continue
-        return records, it, False, models
-    raise AssertionError("unreachable")  # max_iterations >= 1
 
 
 def run_recipe(recipe: Recipe, **parts) -> RunSummary:
@@ -69,7 +45,7 @@ def run_recipe(recipe: Recipe, **parts) -> RunSummary:
 
 def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
     lock = ctx.rundir.lock()  # held until this process ends (released even by kill -9)
-    check_resume(recipe, ctx.structure, ctx.rundir, ctx.store)  # before anything is reused or overwritten
+    check_resume(recipe, ctx.structures, ctx.rundir, ctx.store)  # before anything is reused or overwritten
     ctx.state.invocations.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t0)), "t0": t0,
                                   "wall_time_s": 0.0})
     ctx.rundir.recipe_file.write_text(recipe_to_toml(recipe))
@@ -78,13 +54,15 @@ def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
     ctx.rundir.mark_final(final_iteration)
     ctx.state.converged, ctx.state.final_iteration = converged, final_iteration  # written with the next stage
 
-    flags = stages.exploration_flags(records)
+    flags = exploration_flags(records)
     diffusion = []
     if recipe.properties.diffusion is not None:
         if converged or recipe.production.allow_unconverged:
-            replicas = stages.production(ctx, models[0])
-            flags += stages.replica_flags(replicas)
-            diffusion = stages.diffusion(ctx, replicas, model_converged=converged)
+            replicas = transport.production(ctx, models[0], final_iteration + 1)
+            flags += transport.replica_flags(replicas)
+            diffusion = transport.diffusion(ctx, replicas, model_converged=converged)
+            laws = transport.arrhenius_laws(ctx, diffusion)
+            transport.w_isotopes(ctx, laws)
     if not converged:
         flags.append(UNCONVERGED_RUN if recipe.production.allow_unconverged else UNCONVERGED_STOP)
     for flag in flags:
@@ -97,7 +75,7 @@ def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
         potential={"backend": recipe.potential.backend, **recipe.potential.backend_settings()},
         labeller=(ctx.labeller.provenance if ctx.labeller is not None
                   else {"labeller": "import", **ctx.store.references(ctx.store.IMPORT_KEYS)[0]}),
-        diffusion=[{**d.to_dict(), "model_converged": converged} for d in diffusion],
+        diffusion=[{k: v for k, v in d.items() if k not in CURVE_KEYS} for d in diffusion],
         wall_time_s=time.time() - t0, flags=flags,  # wall time: this invocation
         wall_time_total_s=sum(inv.get("wall_time_s", 0.0) for inv in ctx.state.invocations[:-1]) + time.time() - t0,
         n_invocations=len(ctx.state.invocations))

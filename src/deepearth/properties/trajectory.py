@@ -84,17 +84,25 @@ class Region:
     vectors, measured along its normal (for an orthogonal box simply x, y or z), taken modulo the
     cell height along that normal in each frame — so wrapped and unwrapped positions give the same
     membership, and the slab follows a box that changes shape (NPT).
+
+    ``planes`` > 1 repeats the slab every 1/planes of the cell height (a periodic bicrystal's two
+    boundaries, half a cell apart); ``outside`` selects the complement: atoms farther than
+    ``width_A/2`` from every slab centre (the grain interiors).
     """
 
     axis: str
     centre_A: float
     width_A: float
+    planes: int = 1
+    outside: bool = False
 
     def __post_init__(self) -> None:
         if self.axis not in _AXES:
             raise ValueError(f"Region: axis must be 'x', 'y' or 'z', got {self.axis!r}")
         if not self.width_A > 0:
             raise ValueError(f"Region: width_A must be > 0 Å, got {self.width_A}")
+        if int(self.planes) != self.planes or self.planes < 1:
+            raise ValueError(f"Region: planes must be a positive integer, got {self.planes}")
 
     def contains(self, positions_A: np.ndarray, cells_A: np.ndarray) -> np.ndarray:
         """Boolean membership ``(T, N)`` of positions ``(T, N, 3)`` Å in cells ``(T, 3, 3)`` Å."""
@@ -109,14 +117,21 @@ class Region:
         frac = np.einsum("tni,ti->tn", positions_A, inv[:, :, k])
         i, j = [m for m in range(3) if m != k]
         height = vol / np.linalg.norm(np.cross(cells[:, i], cells[:, j]), axis=1)  # (T,)
-        h = height[:, None]
-        d = (frac * h - self.centre_A) % h  # distance past the centre, in [0, h)
+        h = height[:, None] / self.planes  # the slabs' period
+        d = (frac * height[:, None] - self.centre_A) % h  # distance past the nearest centre below, in [0, h)
         d = np.minimum(d, h - d)
-        return d <= 0.5 * self.width_A
+        inside = d <= 0.5 * self.width_A
+        return ~inside if self.outside else inside
+
+    def describe(self) -> str:
+        """One phrase for labels: ``z-slab 19.6±5 Å`` (``×2``, ``outside`` as they apply)."""
+        text = f"{self.axis}-slab {self.centre_A:g}±{self.width_A / 2:g} Å" + (f" ×{self.planes}" if self.planes > 1 else "")
+        return f"outside the {text}" if self.outside else text
 
     def to_dict(self) -> dict:
         """JSON-friendly description."""
-        return {"axis": self.axis, "centre_A": float(self.centre_A), "width_A": float(self.width_A)}
+        return {"axis": self.axis, "centre_A": float(self.centre_A), "width_A": float(self.width_A),
+                "planes": int(self.planes), "outside": bool(self.outside)}
 
 
 def unwrap_positions(positions: np.ndarray, cells: np.ndarray) -> np.ndarray:

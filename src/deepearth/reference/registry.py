@@ -25,6 +25,10 @@ class ReferenceSettings(Section):
     timeout_s: float = Field(3600.0, gt=0, description="wall-clock limit of one label, s; a configuration that "
                                                        "exceeds it (or kills its worker) is recorded as failed")
 
+    def untreatable(self, elements: set[str]) -> list[str]:
+        """The ``elements`` this reference has no parameters for (checked before any work)."""
+        return []
+
 
 class XTBReference(ReferenceSettings):
     """GFN1-xTB through tblite: a laptop stand-in for DFT, not an accurate reference (Γ-only)."""
@@ -35,6 +39,12 @@ class XTBReference(ReferenceSettings):
     )
     electronic_temperature_K: TemperatureK = Field(3000.0, description="Fermi smearing temperature, 0 to 20000 K")
     max_scf_iterations: int = Field(250, ge=10, le=10000, description="xTB SCF iterations")
+
+    def untreatable(self, elements: set[str]) -> list[str]:
+        """GFN1-xTB is parametrised for H–Rn (Z ≤ 86; Grimme et al. 2017)."""
+        from ase.data import atomic_numbers
+
+        return sorted(e for e in elements if atomic_numbers[e] > 86)
 
 
 class GPAWReference(ReferenceSettings):
@@ -64,6 +74,11 @@ class EMTReference(ReferenceSettings):
     for trying the workflow and for tests, not for the deep Earth."""
 
     kind: Literal["emt"] = "emt"
+
+    def untreatable(self, elements: set[str]) -> list[str]:
+        from ase.calculators.emt import parameters
+
+        return sorted(e for e in elements if e not in parameters)
 
 
 class ImportedReference(ReferenceSettings):

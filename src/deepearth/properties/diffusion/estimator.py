@@ -214,7 +214,7 @@ def diffusion_coefficient(data: Trajectory | np.ndarray | Sequence[Trajectory | 
     n_t = min(r.n_frames for r in replicas)
     label = species or ("selection" if atoms is not None else "all")
     if region is not None:
-        label += f" in {region.axis}-slab {region.centre_A:g}±{region.width_A / 2:g} Å"
+        label += f" in {region.describe()}"
 
     # positions (and velocities) of the selected atoms (drift removed), region membership (None: no region)
     sel_pos, sel_inside, sel_vel, n_sel = [], [], [], 0

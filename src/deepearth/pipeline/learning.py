@@ -1,0 +1,136 @@
+"""The active-learning loop of a campaign: explore every system's active grid, pick and label
+candidates within each system's budget, record the iteration, and stop when every system explores
+every point accurately (:mod:`deepearth.pipeline.systems` says how the exploration learns)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, select_candidates
+from deepearth.explore.deviation import FRAME_CLASSES
+from deepearth.parallel import map_or_raise
+from deepearth.pipeline import stages
+from deepearth.pipeline.context import RunContext
+from deepearth.pipeline.systems import CampaignSystem, candidate_caps, next_level
+from deepearth.reference.batch import LabelRequest
+from deepearth.rundir import ExplorationResult, IterationRecord
+
+log = logging.getLogger("deepearth")
+
+
+def point_label(system: CampaignSystem, P_GPa: float, T_K: float) -> str:
+    return f"{system.name + ' ' if system.folder else ''}P={P_GPa:g} GPa T={T_K:g} K"
+
+
+def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale: float = 1.0,
+            levels: dict[str, int] | None = None) -> list[ExplorationResult]:
+    """MD at every active point of every system (ramp ``levels`` by system name; ``None``: every
+    point) with the committee's spread × ``deviation_scale`` classified."""
+    ramp = ctx.recipe.exploration.ramp if levels is not None else "none"
+    points = [(s, p, t) for s in ctx.systems for p, t in s.active_grid((levels or {}).get(s.name, 0), ramp)]
+    ctx.set_stage(f"iteration {iteration}: exploring {len(points)} (system, P, T) points", iteration=iteration)
+    tasks = []
+    for g, (system, p, t) in enumerate(points):
+        seed = ctx.seed(2, iteration, g) if not system.folder else ctx.seed(2, iteration, ctx.systems.index(system), g)
+        tasks.append((GridPointTask(str(ctx.rundir.point_dir(iteration, p, t, system.folder)), [str(m) for m in models],
+                                    stages.start_structure(ctx, system, p, t, iteration), p, t, system.exploration,
+                                    ctx.exploration_engine, seed, deviation_scale, system=system.folder),))
+    results: list[ExplorationResult | None] = [None] * len(tasks)
+    ctx.progress.start(f"iteration {iteration}: exploring", len(tasks))
+    for g, res in map_or_raise(ctx.executor, explore_point, tasks, "exploration grid point"):
+        results[g] = res
+        f = res.fractions
+        log.info("explored %s: accurate %.2f candidate %.2f failed %.2f%s", point_label(points[g][0], res.P_GPa, res.T_K),
+                 f["accurate"], f["candidate"], f["failed"], f" (blow-up: {res.blow_up})" if res.blow_up else "")
+        ctx.progress.advance()
+    ctx.progress.finish()
+    return results  # type: ignore[return-value]
+
+
+def select_and_label(ctx: RunContext, iteration: int, results: list[ExplorationResult]) -> None:
+    """Pick candidates from exploration ``iteration`` (each system within its share of the budget) and
+    label them as data of ``iteration + 1``."""
+    chosen = ctx.rundir.read_candidates(iteration)
+    if chosen is None:  # chosen once: a resumed run labels the same frames
+        caps = candidate_caps(ctx.systems, ctx.recipe.exploration.max_candidates_per_iteration)
+        chosen = []
+        for system in ctx.systems:
+            explored = [(ctx.rundir.point_dir(iteration, r.P_GPa, r.T_K, system.folder), r)
+                        for r in results if r.system == system.folder]
+            chosen += select_candidates(explored, caps[system.name])
+        ctx.rundir.write_candidates(iteration, chosen)
+    ctx.set_stage(f"iteration {iteration}: labelling {len(chosen)} candidates", iteration=iteration)
+    reqs = [LabelRequest(f"{c.system + '-' if c.system else ''}it{iteration + 1:03d}-P{c.P_GPa:g}-T{c.T_K:g}-f{c.frame:05d}",
+                         load_candidate(c), iteration + 1, c.P_GPa, c.T_K, c.parent, c.frame)
+            for c in chosen]
+    stages.label(ctx, reqs, f"iteration {iteration} candidates")
+
+
+def iteration_record(ctx: RunContext, iteration: int, n_new: int, results: list[ExplorationResult],
+                     errors: dict) -> IterationRecord:
+    """The summary record of ``iteration``: label counts, held-out errors, frame classes."""
+    n_total = sum(r.n_frames for r in results)
+    classes = {c: sum(r.fractions[c] * r.n_frames for r in results) / max(n_total, 1) for c in FRAME_CLASSES}
+    upto = f"iteration<={iteration}"
+    return IterationRecord(
+        iteration=iteration, n_labelled_total=ctx.store.count(upto, ok=True), n_new_labels=n_new,
+        n_failed_labels_total=ctx.store.count(upto, ok=False), accurate_fraction=classes["accurate"],
+        candidate_fraction=classes["candidate"], failed_fraction=classes["failed"],
+        rmse_energy_meV_per_atom=errors["rmse_energy_meV_per_atom"], rmse_force_eV_per_A=errors["rmse_force_eV_per_A"],
+        rmse_stress_GPa=errors["rmse_stress_GPa"], n_validation_frames=errors["n_frames"],
+        deviation_scale=errors["deviation_scale"],
+        grid=[{"P_GPa": r.P_GPa, "T_K": r.T_K, **r.fractions, "blow_up": r.blow_up,
+               **({"system": r.system} if r.system else {})} for r in results])
+
+
+def exploration_flags(records: list[IterationRecord]) -> list[str]:
+    """The grid points where the final iteration's MD blew up or left the trust region: the final
+    model is not to be trusted there (earlier iterations' blow-ups are how candidates are found)."""
+    last = records[-1]
+    return [f"exploration of the final model (iteration {last.iteration}) stopped at "
+            f"{g['system'] + ' ' if g.get('system') else ''}P={g['P_GPa']:g} GPa, T={g['T_K']:g} K: {g['blow_up']}"
+            for g in last.grid if g.get("blow_up")]
+
+
+def converged(ctx: RunContext, levels: dict[str, int], results: list[ExplorationResult]) -> bool:
+    """Every system at its last ramp level and every explored point accurate enough."""
+    ramp = ctx.recipe.exploration.ramp
+    full = all(levels[s.name] >= s.n_levels(ramp) - 1 for s in ctx.systems)
+    return full and all(r.fractions["accurate"] >= ctx.system_of(r).exploration.converged_accurate_fraction
+                        for r in results)
+
+
+def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, list[Path]]:
+    """Train, validate and explore until every system's grid is explored and accurate enough, or the
+    iteration cap; returns the iteration records, the final iteration, whether it converged and its
+    models."""
+    ex = ctx.recipe.exploration
+    records: list[IterationRecord] = []
+    levels = {s.name: 0 for s in ctx.systems}
+    for it in range(ex.max_iterations):
+        n_before = ctx.store.count(iteration=it)
+        models = stages.train(ctx, it)
+        errors = stages.validate(ctx, it, models)
+        results = explore(ctx, it, models, errors["deviation_scale"], levels)
+        records.append(iteration_record(ctx, it, n_before, results, errors))
+        ctx.state.iterations = [r.to_dict() for r in records]
+        if converged(ctx, levels, results):
+            log.info("converged at iteration %d: every system's grid explored, accurate fraction >= %.2f at every "
+                     "point", it, ex.converged_accurate_fraction)
+            return records, it, True, models
+        for s in ctx.systems:
+            new = next_level(levels[s.name], s, [r for r in results if r.system == s.folder], ex.ramp)
+            if new > levels[s.name]:
+                log.info("%s: every active point accurate; next iteration adds T = %g K", s.name, s.temperatures[new])
+            levels[s.name] = new
+        if it == ex.max_iterations - 1:
+            log.warning("not converged after %d iterations (the iteration cap)", ex.max_iterations)
+        elif ctx.labeller is None:
+            log.warning("not converged at iteration %d, and reference.kind = 'imported' labels no candidates: "
+                        "stopping the learning loop (import more data or name a reference)", it)
+        else:
+            select_and_label(ctx, it, results)
+            continue
+        return records, it, False, models
+    raise AssertionError("unreachable")  # max_iterations >= 1
