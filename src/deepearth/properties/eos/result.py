@@ -86,6 +86,7 @@ class EOSFit:
     values_stderr: list[float] | None
     residuals: list[float]
     method: str
+    prior: dict[str, list[float]] = field(default_factory=dict)  # name: [mean, sigma] of a Gaussian prior
     units: dict = field(default_factory=lambda: {"V0": "A^3", "K0": "GPa", "K0_prime": "1", "E0": "eV",
                                                   "residuals": "GPa or eV (data - fit)"})
 
@@ -141,17 +142,22 @@ class EOSFit:
                                volume, stderr)
 
     def _volumes(self, p: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        """V (Å³) with P(V; θ) = p for each element of ``p`` (brentq on 0.2 V0 … 1.5 V0)."""
+        """V (Å³) with P(V; θ) = p for each element of ``p``: the root nearest V0 on the stable branch
+        (scanned from 1.5 V0 down to 0.2 V0, then brentq), so a BM3 with K0' < 4, whose P(V) turns over
+        under strong compression, still solves."""
         form = FORMS[self.form]
         v0, k0, kp = theta[1], theta[2], theta[3]
-        lo, hi = 0.2 * v0, 1.5 * v0
+        grid = np.geomspace(1.5 * v0, 0.2 * v0, 81)
+        pg = form.pressure(grid, v0, k0, kp)
         out = np.empty(np.shape(p))
         for idx, pi in np.ndenumerate(np.asarray(p, float)):
-            f = lambda v: float(form.pressure(v, v0, k0, kp)) - pi  # noqa: E731
-            if not np.isfinite(pi) or f(lo) * f(hi) > 0:
+            cross = np.flatnonzero((pg[:-1] - pi) * (pg[1:] - pi) <= 0) if np.isfinite(pi) else []
+            if not len(cross):
                 raise ValueError(f"pressure {pi:g} GPa is outside the {self.form} EOS range "
-                                 f"(V = {lo:.4g}-{hi:.4g} A^3)")
-            out[idx] = brentq(f, lo, hi, xtol=1e-13 * v0)
+                                 f"({np.nanmin(pg):.4g} to {np.nanmax(pg):.4g} GPa on V = 0.2-1.5 V0)")
+            k = int(cross[0])
+            out[idx] = brentq(lambda v: float(form.pressure(v, v0, k0, kp)) - pi, grid[k + 1], grid[k],
+                              xtol=1e-13 * v0)
         return out
 
     def volume(self, pressure_GPa, stderr: bool = False):
