@@ -4,7 +4,9 @@ P(V) and a smooth E(V), each with its covariance.
 * P(V): :func:`deepearth.properties.eos.fit` of the chosen form. When the volumes carry errors
   (an NPT grid: ⟨V⟩ ± σ_V at a set pressure) the pressure errors are replaced by the effective
   variance ``σ_eff² = σ_P² + (K/V · σ_V)²`` (Orear 1982, Am. J. Phys. 50, 912: least squares with
-  errors in both variables), K from a first fit.
+  errors in both variables), K from a first fit. A weighted fit with χ²_red > 1 has its covariance
+  scaled by χ²_red (the Birge ratio²: the form misses part of a hot isotherm, e.g. BM3 at 3000 K),
+  which its ``method`` says. Vinet usually follows hot isotherms better than BM3.
 * E(V): the internal energy along an isotherm is not the form's E(V) (that is the static or free
   energy), so it is fitted as a polynomial in the Eulerian strain f = ((V0/V)^{2/3} − 1)/2 (the
   finite-strain expansion; Poirier 2000 §4.3) of degree min(3, n − 2), weighted by
@@ -115,5 +117,8 @@ def fit_isotherm(T_K: float, v, p, e, sv, sp, se, form: str) -> Isotherm:
                 res.method += "; effective variance sigma_P^2 + (K/V sigma_V)^2 (Orear 1982)"
     except ValueError as exc:
         raise ValueError(f"{label}: {exc}") from None
+    if res.weighted and res.chi2_red > 1:
+        res = res.with_covariance_scaled(res.chi2_red, f"covariance scaled by chi2_red = {res.chi2_red:.3g} > 1 "
+                                                       "(the form or the errors do not fully describe the isotherm)")
     curve = None if e is None else fit_energy_curve(v, e, se, sv, res.V0)
     return Isotherm(float(T_K), res, curve, int(len(v)))

@@ -14,7 +14,7 @@ not follow the data (e.g. Vinet data fitted with BM3) even when no point errors 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import comb
 
 import numpy as np
@@ -201,6 +201,15 @@ class EOSFit:
         return (f"{pm('V0', self.V0, self.V0_stderr, ' A^3')}, {pm('K0', self.K0, self.K0_stderr, ' GPa')}, "
                 f"{pm('K0_prime', self.K0_prime, self.K0_prime_stderr)} ({self.form}, {self.data}, "
                 f"{self.n_points} points, chi2_red {self.chi2_red:.3g})")
+
+    def with_covariance_scaled(self, factor: float, why: str) -> "EOSFit":
+        """A copy whose covariance (and standard errors) are multiplied by ``factor`` (e.g. χ²_red, the
+        Birge ratio squared), ``why`` appended to ``method``."""
+        cov = np.asarray(self.covariance, float) * factor
+        err = np.sqrt(np.diag(cov))
+        return replace(self, covariance=cov.tolist(), V0_stderr=float(err[1]), K0_stderr=float(err[2]),
+                       K0_prime_stderr=float(err[3]), E0_stderr=None if self.E0 is None else float(err[0]),
+                       method=f"{self.method}; {why}")
 
     def to_dict(self) -> dict:
         """JSON-safe dict of every field (NaN → null)."""

@@ -152,9 +152,11 @@ def pvt_analysis(volumes_A3, temperatures_K, pressures_GPa, energies_eV=None, *,
     n = V.size
     T = _optional("temperatures_K", temperatures_K, n)
     P = np.atleast_1d(require_finite("P-V-T analysis: pressures_GPa", pressures_GPa))
-    if T is None or P.shape != (n,):
-        raise ValueError(f"P-V-T analysis: temperatures_K and pressures_GPa need one positive value per state point "
-                         f"({n} volumes)")
+    if T is None or np.any(T <= 0):
+        i = int(np.flatnonzero(np.asarray(temperatures_K, float) <= 0)[0])
+        raise ValueError(f"P-V-T analysis: temperatures must be > 0 K; temperatures_K[{i}] = {temperatures_K[i]:g}")
+    if P.shape != (n,):
+        raise ValueError(f"P-V-T analysis: pressures_GPa has {P.size} values for {n} state points")
     E = None if energies_eV is None else np.atleast_1d(require_finite("P-V-T analysis: energies_eV", energies_eV))
     if E is not None and E.shape != (n,):
         raise ValueError(f"P-V-T analysis: energies_eV has {E.size} values for {n} state points")
