@@ -112,17 +112,21 @@ def _md(engine: Engine, atoms: Atoms, calculator: Calculator, s: ElasticMDSettin
 
 
 def write_stress_series(path: Path, voigt_strain, stresses_GPa: np.ndarray, steps, temperature_K: float,
-                        density: float, cell_A) -> Path:
+                        density: float, cell_A, reference_pressure_GPa: float | None = None) -> Path:
     """One strained run's stress series in the layout ``deepearth analyze elastic --stress-strain`` reads:
 
     ``# voigt_strain: e1 e2 e3 e4 e5 e6`` (engineering), ``# temperature_K: T``,
     ``# density_kg_m3: ρ`` (of the unstrained reference), ``# reference_cell_A: 9 numbers`` (rows),
+    ``# reference_pressure_GPa: P`` (the unstrained reference's mean pressure, if known),
     then a header ``step sxx syy szz syz sxz sxy`` and one row per sample (GPa, positive in tension).
     """
     e = " ".join(f"{v:.10g}" for v in np.asarray(voigt_strain, dtype=float))
     cell = " ".join(f"{v:.10g}" for v in np.asarray(cell_A, dtype=float).ravel())
     lines = [f"# voigt_strain: {e}", f"# temperature_K: {temperature_K:.10g}", f"# density_kg_m3: {density:.10g}",
-             f"# reference_cell_A: {cell}", "# step " + " ".join(STRESS_COLUMNS)]
+             f"# reference_cell_A: {cell}"]
+    if reference_pressure_GPa is not None:
+        lines.append(f"# reference_pressure_GPa: {reference_pressure_GPa:.10g}")
+    lines.append("# step " + " ".join(STRESS_COLUMNS))
     lines += [f"{int(t)} " + " ".join(f"{v:.8g}" for v in row) for t, row in zip(steps, stresses_GPa)]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -181,12 +185,14 @@ def elastic_constants_md(atoms: Atoms, calculator: Calculator, pressure_GPa: flo
         runs.append({"voigt_strain": e.tolist(), "stress_GPa": blocks.mean, "stress_stderr_GPa": blocks.stderr,
                      "n_samples": blocks.n_samples, "n_blocks": blocks.n_blocks})
         if out is not None:
-            write_stress_series(out / f"strain_{k:02d}.dat", e, np.array(series), steps, temperature_K, rho, cell)
+            write_stress_series(out / f"strain_{k:02d}.dat", e, np.array(series), steps, temperature_K, rho, cell,
+                                None if npt_p is None else npt_p.mean[0])
     n = len(atoms)
     method = (f"stress-strain MD ({name} engine, {n} atoms, {s.timestep_fs:g} fs; NPT {barostat} "
               f"{s.npt_equilibration_steps}+{s.npt_steps} steps, NVT {s.nvt_equilibration_steps}+{s.nvt_steps} "
               f"steps per strain, ±{s.strain:g}, stresses every {s.sample_interval} steps in {s.n_blocks} blocks)")
-    result = from_stress_strain(strains, np.array(means), rho, np.array(errors), s.symmetry,
+    p_ref = float(pressure_GPa) if npt_p is None else npt_p.mean[0]  # the reference state's (the offsets hold O(δ²))
+    result = from_stress_strain(strains, np.array(means), rho, np.array(errors), s.symmetry, pressure_GPa=p_ref,
                                 temperature_K=temperature_K, cell_A=cell, method=method, thermodynamic="isothermal",
                                 seed=s.seed)
     result.fit.update({"target_pressure_GPa": float(pressure_GPa), "npt_mean_cell_A": cell.tolist(),
