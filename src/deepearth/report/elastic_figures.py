@@ -31,13 +31,31 @@ def shown_constants(results: list[dict]) -> list[tuple[int, int]]:
     return sorted(keep)
 
 
+def _groups(results: list[dict], entries: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Entries that agree within 2 combined standard errors (and 0.1 % of the largest |C|) in every
+    result, drawn as one series labelled ``C11=C22=C33`` (a cubic crystal's equal constants)."""
+    groups: list[list[tuple[int, int]]] = []
+    for ij in entries:
+        for g in groups:
+            k = g[0]
+            if all(abs(r["C_GPa"][ij[0]][ij[1]] - r["C_GPa"][k[0]][k[1]])
+                   <= 2 * np.hypot(r["C_stderr_GPa"][ij[0]][ij[1]], r["C_stderr_GPa"][k[0]][k[1]])
+                   + 1e-3 * np.abs(np.asarray(r["C_GPa"])).max() for r in results):
+                g.append(ij)
+                break
+        else:
+            groups.append([ij])
+    return groups
+
+
 def _label(r: dict) -> str:
     t = r.get("temperature_K")
     return f"{t:.0f} K" if t is not None else "T not given"
 
 
 def elastic_figure(results: list[dict] | dict, out: Path) -> Path:
-    """Three panels against pressure (GPa): the non-zero C_IJ (GPa, 1σ bars), K and G (Hill average
+    """Three panels against pressure (GPa): the non-zero C_IJ (GPa, 1σ bars; entries equal within their
+    errors in every result drawn once, e.g. C11=C22=C33, their mean with the largest bar), K and G (Hill average
     with its 1σ bar; Voigt and Reuss bounds as open markers) and V_P, V_S, V_B (km/s, Hill, 1σ bars).
     One marker per result; results at one temperature share a marker shape."""
     results = [results] if isinstance(results, dict) else list(results)
@@ -47,10 +65,11 @@ def elastic_figure(results: list[dict] | dict, out: Path) -> Path:
     results = [results[k] for k in order]
     p = np.array([r["pressure_GPa"] for r in results])
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(13, 4.2))
-    for i, j in shown_constants(results):
-        v = [r["C_GPa"][i][j] for r in results]
-        e = [r["C_stderr_GPa"][i][j] for r in results]
-        a1.errorbar(p, v, yerr=e, fmt="o-", ms=4, lw=0.8, capsize=3, label=f"C{i + 1}{j + 1}")
+    for group in _groups(results, shown_constants(results)):
+        v = [np.mean([r["C_GPa"][i][j] for i, j in group]) for r in results]
+        e = [np.max([r["C_stderr_GPa"][i][j] for i, j in group]) for r in results]
+        a1.errorbar(p, v, yerr=e, fmt="o-", ms=4, lw=0.8, capsize=3,
+                    label="=".join(f"C{i + 1}{j + 1}" for i, j in group))
     a1.set_ylabel("elastic constant (GPa)")
     a1.set_title("stress–strain coefficients C_IJ")
     a1.legend(fontsize=7, ncol=2)

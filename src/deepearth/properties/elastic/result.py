@@ -158,7 +158,8 @@ def from_stress_strain(strains, stresses, density_kg_m3: float, stresses_stderr=
                        n_mc: int = 2000, seed: int = 0) -> ElasticResult:
     """:func:`elastic_result` of the stiffness fitted to stresses on strained cells
     (:func:`~.stress_strain.stiffness_from_stress_strain`: conventions, errors and refusals there).
-    ``pressure_GPa`` defaults to the fitted unstrained stress, ``−tr σ⁰/3``."""
+    ``pressure_GPa`` defaults to the fitted unstrained stress, ``−tr σ⁰/3`` (with ± pairs and no
+    unstrained point: their mean stress, which holds the O(δ²) curvature; give the reference's own)."""
     f: StiffnessFit = stiffness_from_stress_strain(strains, stresses, stresses_stderr, symmetry, stress_sign)
     p = -float(np.mean(f.reference_stress_GPa[:3])) if pressure_GPa is None else float(pressure_GPa)
     return elastic_result(f.C_GPa, density_kg_m3, f.stderr_GPa, p, temperature_K, cell_A,

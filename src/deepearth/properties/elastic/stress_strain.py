@@ -203,11 +203,12 @@ def stiffness_from_stress_strain(strains, stresses, stresses_stderr=None, symmet
                         dof=dof, p_value=p, independent=indep, covariance=cov)
 
 
-def offset_groups(e: np.ndarray) -> np.ndarray:
-    """``(n, g)`` indicator of the stress offset each point shares: the points of a strain direction
-    applied with both signs (``±δ e_J``) share one offset, which absorbs the even-order terms of σ(e)
-    (central differences: the curvature never enters C, the residuals or χ²); every other point
-    (unstrained, one-sided) shares the common offset σ⁰."""
+def offset_groups(e: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``(n, g)`` indicator of the stress offset each point shares, and whether its last column is the
+    common offset. The points of a strain direction applied with both signs (``±δ e_J``) share one
+    offset, which absorbs the even-order terms of σ(e) (central differences: the curvature enters
+    neither C nor the residuals nor χ²); every other point (unstrained, one-sided) shares the common
+    offset σ⁰ (the last column, when there is such a point)."""
     keys: list[tuple | None] = []
     for row in e:
         norm = float(np.linalg.norm(row))
@@ -226,13 +227,19 @@ def offset_groups(e: np.ndarray) -> np.ndarray:
     common = [0.0 if k in paired else 1.0 for k in keys]
     if any(common):
         columns.append(common)
-    return np.array(columns).T
+    return np.array(columns).T, any(common)
+
+
+def _reference(offsets: np.ndarray, has_common: bool) -> np.ndarray:
+    """σ⁰: the common offset (an unstrained or one-sided point shares it), else the mean of the
+    paired offsets (which holds the O(δ²) curvature)."""
+    return offsets[-1] if has_common else offsets.mean(axis=0)
 
 
 def _fit_rows(e: np.ndarray, s: np.ndarray, w: np.ndarray | None):
     """All 36 constants, one stress component at a time: σ_I = offset_I + Σ_J C_IJ e_J."""
     n = e.shape[0]
-    g = offset_groups(e)
+    g, has_common = offset_groups(e)
     x = np.hstack([g, e])
     null = _null_columns(x)
     if null.size:
@@ -247,14 +254,14 @@ def _fit_rows(e: np.ndarray, s: np.ndarray, w: np.ndarray | None):
         chi2 += rss
         offsets[:, i], c[i] = theta[: g.shape[1]], theta[g.shape[1]:]
         c_err[i] = np.sqrt(np.clip(np.diag(cov)[g.shape[1]:], 0.0, None))
-    return c, c_err, offsets.mean(axis=0), chi2, 6 * dof, None, {}
+    return c, c_err, _reference(offsets, has_common), chi2, 6 * dof, None, {}
 
 
 def _fit_system(e: np.ndarray, s: np.ndarray, w: np.ndarray | None, symmetry: str):
     """The independent constants of ``symmetry`` and the offsets fitted to all stress components at once."""
     m = basis(symmetry)
     names = independent_names(symmetry)
-    g = offset_groups(e)
+    g, has_common = offset_groups(e)
     n, k, ng = e.shape[0], len(m), g.shape[1]
     x = np.zeros((n * 6, 6 * ng + k))
     for p in range(n):
@@ -273,5 +280,5 @@ def _fit_system(e: np.ndarray, s: np.ndarray, w: np.ndarray | None, symmetry: st
     c = np.einsum("k,kij->ij", theta[6 * ng:], m)
     var = np.einsum("kij,kl,lij->ij", m, p_cov, m)
     indep = {name: [float(theta[6 * ng + j]), float(np.sqrt(max(p_cov[j, j], 0.0)))] for j, name in enumerate(names)}
-    sigma0 = theta[: 6 * ng].reshape(ng, 6).mean(axis=0)
+    sigma0 = _reference(theta[: 6 * ng].reshape(ng, 6), has_common)
     return c, np.sqrt(np.clip(var, 0.0, None)), sigma0, rss, dof, p_cov, indep
