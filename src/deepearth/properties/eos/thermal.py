@@ -98,9 +98,12 @@ def _optional(name: str, values, n: int):
     a = np.atleast_1d(require_finite(f"P-V-T analysis: {name}", values))
     if a.shape != (n,):
         raise ValueError(f"P-V-T analysis: {name} has {a.size} values for {n} state points; give one per point")
-    if np.any(a < 0):
-        raise ValueError(f"P-V-T analysis: {name} must be >= 0; {name}[{int(np.flatnonzero(a < 0)[0])}] < 0")
-    return a if np.any(a > 0) else None
+    if not np.any(a > 0):
+        return None  # no errors given (all zero)
+    if np.any(a <= 0):
+        i = int(np.flatnonzero(a <= 0)[0])
+        raise ValueError(f"P-V-T analysis: {name}[{i}] = {a[i]:g}; give every point an error > 0, or none")
+    return a
 
 
 def _overlap(ranges: list[tuple[float, float]], what: str, n: int) -> np.ndarray:
