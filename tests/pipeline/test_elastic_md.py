@@ -117,3 +117,22 @@ def test_md_at_10K_matches_static_cij_and_writes_the_stress_series(copper, tmp_p
     head = files[0].read_text().splitlines()
     assert head[0] == "# voigt_strain: 0.01 0 0 0 0 0" and head[5] == "# step sxx syy szz syz sxz sxy"
     assert head[4].startswith("# reference_pressure_GPa: ") and len(head) == 6 + 240 // 5
+
+
+@pytest.mark.parametrize("settings, words", [
+    (ElasticMDSettings(components=(0,), symmetry="cubic"), "does not determine C44 of a cubic crystal"),
+    (ElasticMDSettings(components=(0, 3)), "does not determine"),
+    (ElasticMDSettings(strain=0.05), "magnitude: 0.05"),
+    (ElasticMDSettings(nvt_steps=50, sample_interval=5), "nvt_steps: 50 steps"),
+    (ElasticMDSettings(symmetry="cubic", components=(0, 7)), "components"),
+])
+def test_md_settings_that_cannot_work_are_refused_before_any_md(copper, settings, words):
+    class NoEngine:
+        name = "ase"
+
+        def run(self, *a, **k):
+            raise AssertionError("MD started")
+
+    with pytest.raises(ValueError) as e:
+        elastic_constants_md(copper, EMT(), 0.0, 10.0, NoEngine(), settings)
+    assert words in str(e.value) and "\n" not in str(e.value)

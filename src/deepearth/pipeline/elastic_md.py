@@ -35,7 +35,8 @@ from ase.calculators.calculator import Calculator
 
 from deepearth.md.engine import Engine, MDGuard, MDSettings
 from deepearth.pipeline.elastic_static import density_kg_m3
-from deepearth.properties.elastic import ElasticResult, block_average, from_stress_strain, strain_set, strained_cell
+from deepearth.properties.elastic import (ElasticResult, block_average, from_stress_strain, stiffness_from_stress_strain,
+                                         strain_set, strained_cell)
 from deepearth.units import EV_PER_A3_TO_GPA
 
 __all__ = ["ElasticMDSettings", "STRESS_COLUMNS", "elastic_constants_md", "write_stress_series"]
@@ -148,6 +149,7 @@ def elastic_constants_md(atoms: Atoms, calculator: Calculator, pressure_GPa: flo
     s = settings or ElasticMDSettings()
     s.check()
     strains = strain_set(s.strain, s.components)
+    stiffness_from_stress_strain(strains, np.zeros_like(strains), symmetry=s.symmetry)  # the set determines C: before any MD
     name = _engine_name(engine, calculator)
     barostat = s.barostat or ("iso" if name == "ase" else "aniso")
     out = Path(out_dir) if out_dir is not None else None
