@@ -109,7 +109,7 @@ def test_runs_test_matches_enumeration():
     (dict(volumes_A3=[10, 11, 12, 13], pressures_GPa=[4, 3, 2, 1], pressures_stderr_GPa=[0.1, 0, 0.1, 0.1]),
      r"pressures_stderr_GPa\[1\] = 0"),
     (dict(volumes_A3=[10, 11, 12, 13], energies_eV=[1, 0.5, 0.4, 0.5]), "4 .V, E. points; at least 5 needed"),
-    (dict(volumes_A3=[10, 11, 12, 13], pressures_GPa=[1, 2, 3, 4]), "pressures_GPa rise with volume"),
+    (dict(volumes_A3=[10, 11, 12, 13], pressures_GPa=[1, 2, 3, 4]), "pressures_GPa rise with volume under compression"),
 ])
 def test_bad_input_is_one_line(kwargs, message):
     with pytest.raises(ValueError, match=message) as e:

@@ -102,9 +102,10 @@ def _check_inputs(volumes_A3, pressures_GPa, energies_eV, form, stderr, fixed):
     require_at_least("EOS fit", np.unique(v).size, need, "distinct volumes", why)
     require_varies(f"EOS fit: {yname}", y, ["the energy" if energies else "the pressure"],
                    hint="no compression curve to fit")
-    if not energies and np.polyfit(v - v.mean(), y, 1)[0] >= 0:
-        raise ValueError("EOS fit: pressures_GPa rise with volume; a compression curve has P falling as V grows "
-                         "(check the columns and their units)")
+    if not energies and np.polyfit(v - v.mean(), y, 1)[0] >= 0 and np.mean(y) > 0:
+        # under tension, past the spinodal, P rises with V on a BM3 or Vinet curve; under compression never
+        raise ValueError("EOS fit: pressures_GPa rise with volume under compression; a compression curve has P "
+                         "falling as V grows (check the columns and their units)")
     return v, y, sigma, energies, fixed, free
 
 
