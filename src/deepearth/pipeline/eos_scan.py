@@ -97,6 +97,7 @@ class EOSScanPoint:
 
     @property
     def ok(self) -> bool:
+        """True when at least one replica finished (the point has averages)."""
         return self.replicas > 0
 
 

@@ -52,6 +52,7 @@ class EnergyCurve:
     cov: np.ndarray
 
     def basis(self, v):
+        """The design matrix ``f^k`` (k = 0 … degree) at volumes ``v`` (Å³)."""
         f = 0.5 * ((self.V0_A3 / np.asarray(v, float)) ** (2 / 3) - 1)
         return np.stack([f**k for k in range(self.coef.size)], axis=-1)
 

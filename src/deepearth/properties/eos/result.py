@@ -93,10 +93,12 @@ class EOSFit:
     # -- drop-in names of the BM3 result (deepearth.properties.eos.BirchMurnaghan3)
     @property
     def V0_A3(self) -> float:
+        """V0 (Å³), the name :class:`~deepearth.properties.eos.BirchMurnaghan3` uses."""
         return self.V0
 
     @property
     def K0_GPa(self) -> float:
+        """K0 (GPa), the name :class:`~deepearth.properties.eos.BirchMurnaghan3` uses."""
         return self.K0
 
     def _theta(self) -> np.ndarray:
