@@ -51,7 +51,9 @@ __all__ = ["CoexistenceSettings", "MeltingRun", "coexistence_melting"]
 @dataclass
 class CoexistenceSettings:
     """Steps (of ``timestep_fs``) of each stage (module docstring); ``sample_every``: steps between
-    saved frames of the production run; ``n_blocks``: blocks of the solid-fraction statistics;
+    saved frames of the production run; ``T_melt_K`` (if set, else ``T_melt_factor`` × T): where the
+    liquid is melted (keep it inside the potential's training range); ``n_blocks``: blocks of the
+    solid-fraction statistics;
     ``contact_interval``: steps between the MD guard's close-contact checks in the lattice and
     production runs (an all-pairs check: every 10 steps it cost as much as the MD of a 512-atom
     EAM cell)."""
@@ -60,6 +62,7 @@ class CoexistenceSettings:
     timestep_fs: float = 2.0
     lattice_steps: int = 1000
     T_melt_factor: float = 1.6
+    T_melt_K: float | None = None
     melt_steps: int = 1000
     quench_steps: int = 500
     equilibrate_steps: int = 500
@@ -141,6 +144,26 @@ def _production(cell: Atoms, calc: Calculator, engine: Engine, T: float, P: floa
     return np.array(pos), np.array(cells), times, frames
 
 
+def _one_run(lattice: Atoms, calc: Calculator, eng: Engine, T: float, P: float, s: CoexistenceSettings, axis: int,
+             barostat: str, seed: int, replica: int, label: str) -> tuple[SolidFractionSeries, list[Atoms]]:
+    """Liquid, coexistence cell, production and classification of one (T, replica)."""
+    n_liq = s.n_layers - s.n_layers // 2
+    t_melt = s.T_melt_K if s.T_melt_K is not None else s.T_melt_factor * T
+    liquid = melt_quench(_repeat(lattice, axis, n_liq), calc, T_melt_K=t_melt, T_K=T, P_GPa=P, engine=eng,
+                         melt_steps=s.melt_steps, quench_steps=s.quench_steps, equilibrate_steps=s.equilibrate_steps,
+                         check_steps=s.check_steps, timestep_fs=s.timestep_fs, seed=seed,
+                         sample_every=max(1, s.check_steps // 40))
+    cell = coexistence_cell(lattice, liquid, axis=axis, calculator=calc, T_K=T, P_GPa=P, n_layers=s.n_layers,
+                            seed=seed, engine=eng, crystal_steps=s.crystal_steps, cool_steps=s.join_steps,
+                            run_steps=s.sample_every, ensemble="nvt", timestep_fs=s.timestep_fs,
+                            sample_every=s.sample_every, average_frames=1, check=False)
+    labels = cell.arrays["phase"] == 0
+    pos, cells, times, frames = _production(cell, calc, eng, T, P, s, barostat, seed + 1)
+    sf = solid_fraction_series(pos, cells, T, symbols=cell.get_chemical_symbols(), times_ps=times, labels=labels,
+                               axis=axis, n_blocks=s.n_blocks, replica=replica, member=label, P_GPa=P)
+    return sf, frames
+
+
 def coexistence_melting(crystal: Atoms | Sequence[Atoms], calculators: Calculator | Mapping[str, Calculator],
                         P_GPa: float, temperatures_K: Sequence[float], *, settings: CoexistenceSettings | None = None,
                         engine: str | Engine = "auto", replicas: int = 1, axis: int = 2, seed: int = 0,
@@ -188,39 +211,30 @@ def coexistence_melting(crystal: Atoms | Sequence[Atoms], calculators: Calculato
             barostats.add(f"{eng.name}: {barostat}")
             for ti, T in enumerate(temps):
                 base = seed + 1000 * ci + 100 * ti
-                lattice = _lattice(unit, calc, eng, T, P_GPa, s, axis, base)
+                try:
+                    lattice = _lattice(unit, calc, eng, T, P_GPa, s, axis, base)
+                except RuntimeError as exc:  # the crystal's NPT blew up (MDBlowUp)
+                    notes.append(f"{len(unit)}-atom layer, member {label or '-'}, {T:g} K: no lattice, every replica "
+                                 f"skipped ({str(exc).splitlines()[0][:240]})")
+                    say(notes[-1])
+                    continue
                 for r in range(replicas):
                     rs = base + 10 * r
-                    n_liq = s.n_layers - s.n_layers // 2
+                    tag = f"{len(unit)}-atom layer, member {label or '-'}, {T:g} K, replica {r}"
                     try:
-                        liquid = melt_quench(_repeat(lattice, axis, n_liq), calc, T_melt_K=s.T_melt_factor * T, T_K=T,
-                                             P_GPa=P_GPa, engine=eng, melt_steps=s.melt_steps,
-                                             quench_steps=s.quench_steps, equilibrate_steps=s.equilibrate_steps,
-                                             check_steps=s.check_steps, timestep_fs=s.timestep_fs, seed=rs,
-                                             sample_every=max(1, s.check_steps // 40))
-                    except RuntimeError as exc:
-                        notes.append(f"{len(unit)}-atom layer, member {label or '-'}, {T:g} K, replica {r}: no liquid "
-                                     f"at this T, run skipped ({str(exc).splitlines()[0][:200]})")
+                        sf, frames = _one_run(lattice, calc, eng, T, P_GPa, s, axis, barostat, rs, r, label)
+                    except RuntimeError as exc:  # no liquid at this T, or the MD blew up (MDBlowUp)
+                        notes.append(f"{tag}: run skipped ({str(exc).splitlines()[0][:240]})")
                         say(notes[-1])
                         continue
-                    cell = coexistence_cell(lattice, liquid, axis=axis, calculator=calc, T_K=T, P_GPa=P_GPa,
-                                            n_layers=s.n_layers, seed=rs, engine=eng, crystal_steps=s.crystal_steps,
-                                            cool_steps=s.join_steps, run_steps=s.sample_every, ensemble="nvt",
-                                            timestep_fs=s.timestep_fs, sample_every=s.sample_every,
-                                            average_frames=1, check=False)
-                    labels = cell.arrays["phase"] == 0
-                    pos, cells, times, frames = _production(cell, calc, eng, T, P_GPa, s, barostat, rs + 1)
-                    sym = cell.get_chemical_symbols()
-                    sf = solid_fraction_series(pos, cells, T, symbols=sym, times_ps=times, labels=labels, axis=axis,
-                                               n_blocks=s.n_blocks, replica=r, member=label, P_GPa=P_GPa)
                     series.append(sf)
-                    say(f"{len(cell)} atoms, member {label or '-'}, {T:g} K, replica {r}: solid fraction "
-                        f"{sf.f_start:.2f} -> {sf.f_end:.2f} ({sf.verdict}, v = {sf.interface_velocity_A_per_ps:+.3f} "
-                        f"± {sf.interface_velocity_stderr_A_per_ps:.3f} Å/ps)")
+                    say(f"{tag}: solid fraction {sf.f_start:.2f} -> {sf.f_end:.2f} ({sf.verdict}, "
+                        f"v = {sf.interface_velocity_A_per_ps:+.3f} ± "
+                        f"{sf.interface_velocity_stderr_A_per_ps:.3f} Å/ps)")
                     if out is not None:
                         from ase.io import write
 
-                        path = out / f"coexistence_{len(cell)}at_{label or 'model'}_{T:g}K_r{r}.extxyz"
+                        path = out / f"coexistence_{len(frames[0])}at_{label or 'model'}_{T:g}K_r{r}.extxyz"
                         write(path, frames, format="extxyz")
                         files.append(str(path))
     if not series:

@@ -51,9 +51,9 @@ from deepearth.properties.checks import require_at_least, require_finite, requir
 from deepearth.properties.structure import as_frames, steinhardt, widths
 from deepearth.properties.trajectory import Trajectory
 
-__all__ = ["MIN_BLOCKS", "MIN_CHANGE", "MeltingBracket", "SolidFractionSeries", "TemperatureVerdict",
-           "equal_error_threshold", "fraction_series", "melting_bracket", "otsu_threshold", "solid_fraction_series",
-           "statistical_inefficiency"]
+__all__ = ["Classification", "MIN_BLOCKS", "MIN_CHANGE", "MeltingBracket", "SolidFractionSeries",
+           "TemperatureVerdict", "classify_frames", "equal_error_threshold", "fraction_series", "melting_bracket",
+           "otsu_threshold", "solid_fraction_series", "statistical_inefficiency"]
 
 #: A change of the solid fraction smaller than this is no verdict, however small its error bar.
 MIN_CHANGE = 0.02
@@ -171,6 +171,52 @@ _DIRECTION = {"crystallises": "interfaces move into the liquid (the crystal grow
               "coexists": "no interface motion resolved"}
 
 
+@dataclass
+class Classification:
+    """Per-frame solid (True) / liquid labels ``solid`` (F, N_selected) of the atoms ``atoms``, the q̄6
+    values behind them, the threshold and how it was set (module docstring)."""
+
+    solid: np.ndarray
+    q: np.ndarray
+    atoms: np.ndarray
+    threshold: float
+    rule: str
+    misclassified: float | None
+    order_parameter: str
+
+
+def classify_frames(data, cells=None, symbols: Sequence[str] | None = None, *, threshold: float | None = None,
+                    labels: np.ndarray | None = None, r_max: float | None = None, num_neighbors: int | None = None,
+                    species: str | None = None) -> Classification:
+    """Every atom of every frame solid or liquid by its Lechner–Dellago q̄6 (J. Chem. Phys. 129, 114707
+    (2008)) against a threshold: ``threshold`` if given, else the equal-error point against
+    ``labels`` (bool per atom, True = solid, in the first frame), else Otsu's threshold of the first
+    frame (module docstring). ``species``: one sublattice only."""
+    pos, cells, symbols = as_frames(data, cells, symbols)
+    order = steinhardt(pos, cells, symbols, l=6, average=True, r_max=r_max, num_neighbors=num_neighbors,
+                       species=species)
+    q = order.values
+    misclassified = None
+    if threshold is not None:
+        threshold, rule = float(threshold), "given"
+    elif labels is not None:
+        lab = np.asarray(labels, dtype=bool)
+        if lab.shape != (pos.shape[1],):
+            raise ValueError(f"labels must be one bool per atom ({pos.shape[1]}), got shape {lab.shape}")
+        lab = lab[order.atoms]
+        if lab.all() or not lab.any():
+            raise ValueError("labels: need atoms of both phases in the first frame (True = solid)")
+        threshold, misclassified = equal_error_threshold(q[0][lab], q[0][~lab])
+        rule = (f"equal-error point of the first frame's q̄6 of the {int(lab.sum())} atoms labelled solid and "
+                f"{int((~lab).sum())} labelled liquid ({misclassified:.1%} misclassified)")
+    else:
+        threshold = otsu_threshold(q[0])
+        rule = "Otsu's threshold of the first frame's q̄6 histogram"
+    return Classification(q >= threshold, q, order.atoms, float(threshold), rule, misclassified,
+                          f"Lechner–Dellago q̄6 (freud), neighbours {order.neighbour_rule}"
+                          + (f", {species} sublattice" if species else ""))
+
+
 def solid_fraction_series(data, cells=None, T_K: float | None = None, *, symbols: Sequence[str] | None = None,
                           times_ps: Sequence[float] | None = None, dt_ps: float | None = None,
                           threshold: float | None = None, labels: np.ndarray | None = None, axis: int = 2,
@@ -208,37 +254,19 @@ def solid_fraction_series(data, cells=None, T_K: float | None = None, *, symbols
         t = np.arange(n_frames) * require_positive("dt_ps", dt_ps, "ps")
     else:
         raise ValueError("give times_ps or dt_ps (the time between frames, ps)")
-    order = steinhardt(pos, cells, symbols, l=6, average=True, r_max=r_max, num_neighbors=num_neighbors,
-                       species=species)
-    q = order.values
-    misclassified = None
-    if threshold is not None:
-        threshold, rule = float(threshold), "given"
-    elif labels is not None:
-        lab = np.asarray(labels, dtype=bool)
-        if lab.shape != (pos.shape[1],):
-            raise ValueError(f"labels must be one bool per atom ({pos.shape[1]}), got shape {lab.shape}")
-        lab = lab[order.atoms]
-        if lab.all() or not lab.any():
-            raise ValueError("labels: need atoms of both phases in the first frame (True = solid)")
-        threshold, misclassified = equal_error_threshold(q[0][lab], q[0][~lab])
-        rule = (f"equal-error point of the first frame's q̄6 of the {int(lab.sum())} atoms labelled solid and "
-                f"{int((~lab).sum())} labelled liquid ({misclassified:.1%} misclassified)")
-    else:
-        threshold = otsu_threshold(q[0])
-        rule = "Otsu's threshold of the first frame's q̄6 histogram"
+    c = classify_frames(pos, cells, symbols, threshold=threshold, labels=labels, r_max=r_max,
+                        num_neighbors=num_neighbors, species=species)
     length = float(np.mean([widths(c)[axis] for c in cells]))
-    return fraction_series(T_K, t, (q >= threshold).mean(axis=1), q.shape[1], axis_length_A=length, axis=axis,
-                           n_blocks=n_blocks, min_change=min_change, threshold=float(threshold), threshold_rule=rule,
-                           misclassified_fraction=misclassified,
-                           order_parameter=f"Lechner–Dellago q̄6 (freud), neighbours {order.neighbour_rule}"
-                           + (f", {species} sublattice" if species else ""),
+    return fraction_series(T_K, t, c.solid.mean(axis=1), c.solid.shape[1], axis_length_A=length, axis=axis,
+                           n_blocks=n_blocks, min_change=min_change, threshold=c.threshold, threshold_rule=c.rule,
+                           misclassified_fraction=c.misclassified, order_parameter=c.order_parameter,
                            replica=replica, member=member, P_GPa=P_GPa)
 
 
 def fraction_series(T_K: float, times_ps: Sequence[float], solid_fraction: Sequence[float], n_atoms: int, *,
                     axis_length_A: float, axis: int = 2, n_blocks: int = 5, min_change: float = MIN_CHANGE,
-                    threshold: float = float("nan"), threshold_rule: str = "", misclassified_fraction: float | None = None,
+                    threshold: float = float("nan"), threshold_rule: str = "",
+                    misclassified_fraction: float | None = None,
                     order_parameter: str = "", replica: int = 0, member: str = "", P_GPa: float | None = None
                     ) -> SolidFractionSeries:
     """The statistics of a solid-fraction time series (``solid_fraction`` per frame at ``times_ps``,
