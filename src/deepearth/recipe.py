@@ -37,7 +37,6 @@ from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
 from deepearth.structures.build import MAX_REPEAT, build_system, volume_at_pressure
 from deepearth.structures.checks import InputError, check_timestep
-from deepearth.structures.defects import REGION_CODES
 
 
 class RecipeError(ValueError):
@@ -421,6 +420,7 @@ def _check_species(recipe: Recipe, built: dict[str, Atoms]) -> None:
     if missing:
         raise InputError("properties.diffusion.species", f"{', '.join(missing)} not in the system "
                                                          f"(elements: {', '.join(sorted(elements))})")
+    specs = dict(zip(recipe.system_names, (spec for _, spec in system_specs(recipe))))
     for k, case in enumerate(recipe.production.cases):
         atoms = built[case.system]
         symbols = np.array(atoms.get_chemical_symbols())
@@ -428,15 +428,22 @@ def _check_species(recipe: Recipe, built: dict[str, Atoms]) -> None:
         if missing:
             raise InputError(f"production.cases.{k}.species", f"{', '.join(missing)} not in system {case.system!r} "
                                                               f"(elements: {', '.join(sorted(set(symbols)))})")
-        region = atoms.arrays.get("region")
+        chosen = np.isin(symbols, case.species) if case.species else np.ones(len(symbols), bool)
+        gb = specs[case.system].grain_boundary
         for r in case.regions:
             if r == "all":
                 continue
-            chosen = np.isin(symbols, case.species) if case.species else np.ones(len(symbols), bool)
-            if region is None or not np.any(chosen & (region == REGION_CODES[r])):
-                what = "has no grain boundary" if region is None else (
-                    f"has no {'/'.join(case.species) or 'atoms'} in region {r!r}")
-                raise InputError(f"production.cases.{k}.regions", f"system {case.system!r} {what}")
+            if gb is None:
+                raise InputError(f"production.cases.{k}.regions", f"system {case.system!r} has no grain boundary "
+                                                                  f"(region {r!r})")
+            # the regions of deepearth.pipeline.transport.region_of: 'gb' within gb_width_A/2 of a boundary
+            # plane, 'grain' farther than gb_width_A from every one
+            dist = atoms.arrays["gb_distance_A"]
+            inside = dist < 0.5 * gb.gb_width_A if r == "gb" else dist > gb.gb_width_A
+            if not np.any(chosen & inside):
+                raise InputError(f"production.cases.{k}.regions", f"system {case.system!r} has no "
+                                 f"{'/'.join(case.species) or 'atoms'} in region {r!r} (gb_width_A = {gb.gb_width_A:g}"
+                                 f"{'; the grains are too thin: raise min_length_A' if r == 'grain' else ''})")
 
 
 def _check_eos_guess(recipe: Recipe, key: str, s: SystemSpec) -> None:
@@ -472,9 +479,9 @@ def _toml_value(v) -> str:
         return repr(v)
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, dict):  # an inline table (the items of [[systems]], [[production.cases]]...)
+        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
-        if v and all(isinstance(x, dict) for x in v):
-            return "[" + ", ".join("{" + ", ".join(f"{k} = {_toml_value(x[k])}" for k in x) + "}" for x in v) + "]"
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 

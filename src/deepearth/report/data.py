@@ -109,7 +109,7 @@ def coverage(rundir: RunDir, pressures_GPa: list[float], temperatures_K: list[fl
     explored, chosen = [], []
     for it in iterations:
         for r in rundir.exploration_results(it):
-            raw = read_json(rundir.point_dir(it, r.P_GPa, r.T_K) / "result.json")
+            raw = read_json(rundir.point_dir(it, r.P_GPa, r.T_K, r.system) / "result.json")
             v = r.mean_volume_A3
             explored.append({"iteration": it, "P_GPa": r.P_GPa, "T_K": r.T_K,
                              "volume_A3_per_atom": v / n_atoms if v is not None and n_atoms else None,
