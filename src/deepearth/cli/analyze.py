@@ -86,7 +86,7 @@ def _arrhenius(args) -> tuple[dict, str, dict]:
 
 #: Modules ``deepearth.cli.analyze_<name>`` with the thermodynamics commands (EOS, elastic constants,
 #: melting and structure): each has ``add_parser(asub)`` whose subparsers set ``analyze_func``.
-THERMO_COMMANDS: tuple[str, ...] = ("eos", "elastic")
+THERMO_COMMANDS: tuple[str, ...] = ("eos", "elastic", "melting")
 
 
 def run_analyze(args: argparse.Namespace) -> int:

@@ -46,6 +46,10 @@ __all__ = ["RDFResult", "SHELL_DIP", "SteinhardtResult", "as_frames", "first_she
 SHELL_DIP = 0.8
 #: Frames are grouped into at most this many consecutive blocks for the error bars.
 MAX_BLOCKS = 10
+#: The first shell is looked for where the mean coordination has reached this many atoms.
+MIN_SHELL_ATOMS = 1.0
+#: A first peak lower than this (smoothed) is no shell: a gas, or a sublattice without structure.
+MIN_PEAK_G = 1.3
 
 
 def first_shell(r: np.ndarray, g: np.ndarray) -> tuple[float, float]:
@@ -186,7 +190,10 @@ def radial_distribution_function(data, cells=None, symbols: Sequence[str] | None
     partial). ``r_max`` defaults to 0.499 × the narrowest cell width of all frames (freud counts each
     pair once, by the minimum image; larger ``r_max`` is refused). ``dr`` is the bin width, Å. The
     first peak and minimum are read on the mean g(r) smoothed by a Gaussian of ``smooth_A`` Å
-    (:func:`first_shell`); ``coordination_cutoff_A`` overrides the minimum as the cutoff.
+    (:func:`first_shell`), from where the mean coordination reaches ``MIN_SHELL_ATOMS`` (1 atom) on
+    (so a few close pairs in the tiny small-r shells are no "peak"), and only if that peak reaches
+    ``MIN_PEAK_G`` (1.3; else there is no shell: a gas); ``coordination_cutoff_A`` overrides the
+    minimum as the cutoff.
     """
     import freud
     from scipy.ndimage import gaussian_filter1d
@@ -230,7 +237,13 @@ def radial_distribution_function(data, cells=None, symbols: Sequence[str] | None
     g, g_err = _block_mean_err(g_frames, blocks)
     r = 0.5 * (edges[1:] + edges[:-1])
     gs = gaussian_filter1d(g, max(smooth_A / dr, 1e-9), mode="nearest")
-    peak, minimum = first_shell(r, gs)
+    # a shell holds atoms: skip the bins before the mean coordination reaches MIN_SHELL_ATOMS (a few close
+    # pairs of a gas or a disordered frame make g > 1 spikes in the tiny small-r shells)
+    cumulative = np.cumsum(g * shell) * n_pairs / (na * np.mean(vols))
+    start = int(np.searchsorted(cumulative, MIN_SHELL_ATOMS))
+    peak, minimum = first_shell(r[start:], gs[start:]) if start < len(r) else (float("nan"), float("nan"))
+    if np.isfinite(peak) and gs[int(np.argmin(np.abs(r - peak)))] < MIN_PEAK_G:
+        peak = minimum = float("nan")
     peak = None if not np.isfinite(peak) else peak
     minimum = None if not np.isfinite(minimum) else minimum
     cutoff = minimum if coordination_cutoff_A is None else require_positive("coordination_cutoff_A",
@@ -291,7 +304,7 @@ def steinhardt(data, cells=None, symbols: Sequence[str] | None = None, l: int = 
     or, with ``average``, the Lechner–Dellago q̄_l (J. Chem. Phys. 129, 114707 (2008), eq. 6), by freud.
 
     Neighbours: within ``r_max`` Å, or the ``num_neighbors`` nearest; with neither, within the first
-    minimum of the g(r) of the selected atoms in the first frame (fcc: the 12 nearest; a hot bcc
+    minimum of the g(r) of the selected atoms in up to 5 frames spread over the run (fcc: the 12 nearest; a hot bcc
     crystal: its 8 + 6 first and second neighbours, one shell once thermal motion merges them — a
     perfect bcc lattice needs ``r_max`` for that). ``species`` restricts the atoms
     (both the centres and their neighbours: a sublattice). Returns (F, N_selected) values.
@@ -313,10 +326,10 @@ def steinhardt(data, cells=None, symbols: Sequence[str] | None = None, l: int = 
         rule = f"{int(num_neighbors)} nearest"
     else:
         if r_max is None:
-            first = radial_distribution_function(pos[:1, sel], cells[:1])
+            few = np.unique(np.linspace(0, len(pos) - 1, min(5, len(pos))).astype(int))
+            first = radial_distribution_function(pos[few][:, sel], cells[few])
             if first.first_minimum_A is None:
-                raise ValueError(f"{species or 'positions'}: no first minimum in g(r) of the first frame "
-                                 "(give r_max or num_neighbors)")
+                raise ValueError(f"{species or 'positions'}: no first minimum in g(r) (give r_max or num_neighbors)")
             r_max, rule = first.first_minimum_A, f"within the first minimum of g(r), {first.first_minimum_A:.3f} Å"
         else:
             rule = f"within r_max = {float(r_max):g} Å"
