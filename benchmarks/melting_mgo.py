@@ -52,9 +52,10 @@ def main(argv=None) -> int:
         return 2
     calcs = {k: load_potential(p) for k, p in models.items()}
     unit = bulk("MgO", "rocksalt", a=args.a, cubic=True).repeat((*args.layer, 1))
+    # melt 2 ps at --T-melt (0.4 ps left the 4×4×4 crystal solid: its "liquid" then failed the liquid check)
     s = CoexistenceSettings(n_layers=args.n_layers, timestep_fs=args.timestep_fs, lattice_steps=400,
-                            T_melt_K=args.T_melt, melt_steps=400, quench_steps=300, equilibrate_steps=300,
-                            check_steps=400, crystal_steps=100, join_steps=100, run_steps=args.run_steps,
+                            T_melt_K=args.T_melt, melt_steps=2000, quench_steps=300, equilibrate_steps=300,
+                            check_steps=600, crystal_steps=100, join_steps=100, run_steps=args.run_steps,
                             sample_every=args.sample_every)
     t0 = time.time()
     run = coexistence_melting(unit, calcs if len(calcs) > 1 else next(iter(calcs.values())), args.pressure,

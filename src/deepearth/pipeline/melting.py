@@ -99,6 +99,12 @@ def _engine_for(engine: str | Engine, calculator: Calculator) -> Engine:
     return choose(calculator) if callable(choose) else eng
 
 
+def _short(exc: BaseException, head: int = 220, tail: int = 160) -> str:
+    """The first line of an error, its middle cut out when long (the end often says why)."""
+    text = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= head + tail + 5 else f"{text[:head]} ... {text[-tail:]}"
+
+
 def _repeat(atoms: Atoms, axis: int, n: int) -> Atoms:
     reps = [1, 1, 1]
     reps[axis] = n
@@ -218,7 +224,7 @@ def coexistence_melting(crystal: Atoms | Sequence[Atoms], calculators: Calculato
                     lattice = _lattice(unit, calc, eng, T, P_GPa, s, axis, base)
                 except RuntimeError as exc:  # the crystal's NPT blew up (MDBlowUp)
                     notes.append(f"{len(unit)}-atom layer, member {label or '-'}, {T:g} K: no lattice, every replica "
-                                 f"skipped ({str(exc).splitlines()[0][:240]})")
+                                 f"skipped ({_short(exc)})")
                     say(notes[-1])
                     continue
                 for r in range(replicas):
@@ -227,7 +233,7 @@ def coexistence_melting(crystal: Atoms | Sequence[Atoms], calculators: Calculato
                     try:
                         sf, frames = _one_run(lattice, calc, eng, T, P_GPa, s, axis, barostat, rs, r, label)
                     except RuntimeError as exc:  # no liquid at this T, or the MD blew up (MDBlowUp)
-                        notes.append(f"{tag}: run skipped ({str(exc).splitlines()[0][:240]})")
+                        notes.append(f"{tag}: run skipped ({_short(exc)})")
                         say(notes[-1])
                         continue
                     series.append(sf)
