@@ -86,6 +86,8 @@ class GrainBoundarySpec(Section):
     plane: tuple[int, int, int] | None = None
     sigma: int | None = Field(None, ge=3)
     min_length_A: float = Field(40.0, gt=0, le=500, description="bicrystal length along the boundary normal, Å")
+    min_inplane_A: float = Field(10.0, gt=0, le=500, description="the CSL block is repeated in the boundary plane until "
+                                 "the cell is at least this wide, Å")
     gb_width_A: float = Field(10.0, gt=0, le=500, description="width of the GB region, Å")
 
     @model_validator(mode="after")

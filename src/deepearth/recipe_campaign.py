@@ -44,6 +44,8 @@ class SystemOverrides(Section):
     temperatures_K: list[TemperatureK] | None = Field(None, min_length=1, description="exploration temperatures, K "
                                                       "(unset: exploration.temperatures_K)")
     steps: int | None = Field(None, ge=10, description="MD steps per grid point per iteration (unset: exploration.steps)")
+    n_configs: int | None = Field(None, ge=2, description="initial configurations of this system (unset: "
+                                  "initial.n_configs)")
     weight: float = Field(1.0, gt=0, le=1000, description="share of each iteration's candidates "
                           "(exploration.max_candidates_per_iteration × weight / Σ weights, at least 1)")
     trust_lo: float | None = Field(None, gt=0, description="this system's trust_lo (unset: exploration.trust_lo)")

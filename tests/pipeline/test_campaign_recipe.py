@@ -180,12 +180,12 @@ def test_gb_and_grain_regions_cover_both_boundaries_of_a_bicrystal():
     assert np.all(gb.arrays["gb_distance_A"][grain] > 8.0 - 1e-9)
 
 
-def test_last_trusted_frame_skips_failed_frames(tmp_path):
+def test_last_trusted_frame_is_the_last_accurate_one(tmp_path):
     frames = [bulk("Cu", "fcc", a=3.6 + 0.01 * k, cubic=True) for k in range(3)]
     for k, a in enumerate(frames):
         a.arrays["region"] = np.full(len(a), k)
         write(tmp_path / "traj.extxyz", a, format="extxyz", append=True)
-    (tmp_path / "deviation.csv").write_text("frame,class\n0,accurate\n1,candidate\n2,failed\n")
+    (tmp_path / "deviation.csv").write_text("frame,class\n0,candidate\n1,accurate\n2,candidate\n")
     assert last_trusted_frame(tmp_path) is None  # not finished: no result.json
     (tmp_path / "result.json").write_text("{}")
     start = last_trusted_frame(tmp_path)

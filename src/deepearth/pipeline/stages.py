@@ -156,14 +156,14 @@ def initial_data(ctx: RunContext) -> None:
         ctx.set_stage(f"initial data: labelling strained and rattled configurations of {system.name}", iteration=0)
         pressures = system.exploration.pressures_GPa
         seed = ctx.seed(0) if k == 0 else ctx.seed(0, k)  # the first system keeps the seed of single-system runs
+        n_configs = getattr(system.spec, "n_configs", None) or i.n_configs
         if system.builder == "liquid":
-            configs = [liquid_start(ctx, system, pressures[n % len(pressures)], seed + n) for n in range(i.n_configs)]
+            configs = [liquid_start(ctx, system, pressures[n % len(pressures)], seed + n) for n in range(n_configs)]
             for n, a in enumerate(configs):
                 a.rattle(i.rattle_A, seed=seed + n)
                 a.info["origin_P_GPa"] = pressures[n % len(pressures)]
         else:
-            configs = initial_configurations(system.atoms, pressures, i.n_configs, i.strain, i.rattle_A, eos.volume,
-                                             seed)
+            configs = initial_configurations(system.atoms, pressures, n_configs, i.strain, i.rattle_A, eos.volume, seed)
         label(ctx, [LabelRequest(f"{system.label_prefix}init-{n:04d}", a, 0, a.info["origin_P_GPa"], None)
                     for n, a in enumerate(configs)], f"initial data of {system.name}")
 

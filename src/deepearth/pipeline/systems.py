@@ -13,7 +13,7 @@ label ids are those of runs made before campaigns existed (no system prefix), so
   (:func:`next_level`). The campaign converges only when every system explores every grid point
   and all of them are accurate: a model is never called converged on a grid it has not seen.
 - *continuation* (``exploration.continue_from_last``): a point's MD starts from the last trusted frame
-  (the last one not classified failed) of the same point in the most recent iteration that explored
+  (the last one classified accurate) of the same point in the most recent iteration that explored
   it, else of the next lower temperature at the same pressure (the ramp's previous step), else from
   the ideal start: the crystal at the reference's static volume for P, or for a liquid a random
   packing at that volume (:func:`deepearth.structures.packing.random_packing`).
@@ -106,13 +106,15 @@ def candidate_caps(systems: list[CampaignSystem], total: int) -> dict[str, int]:
 
 
 def last_trusted_frame(point_dir: Path) -> Atoms | None:
-    """The last frame of a finished exploration point not classified failed (``None``: no such frame,
-    or the point did not finish), as a clean start: positions, cell and the kept per-atom arrays."""
+    """The last frame of a finished exploration point classified accurate (``None``: no such frame,
+    or the point did not finish), as a clean start: positions, cell and the kept per-atom arrays.
+    Candidate frames are not trusted starts: a liquid MgO run continued from the candidate frame just
+    before a blow-up lost atoms within 10 steps, the same model from a fresh packing ran 240."""
     if not (point_dir / "result.json").is_file() or not (point_dir / "deviation.csv").is_file():
         return None
     with open(point_dir / "deviation.csv") as fh:
         rows = list(csv.DictReader(fh))
-    good = [int(r["frame"]) for r in rows if r.get("class") not in (None, "failed")]
+    good = [int(r["frame"]) for r in rows if r.get("class") == "accurate"]
     if not good:
         return None
     frame = read(point_dir / "traj.extxyz", index=good[-1], format="extxyz")
