@@ -61,6 +61,7 @@ class EOSScanSettings:
     pdamp_fs: float = 1000.0
     seed: int = 0
     form: str = "vinet"
+    prior: dict | None = None  # e.g. {"K0_prime": (4.0, 2.0)} for every isotherm's fit (eos.fit)
     guard: MDGuard = field(default_factory=MDGuard)
 
     def check(self) -> None:
@@ -160,7 +161,8 @@ def _point(P: float, T: float, series: list[np.ndarray], n_blocks: int, blow_ups
                         means[:, 0].tolist(), blow_ups)
 
 
-def _fits(points: list[EOSScanPoint], form: str, notes: list[str]) -> tuple[list[dict], dict | None]:
+def _fits(points: list[EOSScanPoint], form: str, prior: dict | None, notes: list[str]
+          ) -> tuple[list[dict], dict | None]:
     ok = [p for p in points if p.ok]
     if not ok:
         notes.append("no state point survived: no fit")
@@ -173,7 +175,7 @@ def _fits(points: list[EOSScanPoint], form: str, notes: list[str]) -> tuple[list
     for k in range(int(labels.max()) + 1):
         m = labels == k
         try:
-            iso = fit_isotherm(float(Tset[m].mean()), V[m], P[m], None, sV[m], sP[m], None, form)
+            iso = fit_isotherm(float(Tset[m].mean()), V[m], P[m], None, sV[m], sP[m], None, form, prior=prior)
         except ValueError as exc:
             fits.append({"T_K": float(Tset[m].mean()), "error": str(exc)})
             notes.append(str(exc))
@@ -185,7 +187,7 @@ def _fits(points: list[EOSScanPoint], form: str, notes: list[str]) -> tuple[list
     keep = np.any(fitted, axis=0)
     try:
         thermal = pvt_analysis(V[keep], Tset[keep], P[keep], E[keep], volumes_stderr_A3=sV[keep],
-                               pressures_stderr_GPa=sP[keep], energies_stderr_eV=sE[keep], form=form)
+                               pressures_stderr_GPa=sP[keep], energies_stderr_eV=sE[keep], form=form, prior=prior)
     except ValueError as exc:
         notes.append(f"thermal EOS: {exc}")
         return fits, None
@@ -243,7 +245,7 @@ def eos_scan(atoms: Atoms, calculator: Calculator | str | Path, pressures_GPa, t
             if progress is not None:
                 progress(len(points), total, f"{P:g} GPa, {T:g} K")
     notes: list[str] = [f"{p.P_target_GPa:g} GPa, {p.T_K:g} K: {b}" for p in points for b in p.blow_ups]
-    fits, thermal = _fits(points, s.form, notes)
+    fits, thermal = _fits(points, s.form, s.prior, notes)
     method = ("NPT (MTK) per (P, T); block-averaged V, P (virial + kinetic), E (potential + kinetic), T per replica "
               "(Flyvbjerg & Petersen 1989), replicas combined as independent; per-isotherm EOS fits and the thermal "
               "EOS by deepearth.properties.eos (pvt_analysis)")

@@ -113,7 +113,7 @@ def adiabat(isotherms: "list[Isotherm]", grueneisen: GrueneisenFit | None, start
     P_s, T_s = (float(x) for x in start)
     g = grueneisen
     vmax = max(iso.eos.V0 for iso in isotherms) * 1.5
-    vmin = min(min(iso.eos.volumes_A3) for iso in isotherms) * 0.7
+    vmin = min(min(iso.eos.volumes_A3) for iso in isotherms) * 0.9  # no farther than the data: T(V) grows fast
     try:
         v_s = brentq(lambda v: pressure_at(isotherms, v, T_s) - P_s, vmin, vmax)
         pressures = np.linspace(P_s, P_max_GPa, n_points)
@@ -133,6 +133,9 @@ def adiabat(isotherms: "list[Isotherm]", grueneisen: GrueneisenFit | None, start
         grad.append((_temperature(vols, v_s, T_s, g, *up) - _temperature(vols, v_s, T_s, g, *dn)) / (2 * h))
     G = np.stack(grad, axis=-1)
     t_err = np.sqrt(np.maximum(np.einsum("ni,ij,nj->n", G, cov, G), 0.0))
+    t_hi = max(iso.T_K for iso in isotherms)
+    beyond = f"; above {t_hi:.0f} K (the hottest isotherm) P(V, T) is extrapolated" if temps.max() > t_hi else ""
     return Adiabat(P_s, T_s, pressures.tolist(), vols.tolist(), temps.tolist(), t_err.tolist(),
                    "(dT/dV)_S = -gamma T/V integrated exactly for gamma = gamma0 (V/V_ref)^q (Anderson 1995); "
-                   "P(V, T) from the isotherm fits interpolated in T; sigma_T from the (gamma0, q) covariance only")
+                   "P(V, T) from the isotherm fits interpolated in T; sigma_T from the (gamma0, q) covariance only"
+                   + beyond)

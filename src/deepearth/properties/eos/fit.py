@@ -29,7 +29,7 @@ from scipy.optimize import least_squares
 from deepearth.properties.checks import require_at_least, require_finite, require_varies
 from deepearth.properties.eos.forms import FORMS
 from deepearth.properties.eos.result import PARAMETERS, EOSFit, runs_test_p_value
-from deepearth.properties.eos.start import bm3_linear_start
+from deepearth.properties.eos.start import bm3_linear_start, vinet_linear_start
 
 __all__ = ["fit"]
 
@@ -197,8 +197,15 @@ def fit(volumes_A3, pressures_GPa=None, energies_eV=None, form: str = "bm3", *,
     eos = FORMS[form]
     w = np.ones_like(v) if sigma is None else 1.0 / sigma
     starts = []
-    for held in [fixed] + [dict(fixed, **{k: mu}) for k, (mu, _) in prior.items()]:
+    # the BM3 least-squares minimum; BM2 (K0' = 4) and each prior's mean held, in case that runs off;
+    # for Vinet P(V) also its own linearisation
+    holds = [fixed, dict({"K0_prime": 4.0}, **fixed)] + [dict(fixed, **{k: mu}) for k, (mu, _) in prior.items()]
+    for held in holds:
         linear = bm3_linear_start(v, y, 1.0 / w, energies, held)
+        if linear is not None:
+            starts.append(dict(linear, **fixed))
+    if form == "vinet" and not energies:
+        linear = vinet_linear_start(v, y, 1.0 / w, fixed)
         if linear is not None:
             starts.append(dict(linear, **fixed))
     if guess:

@@ -104,17 +104,19 @@ class Isotherm:
     n_points: int
 
 
-def fit_isotherm(T_K: float, v, p, e, sv, sp, se, form: str) -> Isotherm:
-    """The :class:`Isotherm` at ``T_K`` from its points (Å³, GPa, eV; 1σ arrays or ``None``)."""
+def fit_isotherm(T_K: float, v, p, e, sv, sp, se, form: str, fixed: dict | None = None,
+                 prior: dict | None = None) -> Isotherm:
+    """The :class:`Isotherm` at ``T_K`` from its points (Å³, GPa, eV; 1σ arrays or ``None``); ``fixed`` and
+    ``prior`` go to :func:`~deepearth.properties.eos.fit`."""
     label = f"isotherm {T_K:.0f} K"
     try:
-        res = fit(v, p, form=form, pressures_stderr_GPa=sp)
+        res = fit(v, p, form=form, pressures_stderr_GPa=sp, fixed=fixed, prior=prior)
         if sv is not None:
             k = res.bulk_modulus(v)
             base = np.zeros(len(v)) if sp is None else np.asarray(sp, float) ** 2
             eff = np.sqrt(base + (k / np.asarray(v, float) * np.asarray(sv, float)) ** 2)
             if np.all(eff > 0):
-                res = fit(v, p, form=form, pressures_stderr_GPa=eff)
+                res = fit(v, p, form=form, pressures_stderr_GPa=eff, fixed=fixed, prior=prior)
                 res.method += "; effective variance sigma_P^2 + (K/V sigma_V)^2 (Orear 1982)"
     except ValueError as exc:
         raise ValueError(f"{label}: {exc}") from None

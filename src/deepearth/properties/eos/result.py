@@ -145,25 +145,26 @@ class EOSFit:
 
     def _volumes(self, p: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """V (Å³) with P(V; θ) = p for each element of ``p``: the root nearest V0 on the stable branch
-        (scanned from 1.5 V0 down to 0.2 V0, then brentq), so a BM3 with K0' < 4, whose P(V) turns over
-        under strong compression, still solves."""
+        (scanned from 1.5 V0 down to 0.2 V0 or half the smallest fitted volume, then brentq), so a BM3
+        with K0' < 4, whose P(V) turns over under strong compression, still solves."""
         form = FORMS[self.form]
         v0, k0, kp = theta[1], theta[2], theta[3]
-        grid = np.geomspace(1.5 * v0, 0.2 * v0, 81)
+        v_lo = min(0.2 * v0, 0.5 * min(self.volumes_A3)) if self.volumes_A3 else 0.2 * v0
+        grid = np.geomspace(1.5 * v0, v_lo, 121)
         pg = form.pressure(grid, v0, k0, kp)
         out = np.empty(np.shape(p))
         for idx, pi in np.ndenumerate(np.asarray(p, float)):
             cross = np.flatnonzero((pg[:-1] - pi) * (pg[1:] - pi) <= 0) if np.isfinite(pi) else []
             if not len(cross):
                 raise ValueError(f"pressure {pi:g} GPa is outside the {self.form} EOS range "
-                                 f"({np.nanmin(pg):.4g} to {np.nanmax(pg):.4g} GPa on V = 0.2-1.5 V0)")
+                                 f"({np.nanmin(pg):.4g} to {np.nanmax(pg):.4g} GPa on V = {v_lo:.4g}-{1.5 * v0:.4g} A^3)")
             k = int(cross[0])
             out[idx] = brentq(lambda v: float(form.pressure(v, v0, k0, kp)) - pi, grid[k + 1], grid[k],
                               xtol=1e-13 * v0)
         return out
 
     def volume(self, pressure_GPa, stderr: bool = False):
-        """Volume (Å³) at which the EOS gives ``pressure_GPa`` (scalar or array; solved on 0.2 V0 … 1.5 V0);
+        """Volume (Å³) at which the EOS gives ``pressure_GPa`` (scalar or array; see :meth:`_volumes`);
         with ``stderr`` a tuple (V, σ_V) by the implicit derivative ∂V/∂θ = −(∂P/∂θ)/(∂P/∂V)."""
         p = np.asarray(pressure_GPa, float)
         form = FORMS[self.form]

@@ -22,7 +22,7 @@ from scipy.optimize import minimize_scalar
 
 from deepearth.units import GPA_TO_EV_PER_A3
 
-__all__ = ["bm3_linear_start"]
+__all__ = ["bm3_linear_start", "vinet_linear_start"]
 
 
 def _design(v: np.ndarray, v0: float, energies: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -104,3 +104,48 @@ def _scan(v, y, w, energies: bool, fixed: dict) -> dict | None:
                            bounds=(np.log(lo), np.log(hi)), method="bounded", options={"xatol": 1e-10})
     v0 = float(np.exp(best.x)) if np.isfinite(best.fun) and best.fun <= chi2[k] else float(grid[k])
     return _inner(v, y, w, v0, energies, fixed)[1]
+
+
+def _vinet_inner(v, p, sigma, v0: float, fixed: dict) -> tuple[float, dict]:
+    """χ² in P and (K0, K0') of Vinet's linearisation ln H = ln K0 + η(1 − y) at ``v0`` (P(V) only)."""
+    y = (v / v0) ** (1 / 3)
+    use = (p > 0) & (y < 1 - 1e-6)
+    if use.sum() < 2:
+        return np.inf, {}
+    h = p[use] * y[use] ** 2 / (3 * (1 - y[use]))
+    w = p[use] / sigma[use]  # 1/σ(ln H) = P/σ_P
+    cols, target = [], np.log(h)
+    if "K0" in fixed:
+        target = target - np.log(fixed["K0"])
+    else:
+        cols.append(np.ones(use.sum()))
+    if "K0_prime" in fixed:
+        target = target - 1.5 * (fixed["K0_prime"] - 1) * (1 - y[use])
+    else:
+        cols.append(1 - y[use])
+    coef = np.linalg.lstsq(np.column_stack(cols) * w[:, None], target * w, rcond=None)[0] if cols else []
+    it = iter(coef)
+    k0 = fixed.get("K0", np.exp(next(it)) if "K0" not in fixed else None)
+    kp = fixed.get("K0_prime", 1 + next(it) / 1.5 if "K0_prime" not in fixed else None)
+    from deepearth.properties.eos.forms import vinet_pressure
+
+    r = (p - vinet_pressure(v, v0, k0, kp)) / sigma
+    chi2 = float(r @ r)
+    return (chi2 if np.isfinite(chi2) else np.inf), {"E0": 0.0, "V0": v0, "K0": float(k0), "K0_prime": float(kp)}
+
+
+def vinet_linear_start(volumes_A3, pressures_GPa, sigma, fixed: dict) -> dict | None:
+    """Start values for a Vinet P(V) fit from its linearisation ``ln[P y²/(3(1 − y))] = ln K0 + η(1 − y)``
+    (Vinet et al. 1987, y = (V/V0)^{1/3}, η = 3/2 (K0' − 1)), weighted, scanned over V0 like
+    :func:`bm3_linear_start`; ``None`` when no V0 gives a usable line (points at P ≤ 0 or V ≥ V0 are
+    left out of the line)."""
+    v, p, s = (np.asarray(a, float) for a in (volumes_A3, pressures_GPa, sigma))
+    with np.errstate(all="ignore"):
+        if "V0" in fixed:
+            chi2, params = _vinet_inner(v, p, s, float(fixed["V0"]), fixed)
+            return params if np.isfinite(chi2) else None
+        grid = np.geomspace(1.0001 * v.min(), 4.0 * v.max(), 241)
+        chi2 = np.array([_vinet_inner(v, p, s, g, fixed)[0] for g in grid])
+        if not np.isfinite(chi2).any():
+            return None
+        return _vinet_inner(v, p, s, float(grid[int(np.argmin(chi2))]), fixed)[1]

@@ -141,7 +141,7 @@ def _grueneisen(isos: list[Isotherm], volumes: np.ndarray) -> tuple[np.ndarray, 
 def pvt_analysis(volumes_A3, temperatures_K, pressures_GPa, energies_eV=None, *, volumes_stderr_A3=None,
                  pressures_stderr_GPa=None, energies_stderr_eV=None, form: str = "bm3", T_ref_K: float | None = None,
                  at_pressures_GPa=None, at_volumes_A3=None, adiabat_start: tuple[float, float] | None = None,
-                 n_grid: int = 6) -> ThermalEOSResult:
+                 n_grid: int = 6, fixed: dict | None = None, prior: dict | None = None) -> ThermalEOSResult:
     """Thermal EOS of a (V, T, P[, E]) grid of state-point averages (module docstring for the formulas).
 
     Units: Å³ (any per-cell, per-atom or per-formula-unit volume, the same for E), K, GPa, eV. Needs at
@@ -149,7 +149,9 @@ def pvt_analysis(volumes_A3, temperatures_K, pressures_GPa, energies_eV=None, *,
     (default the coldest; the isotherm nearest to it is used). ``at_pressures_GPa`` / ``at_volumes_A3``:
     where to report (default ``n_grid`` points over the range all isotherms share).
     ``adiabat_start``: (P GPa, T K) of the adiabat's foot (default: the lowest shared pressure on the
-    hottest isotherm); energies are needed for γ and the adiabat.
+    hottest isotherm); energies are needed for γ and the adiabat. ``fixed`` / ``prior`` apply to every
+    isotherm's fit (:func:`~deepearth.properties.eos.fit`; e.g. a weak prior on K0' for isotherms that
+    span too narrow a pressure range to fix it).
     """
     V = np.atleast_1d(require_finite("P-V-T analysis: volumes_A3", volumes_A3))
     n = V.size
@@ -172,7 +174,8 @@ def pvt_analysis(volumes_A3, temperatures_K, pressures_GPa, energies_eV=None, *,
     for k in range(int(labels.max()) + 1):
         m = labels == k
         pick = (lambda a: None if a is None else a[m])  # noqa: E731
-        isos.append(fit_isotherm(float(T[m].mean()), V[m], P[m], pick(E), pick(sv), pick(sp), pick(se), form))
+        isos.append(fit_isotherm(float(T[m].mean()), V[m], P[m], pick(E), pick(sv), pick(sp), pick(se), form,
+                                 fixed, prior))
     temps = np.array([iso.T_K for iso in isos])
     ref = int(np.argmin(np.abs(temps - (temps.min() if T_ref_K is None else float(T_ref_K)))))
     members = [labels == k for k in range(len(isos))]
