@@ -61,14 +61,15 @@ def test_far_extrapolation_stops_the_point_and_keeps_the_frames_before(tmp_path,
     res = explore(tmp_path, monkeypatch, [0.1, 0.3, 0.4, 1.0, 2.0, 0.1])  # 2.0 > 3 × 0.5 at frame 4
     assert res.blow_up == "deviation 2.00 > 3 × trust_hi (0.5) at step 40 (0.04 ps)"
     assert res.deviation_used == pytest.approx([0.1, 0.3, 0.4, 1.0, 2.0])
-    assert res.candidate_frames == [1, 2]
+    # frame 3 (1.0: past trust_hi, below the stop) is the edge frame where the model broke: a candidate
+    assert res.candidate_frames == [1, 2, 3]
     assert res.n_frames == 11 and res.fractions == pytest.approx(
-        {"accurate": 1 / 11, "candidate": 2 / 11, "failed": 8 / 11})  # frames not reached count as failed
+        {"accurate": 1 / 11, "candidate": 3 / 11, "failed": 7 / 11})  # frames not reached count as failed
     frames = read(tmp_path / "point" / "traj.extxyz", index=":")
     assert [f.info["step"] for f in frames] == [0, 10, 20, 30, 40]
     assert ExplorationResult.from_dict(json.loads((tmp_path / "point" / "result.json").read_text())) == res
     picked = select_candidates([(tmp_path / "point", res)], 5)  # the kept candidates are selectable
-    assert sorted(c.frame for c in picked) == [1, 2]
+    assert sorted(c.frame for c in picked) == [1, 2, 3]
 
 
 def test_stop_factor_is_settable(tmp_path, monkeypatch):

@@ -9,6 +9,12 @@ deviation exceeds ``deviation_stop_factor`` × ``trust_hi`` (:class:`DeviationSt
 extrapolating far out, later frames would be worthless). The frames before are kept (they are the
 best candidates), the frames not reached count as failed, and ``ExplorationResult.blow_up`` says
 why, where and when ("deviation 2.31 > 3 × trust_hi (0.5) at step 40 (0.04 ps)").
+
+The *edge frame*: the first failed frame, when its deviation is below the stop threshold, is made a
+candidate. A model usually breaks between two observed frames (a close approach at 5000 K takes a
+few fs): the last frames before are accurate, the next one is already past ``trust_hi``, and without
+this rule the point gives nothing to learn from, iteration after iteration (the quickstart's liquid
+and 5000 K crystal did exactly that). Past the stop threshold the frame is garbage and stays failed.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import read
 
-from deepearth.explore.deviation import CANDIDATE, classify, fractions, model_deviation
+from deepearth.explore.deviation import CANDIDATE, FAILED, classify, fractions, model_deviation
 from deepearth.explore.select import farthest_point_sampling
 from deepearth.files import read_json, write_json_atomic
 from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
@@ -76,7 +82,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     committee = Committee([Path(m) for m in task.models], backend)
     traj_path = out / "traj.extxyz"
     traj_path.unlink(missing_ok=True)
-    rows, used, descriptors = [], [], []  # descriptors of candidate frames only, in frame order
+    rows, used, descriptors = [], [], {}  # descriptors of candidate frames (and of the edge frame), by frame
     factor = stop_factor(task)
     stop_at = factor * ex.trust_hi if factor > 0 else math.inf
 
@@ -95,8 +101,9 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
                      "P_inst_GPa": stress_to_pressure_gpa(atoms.get_stress(include_ideal_gas=True)),
                      "volume_A3": float(atoms.get_volume())})
         used.append(value)
-        if cls == CANDIDATE:
-            descriptors.append(committee.descriptor(atoms))
+        first_failure = cls == FAILED and value <= stop_at and all(r["class"] != FAILED for r in rows[:-1])
+        if cls == CANDIDATE or first_failure:
+            descriptors[len(rows) - 1] = committee.descriptor(atoms)
         append_frame(traj_path, atoms, step, ex.timestep_fs)
         if not value <= stop_at:  # NaN too; this frame is kept (failed), the MD stops here
             raise blow_up(f"deviation {value:.2f} > {factor:g} × trust_hi ({ex.trust_hi:g})", step,
@@ -113,6 +120,9 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     except MDBlowUp as exc:  # a DeviationStop too: frames so far are kept
         error = str(exc)
     n_planned = ex.steps // ex.deviation_interval + 1
+    edge = next((i for i, r in enumerate(rows) if r["class"] == FAILED), None)
+    if edge is not None and edge in descriptors:  # the edge frame (module docstring)
+        rows[edge]["class"] = CANDIDATE
     classes = [r["class"] for r in rows] + ["failed"] * max(0, n_planned - len(rows))
     with open(out / "deviation.csv", "w") as fh:
         keys = list(rows[0].keys()) if rows else ["frame"]
@@ -121,7 +131,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
             fh.write(",".join(str(r[k]) for k in keys) + "\n")
     cand = [i for i, r in enumerate(rows) if r["class"] == CANDIDATE]
     if cand:
-        np.save(out / "candidate_descriptors.npy", np.array(descriptors))
+        np.save(out / "candidate_descriptors.npy", np.array([descriptors[i] for i in cand]))
     result = ExplorationResult(P_GPa=task.P_GPa, T_K=task.T_K, n_frames=n_planned, fractions=fractions(classes),
                                deviation_scale=task.deviation_scale, candidate_frames=cand, deviation_used=used,
                                max_force_std=[r["max_force_std"] for r in rows], blow_up=error,
