@@ -144,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"MgO, {len(cell)} atoms, quickstart POD (member 0; xTB-trained: xTB is not DFT), {header}")
     print()
-    print("| P target (GPa) | T (K) | ⟨P⟩ (GPa) | ⟨V⟩ (Å³/MgO) | SLB V (Å³/MgO) | ⟨T⟩ (K) |")
-    print("|---|---|---|---|---|---|")
+    print("| P target (GPa) | T (K) | ⟨P⟩ (GPa) | ⟨V⟩ (Å³/MgO) | SLB V (Å³/MgO) | ⟨T⟩ (K) | MSD sampled (Å²) |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         ref = slb2011(r[0], r[1])
+        msd = f"{r[10]:.2g}" if r.size > 10 else "–"
         print(f"| {r[0]:g} | {r[1]:g} | {pm(r[4], r[5])} | {pm(r[2] * per, r[3] * per, '.4g')} | {ref['V']:.4g} | "
-              f"{r[8]:.0f} ± {r[9]:.0f} |")
+              f"{r[8]:.0f} ± {r[9]:.0f} | {msd} |")
     print()
     thermal = analyse(rows, n_mgo, FORM, PRIOR)
     write_json_atomic(args.out / "thermal_per_MgO.json", thermal.to_dict())

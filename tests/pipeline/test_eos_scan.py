@@ -44,6 +44,7 @@ def test_emt_copper_npt_scan(static_eos):
     for p in r.points:
         assert abs(p.P_GPa - p.P_target_GPa) < 4 * p.P_stderr_GPa + 0.3, p
         assert 0 < p.V_stderr_A3 < 0.01 * p.V_A3 and 200 < p.T_mean_K < 400
+        assert p.msd_A2 < 0.1  # a crystal at 300 K: atoms vibrate, they do not diffuse
     fit = r.isotherms[0]
     assert fit["T_K"] == 300.0 and r.thermal is None  # one isotherm: no thermal EOS
     assert 0.75 * static_eos.K0 < fit["K0"] < static_eos.K0 + 3 * fit["K0_stderr"]
@@ -56,9 +57,10 @@ class ScriptedEngine:
 
     name = "scripted"
 
-    def __init__(self, fail_at=None):
+    def __init__(self, fail_at=None, diffuse_at=None):
         self.rng = np.random.default_rng(0)
         self.fail_at = fail_at
+        self.diffuse_at = diffuse_at  # (P, T) where the atoms random-walk (a melt)
 
     def run(self, atoms, calc, s):
         if self.fail_at == (s.pressure_GPa, s.temperature_K):
@@ -80,6 +82,8 @@ class ScriptedEngine:
                 if step % k == 0:
                     v = lo * (1 + 2e-4 * self.rng.standard_normal())
                     atoms.set_cell(atoms.cell.array * (v / atoms.get_volume()) ** (1 / 3), scale_atoms=True)
+                    if self.diffuse_at == (s.pressure_GPa, s.temperature_K):
+                        atoms.positions += 0.3 * self.rng.standard_normal((n, 3))
                     p = pressure(v) + 0.05 * self.rng.standard_normal()
                     stress = -np.array([p, p, p, 0, 0, 0]) * GPA_TO_EV_PER_A3
                     energy = -3.0 * n + e_th + 0.01 * self.rng.standard_normal()
@@ -92,12 +96,14 @@ class ScriptedEngine:
 def test_grid_fits_thermal_table_and_blow_ups(tmp_path):
     settings = EOSScanSettings(steps=200, equilibration_steps=20, sample_interval=5, replicas=2, form="vinet")
     r = eos_scan(copper(), EMT(), [10, 30, 50, 70, 90, 110], [300, 1500, 3000], settings,
-                 engine=ScriptedEngine(fail_at=(50.0, 1500.0)))
+                 engine=ScriptedEngine(fail_at=(50.0, 1500.0), diffuse_at=(110.0, 3000.0)))
     bad = [p for p in r.points if not p.ok]
     assert len(bad) == 0 and any("close contact" in n for n in r.notes)  # one replica lost, the other kept
     one = [p for p in r.points if p.P_target_GPa == 50 and p.T_K == 1500][0]
     assert one.replicas == 1 and one.blow_ups == ["replica 0: close contact at step 3"]
     assert [f["T_K"] for f in r.isotherms] == [300.0, 1500.0, 3000.0]
+    mobile = [n for n in r.notes if "atoms moved" in n]
+    assert len(mobile) == 1 and mobile[0].startswith("110 GPa, 3000 K")
     assert r.isotherms[0]["K0"] == pytest.approx(140.0, rel=0.05)
     assert np.allclose(r.thermal["gamma"], 1.5, atol=0.1)
     table = r.write_table(tmp_path / "grid.dat")

@@ -71,11 +71,10 @@ def run(args: argparse.Namespace) -> int:
     if args.temperature_column:
         if "P" not in cols:
             raise ValueError("--temperature-column needs --pressure-column (the isotherms are P(V) fits)")
-        if fixed or prior:
-            raise ValueError("--fix/--prior apply to a single isotherm; leave out --temperature-column to use them")
         res = eos.pvt_analysis(cols["V"], cols["T"], cols["P"], cols.get("E"), volumes_stderr_A3=cols.get("sV"),
                                pressures_stderr_GPa=cols.get("sP"), energies_stderr_eV=cols.get("sE"), form=args.form,
-                               adiabat_start=tuple(args.adiabat_from) if args.adiabat_from else None)
+                               adiabat_start=tuple(args.adiabat_from) if args.adiabat_from else None,
+                               fixed=fixed or None, prior=prior or None)
         result = res.to_dict()
         figure = eos_fit_figure(result["isotherms"], out / "eos.png", [f"{t:.0f} K" for t in res.T_K])
         result["thermal_figure"] = str(thermal_figure(result, out / "eos_thermal.png"))
@@ -111,7 +110,8 @@ def add_parser(asub) -> None:
                    help="1σ columns of value columns, e.g. P=P_err V=V_err: a weighted fit with absolute errors")
     p.add_argument("--form", choices=["bm3", "vinet"], default="bm3")
     p.add_argument("--temperature-column", help="temperature column, K: one fit per isotherm and the thermal EOS")
-    p.add_argument("--fix", nargs="+", default=[], metavar="NAME=VALUE", help="hold parameters, e.g. K0_prime=4")
+    p.add_argument("--fix", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="hold parameters (of every isotherm), e.g. K0_prime=4")
     p.add_argument("--prior", nargs="+", default=[], metavar="NAME=MEAN,SIGMA",
                    help="Gaussian prior on a parameter, e.g. K0_prime=4,0.5 (needs --stderr-columns)")
     p.add_argument("--adiabat-from", nargs=2, type=float, metavar=("P_GPA", "T_K"),

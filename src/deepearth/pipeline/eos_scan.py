@@ -5,9 +5,12 @@ sampled every ``sample_interval`` steps): volume, pressure (virial + kinetic,
 ``atoms.get_stress(include_ideal_gas=True)``), total energy (potential + kinetic) and temperature.
 Per replica the mean and its block-averaging standard error (:func:`~deepearth.properties.elastic.
 block_average`, Flyvbjerg & Petersen 1989); replicas are independent, so the point's value is the mean
-of the replica means and its error ``sqrt(Σ σ_i²)/R``. Along each isotherm the pressures run in
-increasing order and each replica starts from its own state at the previous pressure (rescaled to
-``volume_guess(P, T)`` when given), so the cell is compressed in steps.
+of the replica means and its error ``sqrt(Σ σ_i²)/R``. Every point starts from the given crystal
+(rescaled to ``volume_guess(P, T)`` when given), so a melt or defects formed at one point are not
+carried to the next; with ``settings.chain`` each replica instead continues from its state at the
+previous pressure of the isotherm. The atoms' mean-squared displacement over the sampled part
+(``msd_A2``) flags points where atoms diffuse (``notes``): a melted or defective cell's volume is not
+the crystal's.
 
 Then per isotherm an EOS fit with the volume errors as effective pressure errors
 (:func:`~deepearth.properties.eos.isotherms.fit_isotherm`) and, with two or more isotherms, the thermal
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 
 #: Columns of :meth:`EOSScanResult.write_table` (what ``deepearth analyze eos`` reads back).
 TABLE_COLUMNS: tuple[str, ...] = ("P_target_GPa", "T_K", "V_A3", "V_stderr_A3", "P_GPa", "P_stderr_GPa", "E_eV",
-                                  "E_stderr_eV", "T_mean_K", "T_stderr_K")
+                                  "E_stderr_eV", "T_mean_K", "T_stderr_K", "msd_A2")
 
 
 @dataclass
@@ -62,6 +65,8 @@ class EOSScanSettings:
     seed: int = 0
     form: str = "vinet"
     prior: dict | None = None  # e.g. {"K0_prime": (4.0, 2.0)} for every isotherm's fit (eos.fit)
+    chain: bool = False  # True: each replica continues from its state at the previous pressure
+    mobile_msd_A2: float = 1.0  # a point whose atoms move farther than this (Å², sampled part) is flagged
     guard: MDGuard = field(default_factory=MDGuard)
 
     def check(self) -> None:
@@ -95,6 +100,7 @@ class EOSScanPoint:
     replicas: int
     replica_V_A3: list[float]
     blow_ups: list[str] = field(default_factory=list)
+    msd_A2: float = float("nan")  # mean-squared displacement over the sampled part (COM removed), max over replicas
 
     @property
     def ok(self) -> bool:
@@ -132,22 +138,31 @@ class EOSScanResult:
 
 
 def _run_replica(engine: Engine, atoms: Atoms, calc: Calculator, P: float, T: float, s: EOSScanSettings,
-                 seed: int, first: bool) -> np.ndarray:
-    """NPT at (P, T) on ``atoms`` (in place); samples (V, P, E, T) after equilibration as an (n, 4) array."""
+                 seed: int, first: bool) -> tuple[np.ndarray, float]:
+    """NPT at (P, T) on ``atoms`` (in place); samples (V, P, E, T) after equilibration as an (n, 4) array,
+    and the atoms' mean-squared displacement (Å², centre of mass removed) from the first sample to the last."""
     samples: list[tuple[float, float, float, float]] = []
+    ends: list[np.ndarray] = []
 
     def record(a: Atoms, step: int) -> None:
         if step > s.equilibration_steps:
             p = stress_to_pressure_gpa(a.get_stress(include_ideal_gas=True))
             samples.append((a.get_volume(), p, a.get_potential_energy() + a.get_kinetic_energy(), a.get_temperature()))
+            x = a.get_positions()  # unwrapped (both engines)
+            x = x - x.mean(axis=0)
+            if not ends:
+                ends.append(x)
+            ends[1:] = [x]
 
     engine.run(atoms, calc, MDSettings("npt", T, s.equilibration_steps + s.steps, s.timestep_fs, pressure_GPa=P,
                                        seed=seed, init_velocities=first, tdamp_fs=s.tdamp_fs, pdamp_fs=s.pdamp_fs,
                                        guard=s.guard, observers=[(record, s.sample_interval)]))
-    return np.array(samples, float)
+    msd = float(np.mean(np.sum((ends[-1] - ends[0]) ** 2, axis=1))) if len(ends) == 2 else float("nan")
+    return np.array(samples, float), msd
 
 
-def _point(P: float, T: float, series: list[np.ndarray], n_blocks: int, blow_ups: list[str]) -> EOSScanPoint:
+def _point(P: float, T: float, series: list[np.ndarray], n_blocks: int, blow_ups: list[str],
+           msds: list[float]) -> EOSScanPoint:
     if not series:
         nan = float("nan")
         return EOSScanPoint(P, T, nan, nan, nan, nan, nan, nan, nan, nan, 0, 0, [], blow_ups)
@@ -158,7 +173,7 @@ def _point(P: float, T: float, series: list[np.ndarray], n_blocks: int, blow_ups
     err = np.sqrt(np.sum(errs**2, axis=0)) / len(stats)
     return EOSScanPoint(P, T, float(mean[0]), float(err[0]), float(mean[1]), float(err[1]), float(mean[2]),
                         float(err[2]), float(mean[3]), float(err[3]), int(sum(b.n_samples for b in stats)), len(stats),
-                        means[:, 0].tolist(), blow_ups)
+                        means[:, 0].tolist(), blow_ups, float(np.max(msds)))
 
 
 def _fits(points: list[EOSScanPoint], form: str, prior: dict | None, notes: list[str]
@@ -227,24 +242,30 @@ def eos_scan(atoms: Atoms, calculator: Calculator | str | Path, pressures_GPa, t
         states = [atoms.copy() for _ in range(s.replicas)]
         fresh = [True] * s.replicas
         for ip, P in enumerate(P_list):
-            series, blow_ups = [], []
-            for r, a in enumerate(states):
+            series, blow_ups, msds = [], [], []
+            for r in range(s.replicas):
+                if not s.chain:  # every point from the crystal: no melt or defect carried up the isotherm
+                    states[r], fresh[r] = atoms.copy(), True
+                a = states[r]
                 if volume_guess is not None:
                     a.set_cell(a.cell.array * (float(volume_guess(P, T)) / a.get_volume()) ** (1 / 3), scale_atoms=True)
                 seed = s.seed + 1000 * it + 37 * ip + r
                 try:
-                    x = _run_replica(engine, a, calculator, P, T, s, seed, fresh[r])
+                    x, msd = _run_replica(engine, a, calculator, P, T, s, seed, fresh[r])
                     fresh[r] = False
                     series.append(x)
+                    msds.append(msd)
                 except MDBlowUp as exc:
                     blow_ups.append(f"replica {r}: {exc}")
-                    states[r] = atoms.copy()
-                    fresh[r] = True
-            points.append(_point(P, T, series, s.n_blocks, blow_ups))
+                    states[r], fresh[r] = atoms.copy(), True
+            points.append(_point(P, T, series, s.n_blocks, blow_ups, msds))
             log.info("EOS scan %g GPa %g K: V = %.4g ± %.2g A^3", P, T, points[-1].V_A3, points[-1].V_stderr_A3)
             if progress is not None:
                 progress(len(points), total, f"{P:g} GPa, {T:g} K")
     notes: list[str] = [f"{p.P_target_GPa:g} GPa, {p.T_K:g} K: {b}" for p in points for b in p.blow_ups]
+    notes += [f"{p.P_target_GPa:g} GPa, {p.T_K:g} K: atoms moved {p.msd_A2:.3g} A^2 (mean square) while sampled: "
+              "diffusing (melted, or defects)? its volume may not be the crystal's" for p in points
+              if p.ok and p.msd_A2 > s.mobile_msd_A2]
     fits, thermal = _fits(points, s.form, s.prior, notes)
     method = ("NPT (MTK) per (P, T); block-averaged V, P (virial + kinetic), E (potential + kinetic), T per replica "
               "(Flyvbjerg & Petersen 1989), replicas combined as independent; per-isotherm EOS fits and the thermal "
