@@ -195,3 +195,23 @@ def test_a_campaign_killed_in_a_new_stage_resumes_to_the_same_numbers(campaign, 
     assert dict(after["labels"]).items() >= {k: round(v, 10) for k, v in before.items()}.items()
     assert after == outcome(reference)
     assert json.loads(rundir.summary_file.read_text())["n_invocations"] == 2
+
+
+@pytest.mark.slow
+def test_the_campaign_report_has_a_section_per_system_and_the_arrhenius_figure(campaign):
+    from deepearth.report.figure_checks import figure_problems
+    from deepearth.report.figures import capture_figures
+    from deepearth.report.html import write_report
+
+    recipe, summary, rundir = campaign
+    with capture_figures() as figs:
+        write_report(rundir, summary, recipe)
+    names = {f.get_label() for f in figs}
+    assert {f"{kind}_{s}.png" for s in ("fcc", "gb", "melt") for kind in ("coverage", "deviation")} <= names
+    assert "arrhenius_melt_Cu.png" in names  # the liquid's law, one line and band ('all' atoms)
+    assert [p for f in figs for p in figure_problems(f)] == []
+    page = (rundir.report_dir / "index.html").read_text()
+    for s in ("fcc", "gb", "melt"):
+        assert f"<h2 id='system-{s}'>System {s}</h2>" in page and f"Held-out labels of {s} in the final model" in page
+    assert page.count("<img") == len(figs)
+    assert "<th>system</th>" in page and "<th>region (atoms counted)</th>" in page

@@ -107,3 +107,61 @@ def installed_version(distribution: str) -> str | None:
         return None
     except ValueError:  # an empty or odd name
         return None
+
+
+# -- campaigns: species, regions, laws ----------------------------------------------------------------
+#: What a production region means, in words.
+REGION_WORDS = {"all": "all atoms", "gb": "grain-boundary slab", "grain": "grain interior",
+                "custom": "a region of the estimator's"}
+
+
+def region_name(rec: dict) -> str:
+    """The production region a diffusion row or law is of: its ``region`` name ('all', 'gb', 'grain'),
+    'all' where it has none (a row of a run made before regions: the estimator's ``region`` is then
+    null) and 'custom' where it holds the estimator's own region record (a dict)."""
+    region = rec.get("region")
+    if region is None:
+        return "all"
+    return region if isinstance(region, str) else "custom"
+
+
+def species_name(rec: dict) -> str:
+    """The element of a diffusion row or law: its ``species`` up to a region's description
+    (the estimator names a region's D ``Cu in z-slab 10.9±1.96 Å ×2``)."""
+    return str(rec.get("species", "")).split(" in ", 1)[0]
+
+
+def region_text(rec: dict) -> str:
+    """``grain-boundary slab (z-slab 10.9±1.96 Å ×2)``, ``all atoms``: the row's region in words, with
+    the estimator's description of it where the species carries one."""
+    region = region_name(rec)
+    words = REGION_WORDS.get(region, region)
+    parts = str(rec.get("species", "")).split(" in ", 1)
+    return f"{words} ({parts[1]})" if len(parts) == 2 else words
+
+
+def where_text(rec: dict) -> str:
+    """``melt: Cu, grain-boundary slab`` (campaign) or ``Cu`` (single system): what a diffusion row or
+    law is of, for sentences and captions."""
+    what = species_name(rec)
+    if region_name(rec) != "all":
+        what += f", {REGION_WORDS.get(region_name(rec), region_name(rec))}"
+    return f"{rec['system']}: {what}" if rec.get("system") else what
+
+
+def law_text(law: dict) -> str:
+    """``ΔH = 36 ± 37 kJ/mol`` (eq. 3) or ``ΔE = … kJ/mol, ΔV = … cm³/mol`` (eq. 4), from a law's record."""
+    if law.get("activation_kind") == "dE":
+        return (f"ΔE = {pm(law.get('activation_kJ_per_mol'), law.get('activation_stderr_kJ_per_mol'), '.3g', '.2g')} "
+                f"kJ/mol, ΔV = {pm(law.get('dV_cm3_per_mol'), law.get('dV_stderr_cm3_per_mol'), '.3g', '.2g')} cm³/mol")
+    return f"ΔH = {pm(law.get('activation_kJ_per_mol'), law.get('activation_stderr_kJ_per_mol'), '.3g', '.2g')} kJ/mol"
+
+
+def band_text(q: dict | None, fmt: str = ".3g") -> str:
+    """``1.2e-12 [3.4e-13–5.6e-12]``: a propagated value's median and its 2.5–97.5 % range."""
+    if not q or not finite(q.get("median")):
+        return MISSING
+    text = format(q["median"], fmt)
+    if finite(q.get("lower")) and finite(q.get("upper")):
+        text += f" [{format(q['lower'], fmt)} to {format(q['upper'], fmt)}]"
+    return text

@@ -2,7 +2,9 @@
 
 Every number on the page comes from the run's records (:mod:`deepearth.report.data`), written with
 its unit and, where the record has one, its 1σ error (:mod:`deepearth.report.tables`). Where a
-figure would have too few points to mean something, a sentence says so instead.
+figure would have too few points to mean something, a sentence says so instead. A campaign
+(``[[systems]]``) gets a section per system, its Arrhenius laws per system, species and region and the
+geophysics hand-off (:mod:`deepearth.report.sections`); a single-``[system]`` run's page is as before.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import html
 
 from deepearth.recipe import Recipe
-from deepearth.report import data, figures, run_figures, tables
-from deepearth.report.fmt import NOT_DIFFUSIVE, diffusion_text, num, seconds
+from deepearth.report import data, figures, run_figures, sections, tables
+from deepearth.report.fmt import NOT_DIFFUSIVE, diffusion_text, num, seconds, where_text
 from deepearth.report.tables import validation_section
 from deepearth.rundir import RunDir, RunSummary
 
@@ -30,12 +32,7 @@ _STYLE = ("body{font-family:sans-serif;max-width:1150px;margin:auto}table{border
           "table.prov td:first-child{font-weight:bold}")
 
 
-def _figure(title: str, path, caption: str = "", missing: str = "") -> list[str]:
-    """A figure with its caption, or the sentence saying why there is none."""
-    if path is None:
-        return [f"<h3>{html.escape(title)}</h3><p class='note'>{html.escape(missing)}</p>"] if missing else []
-    return [f"<h3>{html.escape(title)}</h3><img src='{path.name}' alt='{html.escape(title)}'>"
-            + (f"<p class='note'>{html.escape(caption)}</p>" if caption else "")]
+_figure = sections.figure_block
 
 
 def reading_notes(summary: dict, rows: list[dict], validation: dict) -> list[str]:
@@ -44,7 +41,7 @@ def reading_notes(summary: dict, rows: list[dict], validation: dict) -> list[str
     notes = []
     for r in summary.get("diffusion", []):
         if r.get("diffusive", True) is False:
-            notes.append(f"{r.get('species')} at {num(r.get('P_GPa'), 'g')} GPa, {num(r.get('T_K'), 'g')} K: "
+            notes.append(f"{where_text(r)} at {num(r.get('P_GPa'), 'g')} GPa, {num(r.get('T_K'), 'g')} K: "
                          f"{diffusion_text(r, status=False)} only — {NOT_DIFFUSIVE}.")
     n = validation.get("n_frames")
     if n is not None and n < 5:
@@ -66,18 +63,29 @@ def _header(rundir: RunDir, summary: dict) -> str:
             f"<code>{html.escape(summary.get('final_model', ''))}</code>; {html.escape(when)}.</p>")
 
 
+def _single_system(rundir: RunDir, s: dict, its: list[int], recipe: Recipe, out) -> list[str]:
+    """Grid table, coverage map and deviation histograms of a single-``[system]`` run."""
+    ex = recipe.exploration
+    cov = data.coverage(rundir, list(ex.pressures_GPa), list(ex.temperatures_K), its)
+    body = ["<h3>Exploration grid points</h3>", tables.grid_table(data.grid_rows(s.get("iterations", []), cov))]
+    body += _figure("P–T coverage", run_figures.coverage_map(cov, out / "coverage.png"), sections.coverage_caption(cov))
+    body += _figure("Model deviation of the explored frames",
+                    run_figures.deviation_histograms(data.deviations(rundir, its), out / "deviation.png",
+                                                     (ex.trust_lo, ex.trust_hi), ex.criterion),
+                    sections.DEVIATION_CAPTION)
+    return body
+
+
 def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
     """Write the figures and ``index.html`` into the run's report folder; returns the page path."""
     out = rundir.report_dir
     out.mkdir(parents=True, exist_ok=True)
-    for old in [*(out / name for name in _FIGURES), *out.glob("arrhenius_*.png")]:
+    for old in [*(out / name for name in _FIGURES), *(f for pat in sections.FIGURE_PATTERNS for f in out.glob(pat))]:
         old.unlink(missing_ok=True)  # a figure not drawn this time must not linger from an earlier report
     s = summary.to_dict()
     its = [r["iteration"] for r in s.get("iterations", [])]
-    ex = recipe.exploration
     rows = data.iteration_rows(rundir, s.get("iterations", []))
     validation = data.validation_record(rundir, its[-1]) if its else {}
-    cov = data.coverage(rundir, list(ex.pressures_GPa), list(ex.temperatures_K), its)
     msd = data.diffusion_results(rundir, s)
     body = [_header(rundir, s)]
     flags = list(s.get("flags") or []) + reading_notes(s, rows, validation)
@@ -90,12 +98,14 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
         body.append(tables.diffusion_table(s["diffusion"]))
     else:
         body.append("<p class='note'>No diffusion coefficients (none asked for, or no production run).</p>")
+    n_msd = len(run_figures.msd_points(msd))
     body += _figure("Mean squared displacement", run_figures.msd_panels(msd, out / "msd.png"),
                     "Mean over replicas; shaded: the fit window; dashed: the fitted line, labelled with D ± 1σ, or "
-                    "with the upper bound where the MSD has no diffusive regime.")
-    for path in run_figures.arrhenius_panels(data.arrhenius_records(rundir), out):
-        body += _figure(f"Arrhenius fit ({path.stem[10:]})", path, "Simulations with 1σ bars; the fit and its 1σ "
-                        "band (parameter uncertainty only).")
+                    "with the upper bound where the MSD has no diffusive regime."
+                    + (f" The last {run_figures.MAX_PANELS} of {n_msd} state points are drawn (the table has them all)."
+                       if n_msd > run_figures.MAX_PANELS else ""))
+    body += sections.arrhenius_section(rundir, msd, out)
+    body += sections.w_isotopes_section(rundir, out)
 
     body += ["<h2>Active learning</h2>", tables.iteration_table(rows)]
     body += _figure("Learning curves (held-out errors)",
@@ -103,23 +113,13 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
                     "Held-out RMSE of member 0 after each iteration's training, from models/iter-*/validation.json, "
                     "with its 1σ bootstrap error over frames; every backend.",
                     "No learning curve: the run has one iteration (its errors are in the table above).")
-    body += ["<h3>Exploration grid points</h3>", tables.grid_table(data.grid_rows(s.get("iterations", []), cov))]
-    body += _figure("P–T coverage", run_figures.coverage_map(cov, out / "coverage.png"),
-                    "Squares: the exploration grid (target P, T of the NPT MD). Dots: labelled MD frames at their "
-                    "own static virial pressure (no kinetic part) and the temperature of the MD "
-                    "they came from; 'n chosen': frames chosen there for labelling. The strips below hold the labels "
-                    "made without MD (the reference's EOS scan, strained and rattled seeds): they have no "
-                    "temperature. Right: the mean volume each exploration reached, against the labels' volumes."
-                    + ("" if any(e["mean_P_GPa"] is not None for e in cov["explored"]) else
-                       " The mean P and T of the explored frames are not recorded by this run.")
-                    + (f" {cov['note']}" if cov["note"] else ""))
-    body += _figure("Model deviation of the explored frames",
-                    run_figures.deviation_histograms(data.deviations(rundir, its), out / "deviation.png",
-                                                     (ex.trust_lo, ex.trust_hi), ex.criterion),
-                    "Each iteration's exploration, one histogram per grid point; frames below trust_lo count as "
-                    "accurate, from trust_hi on as failed, between as candidates for labelling.")
+    campaign = sections.system_sections(rundir, recipe, s.get("iterations", []), validation, out)
+    if campaign:  # a campaign: grid, coverage and deviations per system
+        body += campaign
+    else:
+        body += _single_system(rundir, s, its, recipe, out)
 
-    body += validation_section(validation)
+    body += validation_section(validation) + sections.calibration_sentence(validation)
     body += _figure("Parity on held-out data (final model)", figures.parity(validation, out / "parity.png"))
     body += [f"<p class='note'>{html.escape(n)}</p>" for n in figures.parity_notes(validation)]
     body += _figure("Per-frame errors on held-out data (final model)",

@@ -19,7 +19,8 @@ import numpy as np  # noqa: E402
 from deepearth.report import data as d  # noqa: E402
 from deepearth.report.figure_checks import mark_unitless  # noqa: E402
 from deepearth.report.figures import panel_grid, save_figure  # noqa: E402
-from deepearth.report.transport_figures import arrhenius_figure, draw_msd  # noqa: E402
+from deepearth.report.fmt import region_name, species_name  # noqa: E402
+from deepearth.report.transport_figures import arrhenius_figure, arrhenius_regions_figure, draw_msd  # noqa: E402
 
 #: At most this many panels (iterations, state points) in one figure: the latest ones.
 MAX_PANELS = 6
@@ -75,17 +76,18 @@ def _static_strip(ax, labels: list[dict], key: str, kinds: list[str]) -> None:
     mark_unitless(ax, "y")
 
 
-def coverage_map(cov: dict, out: Path) -> Path | None:
+def coverage_map(cov: dict, out: Path, title: str = "") -> Path | None:
     """Left: the P–T plane with the exploration grid (target P, T), the mean P and T of each
     exploration where recorded, and the labelled MD frames at their own static virial pressure and the
     temperature of the MD they came from (numbers at the grid points: frames chosen there for
     labelling). Right: volume per atom against T, the mean volume of each exploration and of the
     labels. Below each: the labels made without MD (reference EOS scan, strained seeds) on a strip of
-    their own: they have no temperature, and are not put at 0 K."""
+    their own: they have no temperature, and are not put at 0 K. ``title``: over the figure (a
+    campaign system's name)."""
     labels, explored = cov["labels"], cov["explored"]
     if not (cov["grid"] or labels):
         return None
-    static = [k for k in (d.EOS, d.SEED) if any(lab["kind"] == k for lab in labels)]
+    static = [k for k in (d.EOS, d.SEED, d.LIQUID_SEED) if any(lab["kind"] == k for lab in labels)]
     fig, axes = plt.subplots(2 if static else 1, 2, figsize=(12, 6.2 if static else 4.6), squeeze=False,
                              sharex="col", gridspec_kw={"height_ratios": [3.2, 1] if static else [1]})
     apt, avt = axes[0]
@@ -146,19 +148,30 @@ def coverage_map(cov: dict, out: Path) -> Path | None:
     else:
         apt.set_xlabel(p_label, fontsize=8)
         avt.set_xlabel(v_label)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return save_figure(fig, out)
 
 
-def msd_panels(results: list[dict], out: Path) -> Path | None:
-    """MSD per species, one panel per state point (the latest :data:`MAX_PANELS`), each with its fit
-    window and fitted line as ``deepearth analyze diffusion`` draws them (D ± error, or the upper
-    bound of a result without a diffusive regime)."""
-    results = [r for r in results if r.get("lag_ps") and r.get("msd_A2")]
-    if not results:
-        return None
+def msd_points(results: list[dict]) -> dict[tuple, list[dict]]:
+    """The diffusion results with MSD curves by panel: (system, P GPa, T K) → rows, each row's
+    ``species`` the element with its region (``Cu (gb)``) for the legend."""
     points: dict[tuple, list[dict]] = {}
     for r in results:
-        points.setdefault((r.get("P_GPa"), r.get("T_K")), []).append(r)
+        if r.get("lag_ps") and r.get("msd_A2"):
+            region = region_name(r)
+            name = species_name(r) + ("" if region == "all" else f" ({region})")
+            points.setdefault((r.get("system", ""), r.get("P_GPa"), r.get("T_K")), []).append({**r, "species": name})
+    return points
+
+
+def msd_panels(results: list[dict], out: Path) -> Path | None:
+    """MSD per species (and region), one panel per (system,) state point (the latest :data:`MAX_PANELS`
+    of :func:`msd_points`), each with its fit window and fitted line as ``deepearth analyze diffusion``
+    draws them (D ± error, or the upper bound of a result without a diffusive regime)."""
+    points = msd_points(results)
+    if not points:
+        return None
     keys = list(points)[-MAX_PANELS:]
     fig, axes = panel_grid(len(keys), 2, (6.4, 4.2))
     for ax, key in zip(axes, keys):
@@ -169,15 +182,27 @@ def msd_panels(results: list[dict], out: Path) -> Path | None:
             ax.axvspan(lo, hi, color="0.5", alpha=0.15, lw=0, label=f"fit window {lo:.3g}–{hi:.3g} ps")
         for k, r in enumerate(points[key]):
             draw_msd(ax, r, color=f"C{k % 10}", shade=not shared)
-        P, T = key
+        system, P, T = key
         n = points[key][0].get("n_replicas")
-        ax.set_title(f"{'?' if P is None else f'{P:g}'} GPa, {'?' if T is None else f'{T:g}'} K"
+        ax.set_title(f"{system + ': ' if system else ''}{'?' if P is None else f'{P:g}'} GPa, "
+                     f"{'?' if T is None else f'{T:g}'} K"
                      + (f", {n} replicas (mean MSD)" if n else ""), fontsize=9)
         ax.set_xlabel("lag time (ps)")
         ax.set_ylabel("MSD (Å²)")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=6)
     return save_figure(fig, out)
+
+
+def arrhenius_group_panels(groups: list[dict], out_dir: Path) -> list[tuple[dict, Path]]:
+    """One Arrhenius figure per (system, species) of :func:`deepearth.report.data.arrhenius_groups`
+    (``arrhenius_<system>_<species>.png``, or ``arrhenius_<species>.png`` for a single system), each
+    region a line and band (:func:`~deepearth.report.transport_figures.arrhenius_regions_figure`)."""
+    out = []
+    for g in groups:
+        name = "_".join(x for x in ("arrhenius", g["system"], g["species"]) if x)
+        out.append((g, arrhenius_regions_figure(g, out_dir / f"{name}.png")))
+    return out
 
 
 def arrhenius_panels(records: list[dict], out_dir: Path) -> list[Path]:

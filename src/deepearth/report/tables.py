@@ -5,9 +5,11 @@ regime as an upper bound. The rows come from the run's records (:mod:`deepearth.
 from __future__ import annotations
 
 import html
+import math
 
-from deepearth.report.fmt import (MISSING, NOT_DIFFUSIVE, bin_text, bin_title, diffusion_value, finite,
-                                  installed_version, num, pm)
+from deepearth.report.fmt import (MISSING, NOT_DIFFUSIVE, band_text, bin_text, bin_title, diffusion_value, finite,
+                                  installed_version, law_text, num, pm, region_name, region_text, species_name,
+                                  where_text)
 
 
 def table(rows: list[dict], cols: list[tuple[str, str, object]], cls: str = "") -> str:
@@ -54,9 +56,11 @@ def grid_table(rows: list[dict]) -> str:
     """One row per grid point: its frame classes by iteration, frames chosen, volume, blow-ups."""
     def history(key):
         return lambda r: " → ".join(num(100 * h[key], ".0f") if finite(h.get(key)) else MISSING
-                                    for h in r["history"])
+                                    for h in r["history"]) or ("not explored" if key == "accurate" else MISSING)
 
     def stops(r):
+        if not r["history"]:
+            return MISSING
         out = [f"iteration {h['iteration']}: {h['blow_up']}" for h in r["history"] if h.get("blow_up")]
         return "; ".join(out) or "none"
 
@@ -87,21 +91,72 @@ def diffusion_table(results: list[dict]) -> str:
             return MISSING
         return "converged" if r["model_converged"] else "NOT converged: provisional"
 
-    cols = [("species", "species", ""), ("P_GPa", "P (GPa)", "g"), ("T_K", "T (K)", "g"),
+    cols = [("species", "species", species_name), ("P_GPa", "P (GPa)", "g"), ("T_K", "T (K)", "g"),
             ("D", "D (m²/s), ± 1σ or upper bound", diffusion_value),
             ("status", "regime", status), ("n_replicas", "replicas (count)", "d"),
             ("fit_window_ps", "fit window (ps)", lambda r: "–".join(f"{x:.3g}" for x in r["fit_window_ps"])
              if r.get("fit_window_ps") else MISSING),
             ("stderr_source", "1σ from", lambda r: _ERROR_SOURCES.get(r.get("stderr_source"), MISSING)),
             ("model_converged", "model", model)]
+    if any(region_name(r) != "all" or r.get("system") for r in results):  # a campaign: what each D is of
+        cols.insert(1, ("region", "region (atoms counted)", region_text))
+    if any(r.get("system") for r in results):
+        cols.insert(0, ("system", "system", lambda r: r.get("system") or MISSING))
     out = table(results, cols)
-    methods = "".join(f"<li>{html.escape(r.get('species', ''))} at {num(r.get('P_GPa'), 'g')} GPa, "
+    methods = "".join(f"<li>{html.escape(where_text(r))} at {num(r.get('P_GPa'), 'g')} GPa, "
                       f"{num(r.get('T_K'), 'g')} K: {html.escape(r.get('method', ''))}</li>" for r in results)
     if any(r.get("diffusive", True) is False for r in results):
         out += (f"<p>{html.escape(NOT_DIFFUSIVE[0].upper() + NOT_DIFFUSIVE[1:])}: no diffusion coefficient is "
                 "given there. The fit on the late half of such an MSD measures only its noise, so the table gives "
                 "the 2σ upper bound max(D, 0) + 2σ.</p>")
     return out + f"<details><summary>How each D was estimated</summary><ul>{methods}</ul></details>"
+
+
+def arrhenius_table(laws: list[dict]) -> str:
+    """One row per fitted law of ``results/arrhenius.json``: system, species, region, the law's form and
+    activation ± 1σ (kJ/mol), ΔV ± 1σ (cm³/mol, eq. 4), D0 with its log-normal 1σ range, the points
+    and temperatures it rests on, χ²/dof."""
+    def d0(r):
+        if not finite(r.get("D0_m2_per_s")):
+            return MISSING
+        s = r.get("lnD0_stderr")
+        return f"{r['D0_m2_per_s']:.3g}" + (f" (×/÷ {math.exp(s):.3g})" if finite(s) else "")
+
+    cols = [("system", "system", lambda r: r.get("system") or MISSING), ("species", "species", species_name),
+            ("region", "region (atoms counted)", region_text),
+            ("form", "law", lambda r: "eq. 4: ΔE + PΔV" if r.get("activation_kind") == "dE" else "eq. 3: ΔH"),
+            ("a", "activation ΔH or ΔE (kJ/mol)", _err("activation_kJ_per_mol", "activation_stderr_kJ_per_mol", ".3g")),
+            ("v", "ΔV (cm³/mol)", _err("dV_cm3_per_mol", "dV_stderr_cm3_per_mol", ".3g")),
+            ("d0", "D0 (m²/s)", d0), ("n_points", "diffusive points (count)", "d"),
+            ("T_range_K", "T range (K)", lambda r: "–".join(f"{x:g}" for x in r["T_range_K"]) if r.get("T_range_K")
+             else MISSING),
+            ("chi2_red", "χ²/dof (dimensionless)", ".3g")]
+    rows = [r for r in laws if "not_fitted" not in r]
+    if not any(r.get("system") for r in rows):
+        cols = cols[1:]
+    out = table(rows, cols) if rows else "<p class='note'>No Arrhenius law could be fitted.</p>"
+    missing = [r for r in laws if "not_fitted" in r]
+    if missing:
+        out += ("<p>Not fitted:</p><ul>" + "".join(f"<li>{html.escape(where_text(r))}: "
+                                                   f"{html.escape(str(r['not_fitted']))}</li>" for r in missing)
+                + "</ul>")
+    methods = "".join(f"<li>{html.escape(where_text(r))} ({html.escape(law_text(r))}): "
+                      f"{html.escape(r.get('method', ''))}</li>" for r in rows)
+    return out + (f"<details><summary>How each law was fitted</summary><ul>{methods}</ul></details>" if rows else "")
+
+
+def w_isotopes_table(rows: list[dict]) -> str:
+    """One row per PGZ height of ``results/w_isotopes.json``: D_GB, D_eff, diffusion length and OIB
+    μ182W, each as its Monte-Carlo median with the 2.5–97.5 % range."""
+    def q(key, fmt=".3g"):
+        return lambda r: band_text(r.get(key), fmt)
+
+    cols = [("pgz_height_km", "PGZ height (km)", "g"),
+            ("g", "D_GB at the model's T, P (m²/s), median [95 %]", q("D_gb_m2_per_s")),
+            ("e", "D_eff (m²/s), median [95 %]", q("D_eff_m2_per_s")),
+            ("l", "diffusion length √(D_eff t) (m), median [95 %]", q("diffusion_length_m")),
+            ("m", "OIB μ¹⁸²W (ppm), median [95 %]", q("oib_mu182w", ".3g"))]
+    return table(rows, cols)
 
 
 # -- provenance -------------------------------------------------------------------------------------

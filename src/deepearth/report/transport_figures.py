@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from deepearth.report.figures import save_figure  # noqa: E402
-from deepearth.report.fmt import diffusion_text  # noqa: E402
+from deepearth.report.fmt import REGION_WORDS, diffusion_text, diffusion_upper_bound, law_text  # noqa: E402
 from deepearth.units import A2_PER_PS_TO_M2_PER_S  # noqa: E402
 
 
@@ -86,4 +86,41 @@ def arrhenius_figure(data: dict, out: Path) -> Path:
     ax.set_xlabel("10⁴ / T (1/K)")
     ax.set_ylabel("D (m²/s)")
     ax.legend(fontsize=7)
+    return save_figure(fig, out)
+
+
+def arrhenius_regions_figure(group: dict, out: Path) -> Path:
+    """D vs 10⁴/T (log D) of one system and species, one colour per region: the simulations with 1σ
+    bars, results without a diffusive regime as their 2σ upper bounds (not fitted), and each region's
+    recorded law with its 1σ parameter band (at each pressure of an eq. 4 law; a region without a law:
+    its simulations only).
+
+    ``group``: :func:`deepearth.report.data.arrhenius_groups` entry (regions, each with ``points``:
+    diffusion rows, ``curves``: the law evaluated over its temperatures, ``law``: the record)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for k, reg in enumerate(group["regions"]):
+        c = f"C{k % 10}"
+        name = REGION_WORDS.get(reg["region"], reg["region"]) + ("" if reg["law"] else " (no law fitted)")
+        fitted = [r for r in reg["points"] if r.get("diffusive", True) is not False]
+        bounds = [r for r in reg["points"] if r.get("diffusive", True) is False and diffusion_upper_bound(r)]
+        if fitted:
+            ax.errorbar([1e4 / r["T_K"] for r in fitted], [r["D_m2_per_s"] for r in fitted],
+                        yerr=[r.get("D_stderr_m2_per_s") or 0.0 for r in fitted], fmt="o", ms=4, color=c, capsize=2,
+                        label=f"{name}: simulations (± 1σ)")
+        if bounds:
+            ax.plot([1e4 / r["T_K"] for r in bounds], [diffusion_upper_bound(r) for r in bounds], "v", mfc="none",
+                    color=c, label=f"{name}: not diffusive, 2σ upper bound (not fitted)")
+        many = len(reg["curves"]) > 1
+        for j, cur in enumerate(reg["curves"]):
+            x = 1e4 / np.asarray(cur["T_K"])
+            at = f" at {cur['P_GPa']:g} GPa" if many and cur.get("P_GPa") is not None else ""
+            ls = ("-", "--", ":", "-.")[j % 4]
+            ax.plot(x, cur["D_m2_per_s"], ls, color=c, lw=1.2, label=f"{name} law{at}: {law_text(reg['law'])}")
+            ax.fill_between(x, cur["D_lo_m2_per_s"], cur["D_hi_m2_per_s"], color=c, alpha=0.15, lw=0,
+                            label=f"{name} law{at}: 1σ band")
+    ax.set_yscale("log")
+    ax.set_xlabel("10⁴ / T (1/K)")
+    ax.set_ylabel("D (m²/s)")
+    ax.set_title(f"{group['system'] + ': ' if group.get('system') else ''}{group['species']}", fontsize=9)
+    ax.legend(fontsize=6)
     return save_figure(fig, out)
