@@ -168,8 +168,9 @@ def test_production_cases_give_D_per_region_and_an_arrhenius_law(campaign):
     assert melt[1]["D_m2_per_s"] > melt[0]["D_m2_per_s"] > 1e-9  # a liquid metal: D ~ 1e-8 m²/s, up with T
     gb = {d["region"]: d for d in rows if d["system"] == "gb"}
     assert set(gb) <= {"gb", "grain"} and gb, "the bicrystal's regions gave no D"
-    for d in gb.values():
-        assert d["region_info"] if "region_info" in d else d["region"] in ("gb", "grain")
+    for d in gb.values():  # rows grouped by element and region name; the slab (scaled to each cell) beside them
+        assert d["species"] == "Cu" and d["region_slab"]["planes"] == 2
+        assert d["region_slab"]["outside"] is (d["region"] == "grain")
     for rep in (0, 1):
         assert (rundir.md_dir / "melt" / "P5-T2000" / f"rep-{rep}" / "done.json").is_file()
     laws = {(a["system"], a["region"]): a for a in rundir.read_result("arrhenius")}

@@ -78,6 +78,7 @@ def reference_eos(ctx: RunContext, system: CampaignSystem | None = None) -> Birc
                  if configuration_hash(o.atoms) == configuration_hash(system.atoms)), None)
     if same is not None:  # e.g. a liquid of the crystal another system explores: one scan serves both
         ctx.eos[system.name] = reference_eos(ctx, same)
+        ctx.rundir.write_result(f"reference_eos_{system.folder}", {"system": system.name, "same_as": same.name})
         return ctx.eos[system.name]
     s, ex, atoms = system.spec, system.exploration, system.atoms
     v0 = atoms.get_volume()

@@ -131,13 +131,17 @@ def diffusion(ctx: RunContext, replicas: dict[PointKey, list[ReplicaResult]], mo
                 continue
             for sp in elements:
                 for name in regions:
+                    region = region_of(system, name, trajs[0].cells_A[0])
                     try:
                         res = diffusion_coefficient(trajs, species=sp, min_fit_start_ps=spec.min_fit_start_ps, T_K=t,
-                                                    P_GPa=p, region=region_of(system, name, trajs[0].cells_A[0]))
+                                                    P_GPa=p, region=region)
                     except ValueError as exc:
                         log.warning("no D(%s) in region %s of %s at %g GPa, %g K: %s", sp, name, system.name, p, t, exc)
                         continue
-                    row = {**res.to_dict(curves=True), "region": name, "model_converged": model_converged,
+                    # the estimator's label names the slab (its position scales with each cell): the element
+                    # and the region name group the rows, the slab is kept beside them
+                    row = {**res.to_dict(curves=True), "species": sp, "region": name,
+                           "region_slab": None if region is None else region.to_dict(), "model_converged": model_converged,
                            **({"system": system.name} if system.folder else {})}
                     out.append(row)
                     log.info("D(%s%s) at %s%g GPa, %g K = %.3e +/- %.3e m^2/s (window %.2f-%.2f ps%s)", sp,
