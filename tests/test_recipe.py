@@ -109,8 +109,8 @@ def test_status_of_a_run_directory(tmp_path, capsys):
 # ------------------------------------------------------------------- validation at the door
 
 def test_every_example_run_recipe_validates():
-    runs = [p for p in sorted(EXAMPLES.glob("*.toml")) if "[system]" in p.read_text()]
-    assert {p.name for p in runs} >= {"mgo-quickstart.toml", "mgo-gpaw.toml"}
+    runs = [p for p in sorted(EXAMPLES.glob("*.toml")) if "[system]" in p.read_text() or "[[systems]]" in p.read_text()]
+    assert {p.name for p in runs} >= {"mgo-quickstart.toml", "mgo-gpaw.toml", "w-grain-boundary.toml"}
     for p in runs:
         load_recipe(p)
 
