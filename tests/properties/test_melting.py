@@ -131,6 +131,15 @@ def test_every_run_melts_or_freezes_says_so_and_suggests_the_next_T():
     assert "no run moved its interfaces" in melting_bracket(still).message
 
 
+def test_a_run_that_melts_within_the_first_block_is_measured_from_the_first_frame():
+    rng = np.random.default_rng(2)
+    t = np.arange(40) * 0.5
+    f = np.clip(np.r_[0.5, 0.25, 0.08, np.zeros(37)] + np.abs(rng.normal(0, 0.01, 40)), 0, 1)
+    s = fraction_series(1400.0, t, f, 500, axis_length_A=80.0)
+    assert s.verdict == "melts" and s.final_state == "liquid" and s.verdict_basis.startswith("first frame")
+    assert s.f_start == pytest.approx(f[0]) and s.change == pytest.approx(np.mean(f[32:]) - f[0])
+
+
 def test_too_few_frames_for_an_error_bar_is_one_line():
     with pytest.raises(ValueError, match="too few frames for an error bar at 1300 K: 6 frames, at least 10"):
         fraction_series(1300, np.arange(6.0), np.full(6, 0.5), 100, axis_length_A=50.0)

@@ -44,6 +44,7 @@ from deepearth.md.engines import make_engine
 from deepearth.properties.melting import MeltingBracket, SolidFractionSeries, melting_bracket, solid_fraction_series
 from deepearth.structures.coexistence import coexistence_cell
 from deepearth.structures.liquid import melt_quench, require_atoms
+from deepearth.structures.packing import random_packing
 
 __all__ = ["CoexistenceSettings", "MeltingRun", "coexistence_melting"]
 
@@ -56,7 +57,10 @@ class CoexistenceSettings:
     solid-fraction statistics;
     ``contact_interval``: steps between the MD guard's close-contact checks in the lattice and
     production runs (an all-pairs check: every 10 steps it cost as much as the MD of a 512-atom
-    EAM cell)."""
+    EAM cell). ``liquid_start``: what the liquid is melted from — ``"crystal"`` (the liquid half's
+    crystal), or ``"random"`` (a random packing of its atoms at ``random_volume_factor`` × its volume,
+    :func:`deepearth.structures.packing.random_packing`): for a potential that cannot be run hot
+    enough to melt a superheated crystal in ``melt_steps`` (the quickstart MgO POD: ≤ 7000 K)."""
 
     n_layers: int = 8
     timestep_fs: float = 2.0
@@ -75,6 +79,8 @@ class CoexistenceSettings:
     tdamp_fs: float = 100.0
     pdamp_fs: float = 1000.0
     contact_interval: int = 100
+    liquid_start: str = "crystal"
+    random_volume_factor: float = 1.05
 
 
 @dataclass
@@ -155,7 +161,10 @@ def _one_run(lattice: Atoms, calc: Calculator, eng: Engine, T: float, P: float, 
     """Liquid, coexistence cell, production and classification of one (T, replica)."""
     n_liq = s.n_layers - s.n_layers // 2
     t_melt = s.T_melt_K if s.T_melt_K is not None else s.T_melt_factor * T
-    liquid = melt_quench(_repeat(lattice, axis, n_liq), calc, T_melt_K=t_melt, T_K=T, P_GPa=P, engine=eng,
+    start = _repeat(lattice, axis, n_liq)
+    if s.liquid_start == "random":
+        start = random_packing(start, s.random_volume_factor * start.get_volume(), seed)
+    liquid = melt_quench(start, calc, T_melt_K=t_melt, T_K=T, P_GPa=P, engine=eng,
                          melt_steps=s.melt_steps, quench_steps=s.quench_steps, equilibrate_steps=s.equilibrate_steps,
                          check_steps=s.check_steps, timestep_fs=s.timestep_fs, seed=seed,
                          sample_every=max(1, s.check_steps // 40))
@@ -203,6 +212,8 @@ def coexistence_melting(crystal: Atoms | Sequence[Atoms], calculators: Calculato
         raise ValueError(f"replicas must be an integer >= 1, got {replicas!r}")
     if isinstance(axis, bool) or axis not in (0, 1, 2):
         raise ValueError(f"axis must be 0, 1 or 2, got {axis!r}")
+    if s.liquid_start not in ("crystal", "random"):
+        raise ValueError(f"settings.liquid_start must be 'crystal' or 'random', got {s.liquid_start!r}")
     if s.n_layers < 4 or s.n_layers % 2:
         raise ValueError(f"settings.n_layers must be an even number >= 4, got {s.n_layers}")
     if s.run_steps // s.sample_every < 2 * s.n_blocks:

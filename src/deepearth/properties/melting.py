@@ -116,7 +116,8 @@ def statistical_inefficiency(x: np.ndarray) -> float:
 class SolidFractionSeries:
     """The solid fraction of one coexistence run over time, and what it says (module docstring).
 
-    ``change`` = last − first block mean of ``solid_fraction`` (± ``change_stderr``);
+    ``change`` = last − first block mean of ``solid_fraction`` (± ``change_stderr``; from the first
+    frame instead when the cell melted or froze completely within the first block: ``verdict_basis``);
     ``interface_velocity_A_per_ps`` > 0 when the crystal grows (interfaces move into the liquid);
     ``verdict`` ``crystallises`` | ``melts`` | ``coexists``; ``final_state`` ``solid`` | ``liquid`` |
     ``two-phase``. ``replica`` and ``member`` (committee member / model label) tag the run; its cell
@@ -144,6 +145,7 @@ class SolidFractionSeries:
     verdict: str
     final_state: str
     direction: str
+    verdict_basis: str = "first and last blocks"
     replica: int = 0
     member: str = ""
     P_GPa: float | None = None
@@ -293,15 +295,25 @@ def fraction_series(T_K: float, times_ps: Sequence[float], solid_fraction: Seque
     floor = 1.0 / max(int(n_atoms), 1)  # one atom
     errs = [max(float(np.std(f[b], ddof=1)) * np.sqrt(g / len(b)), floor) for b in (blocks[0], blocks[-1])]
     change, change_err = float(means[-1] - means[0]), float(np.hypot(*errs))
-    dt = float(t[blocks[-1]].mean() - t[blocks[0]].mean())
+    f_start, dt = float(means[0]), float(t[blocks[-1]].mean() - t[blocks[0]].mean())
     verdict = _verdict(change, change_err, float(min_change))
     full = max(FULL, 2 * (misclassified_fraction or 0.0))
     final = "liquid" if means[-1] < full else "solid" if means[-1] > 1 - full else "two-phase"
+    basis = "first and last blocks"
+    if verdict == "coexists" and final != "two-phase":
+        # it melted (froze) completely within the first block: measure from the first frame, whose error is
+        # the binomial scatter of one frame's fraction
+        f_start = float(f[0])
+        change = float(means[-1] - f_start)
+        change_err = float(np.hypot(errs[-1], max(np.sqrt(f_start * (1 - f_start) / max(int(n_atoms), 1)), floor)))
+        dt = float(t[blocks[-1]].mean() - t[0])
+        verdict = _verdict(change, change_err, float(min_change))
+        basis = f"first frame and last block (fully {final} within the first block)"
     return SolidFractionSeries(
         T_K=T_K, times_ps=t.tolist(), solid_fraction=f.tolist(), n_atoms=int(n_atoms), threshold=float(threshold),
         threshold_rule=threshold_rule, misclassified_fraction=misclassified_fraction, order_parameter=order_parameter,
         axis=int(axis), axis_length_A=length, n_blocks=int(n_blocks), statistical_inefficiency=g,
-        f_start=float(means[0]), f_end=float(means[-1]), change=change, change_stderr=change_err,
+        f_start=f_start, f_end=float(means[-1]), change=change, change_stderr=change_err, verdict_basis=basis,
         interface_velocity_A_per_ps=change / dt * length / 2.0,
         interface_velocity_stderr_A_per_ps=change_err / dt * length / 2.0, verdict=verdict, final_state=final,
         direction=_DIRECTION[verdict], replica=int(replica), member=str(member),
