@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from deepearth.cli import main
-from deepearth.recipe import RecipeError, load_recipe, recipe_to_toml
+from deepearth.recipe import RecipeError, load_recipe
+from deepearth.recipe_toml import recipe_to_toml
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 EXAMPLE = EXAMPLES / "mgo-quickstart.toml"

@@ -12,7 +12,8 @@ from deepearth.pipeline.learning import active_learning, exploration_flags
 from deepearth.pipeline.context import RunContext, build_context
 from deepearth.pipeline.resume import check_resume, check_run_dir
 from deepearth.parallel import set_single_thread_env
-from deepearth.recipe import Recipe, recipe_to_toml
+from deepearth.recipe import Recipe
+from deepearth.recipe_toml import recipe_to_toml
 from deepearth.report.html import write_report
 from deepearth.rundir import RunSummary
 
