@@ -3,8 +3,10 @@ spelled out, tables of arrays (``[[systems]]``...) as inline tables."""
 
 from __future__ import annotations
 
+from deepearth.recipe import Recipe
 
-def recipe_to_toml(recipe) -> str:
+
+def recipe_to_toml(recipe: Recipe) -> str:
     """Serialise a recipe back to TOML (used to copy the effective recipe into the run directory)."""
     data = recipe.model_dump(mode="json", exclude={"source"}, exclude_none=True)
     return _dump_toml(data)
