@@ -3,7 +3,8 @@
 :func:`deepearth.pipeline.eos_scan.eos_scan` runs NPT (LAMMPS engine, member 0 of the committee) on the
 64-atom rocksalt cell at every (P, T) of a 5 × 5 grid (25–140 GPa × 300–5000 K), block-averages ⟨V⟩,
 ⟨P⟩, ⟨E⟩; then per isotherm a Vinet fit (with a weak prior K0' = 4 ± 2, :data:`PRIOR`; the fits without it are
-printed too) and the thermal EOS (:func:`deepearth.properties.eos.pvt_analysis`): α and K_T at the grid
+printed too; points whose atoms diffused while sampled — melted — and isotherms left with fewer than
+four crystalline points are left out) and the thermal EOS (:func:`deepearth.properties.eos.pvt_analysis`): α and K_T at the grid
 pressures, thermal pressure, γ = V(∂P/∂E)_V and its power law, an adiabat from (25 GPa, 2000 K). The
 same quantities from SLB2011 periclase (Stixrude & Lithgow-Bertelloni 2011, GJI 184, 1180, through
 ``burnman_cpp.minerals.SLB11``) at the same (P, T) are printed beside them.
@@ -47,6 +48,8 @@ FORM = "vinet"
 #: A weak prior on K0': five points per isotherm at 25-140 GPa do not always fix V0, K0 and K0' alone
 #: (the fit runs off to K0 -> 0); K0' is data-dominated wherever the data constrain it.
 PRIOR = {"K0_prime": (4.0, 2.0)}
+#: Mean-squared displacement (Å², over the sampled part) above which a point counts as melted.
+MOBILE_MSD_A2 = 1.0
 
 
 def slb2011(p_gpa: float, t_k: float) -> dict:
@@ -85,6 +88,16 @@ def pm(v, e, f=".3g") -> str:
 def analyse(rows: np.ndarray, n_mgo: int, form: str, prior: dict | None):
     """Per-isotherm fits (without and with ``prior``) and the thermal EOS per MgO from the points table."""
     per = 1.0 / n_mgo
+    if rows.shape[1] > 10:  # the crystal's EOS: points whose atoms diffused (melted) are left out
+        mobile = rows[:, 10] > MOBILE_MSD_A2
+        for r in rows[mobile]:
+            print(f"left out: {r[0]:g} GPa, {r[1]:g} K (atoms moved {r[10]:.3g} Å² while sampled: melted?)")
+        rows = rows[~mobile]
+    counts = {t: int(np.sum(rows[:, 1] == t)) for t in np.unique(rows[:, 1])}
+    for t, c in counts.items():
+        if c < 4:
+            print(f"left out: the {t:g} K isotherm ({c} crystalline points; a fit needs 4)")
+    rows = rows[[counts[t] >= 4 for t in rows[:, 1]]]
     P_t, T, V, dV, P, dP, E, dE = (rows[:, k] for k in range(8))
     print("| T (K) | " + form + " fit, no prior | " + form + f" fit, prior {prior} |")
     print("|---|---|---|")
@@ -127,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no POD model at {model}: run `deepearth run examples/mgo-quickstart.toml` first")
             return 2
         settings = EOSScanSettings(steps=steps, equilibration_steps=eq, timestep_fs=1.0, sample_interval=10,
-                                   n_blocks=6, pdamp_fs=500.0, seed=2026, form=FORM, prior=PRIOR)
+                                   n_blocks=6, pdamp_fs=500.0, seed=2026, form=FORM, prior=PRIOR,
+                                   mobile_msd_A2=MOBILE_MSD_A2)
         t0 = time.time()
         res = eos_scan(cell, load_potential(model), PRESSURES, TEMPERATURES, settings, make_engine("lammps"),
                        volume_guess=volume_guess(args.run, n_mgo),
@@ -135,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.time() - t0
         table = res.write_table(args.out / "points.dat")
         write_json_atomic(args.out / "scan.json", res.to_dict())
-        header = (f"LAMMPS NPT {eq}+{steps} steps per point (1 fs), wall time {wall:.0f} s; "
-                  f"blow-ups: {len(res.notes)}")
+        blow_ups = sum(len(p.blow_ups) for p in res.points)
+        header = f"LAMMPS NPT {eq}+{steps} steps per point (1 fs), wall time {wall:.0f} s; blow-ups: {blow_ups}"
         for n in res.notes:
             print(f"note: {n}")
     rows = np.loadtxt(table, ndmin=2)

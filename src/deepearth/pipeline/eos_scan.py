@@ -10,7 +10,7 @@ of the replica means and its error ``sqrt(Σ σ_i²)/R``. Every point starts fro
 carried to the next; with ``settings.chain`` each replica instead continues from its state at the
 previous pressure of the isotherm. The atoms' mean-squared displacement over the sampled part
 (``msd_A2``) flags points where atoms diffuse (``notes``): a melted or defective cell's volume is not
-the crystal's.
+the crystal's, so such points are left out of the fits (``settings.drop_mobile``).
 
 Then per isotherm an EOS fit with the volume errors as effective pressure errors
 (:func:`~deepearth.properties.eos.isotherms.fit_isotherm`) and, with two or more isotherms, the thermal
@@ -67,6 +67,7 @@ class EOSScanSettings:
     prior: dict | None = None  # e.g. {"K0_prime": (4.0, 2.0)} for every isotherm's fit (eos.fit)
     chain: bool = False  # True: each replica continues from its state at the previous pressure
     mobile_msd_A2: float = 1.0  # a point whose atoms move farther than this (Å², sampled part) is flagged
+    drop_mobile: bool = True  # and left out of the fits (the crystal's EOS)
     guard: MDGuard = field(default_factory=MDGuard)
 
     def check(self) -> None:
@@ -176,9 +177,9 @@ def _point(P: float, T: float, series: list[np.ndarray], n_blocks: int, blow_ups
                         means[:, 0].tolist(), blow_ups, float(np.max(msds)))
 
 
-def _fits(points: list[EOSScanPoint], form: str, prior: dict | None, notes: list[str]
-          ) -> tuple[list[dict], dict | None]:
-    ok = [p for p in points if p.ok]
+def _fits(points: list[EOSScanPoint], s: EOSScanSettings, notes: list[str]) -> tuple[list[dict], dict | None]:
+    form, prior = s.form, s.prior
+    ok = [p for p in points if p.ok and not (s.drop_mobile and p.msd_A2 > s.mobile_msd_A2)]
     if not ok:
         notes.append("no state point survived: no fit")
         return [], None
@@ -264,9 +265,10 @@ def eos_scan(atoms: Atoms, calculator: Calculator | str | Path, pressures_GPa, t
                 progress(len(points), total, f"{P:g} GPa, {T:g} K")
     notes: list[str] = [f"{p.P_target_GPa:g} GPa, {p.T_K:g} K: {b}" for p in points for b in p.blow_ups]
     notes += [f"{p.P_target_GPa:g} GPa, {p.T_K:g} K: atoms moved {p.msd_A2:.3g} A^2 (mean square) while sampled: "
-              "diffusing (melted, or defects)? its volume may not be the crystal's" for p in points
+              "diffusing (melted, or defects)? its volume may not be the crystal's"
+              + ("; left out of the fits" if s.drop_mobile else "") for p in points
               if p.ok and p.msd_A2 > s.mobile_msd_A2]
-    fits, thermal = _fits(points, s.form, s.prior, notes)
+    fits, thermal = _fits(points, s, notes)
     method = ("NPT (MTK) per (P, T); block-averaged V, P (virial + kinetic), E (potential + kinetic), T per replica "
               "(Flyvbjerg & Petersen 1989), replicas combined as independent; per-isotherm EOS fits and the thermal "
               "EOS by deepearth.properties.eos (pvt_analysis)")
