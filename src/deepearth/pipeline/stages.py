@@ -91,11 +91,11 @@ def reference_eos(ctx: RunContext, system: CampaignSystem | None = None) -> Birc
     parent = "reference-eos" + (f"-{system.folder}" if system.folder else "")
     reqs = [LabelRequest(f"{system.label_prefix}eos-{k:02d}", scaled(atoms, v), 0, None, 0.0, parent)
             for k, v in enumerate(np.linspace(v_lo, v_hi, ctx.recipe.initial.n_eos_volumes))]
-    ctx.set_stage(f"initial data: static EOS of {system.name}'s ideal cell with the reference", iteration=0)
-    label(ctx, reqs, f"reference EOS of {system.name}")
+    ctx.set_stage(f"initial data: static EOS of {system.title}'s ideal cell with the reference", iteration=0)
+    label(ctx, reqs, f"reference EOS of {system.title}")
     rows = ctx.store.rows(parent=parent, ok=True)
     if len(rows) < 4:
-        raise RuntimeError(f"reference EOS of {system.name}: only {len(rows)} of {len(reqs)} ideal-cell labels "
+        raise RuntimeError(f"reference EOS of {system.title}: only {len(rows)} of {len(reqs)} ideal-cell labels "
                            f"succeeded (need 4 for a BM3 fit); see the failed rows' 'error' in {ctx.store.path}")
     vols = [r.volume for r in rows]
     press = [stress_to_pressure_gpa(r.stress) for r in rows]
@@ -105,7 +105,7 @@ def reference_eos(ctx: RunContext, system: CampaignSystem | None = None) -> Birc
     ctx.rundir.write_result(name, {**eos.to_dict(), "system": system.name, "volumes_A3": vols, "pressures_GPa": press,
                                    "n_atoms": len(atoms), "labeller": ctx.labeller.provenance})
     at = ", ".join(f"V({p:g} GPa) = {eos.volume(p):.1f}" for p in ex.pressures_GPa)
-    log.info("reference static EOS of %s (%d atoms; BM3 fit over %.0f-%.0f GPa): %s A^3", system.name, len(atoms),
+    log.info("reference static EOS of %s (%d atoms; BM3 fit over %.0f-%.0f GPa): %s A^3", system.title, len(atoms),
              min(press), max(press), at)
     return eos
 
@@ -154,7 +154,7 @@ def initial_data(ctx: RunContext) -> None:
     i = ctx.recipe.initial
     for k, system in enumerate(ctx.systems):
         eos = reference_eos(ctx, system)
-        ctx.set_stage(f"initial data: labelling strained and rattled configurations of {system.name}", iteration=0)
+        ctx.set_stage(f"initial data: labelling strained and rattled configurations of {system.title}", iteration=0)
         pressures = system.exploration.pressures_GPa
         seed = ctx.seed(0) if k == 0 else ctx.seed(0, k)  # the first system keeps the seed of single-system runs
         n_configs = getattr(system.spec, "n_configs", None) or i.n_configs
@@ -166,7 +166,7 @@ def initial_data(ctx: RunContext) -> None:
         else:
             configs = initial_configurations(system.atoms, pressures, n_configs, i.strain, i.rattle_A, eos.volume, seed)
         label(ctx, [LabelRequest(f"{system.label_prefix}init-{n:04d}", a, 0, a.info["origin_P_GPa"], None)
-                    for n, a in enumerate(configs)], f"initial data of {system.name}")
+                    for n, a in enumerate(configs)], f"initial data of {system.title}")
 
 
 def train(ctx: RunContext, iteration: int) -> list[Path]:

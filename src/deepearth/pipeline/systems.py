@@ -52,6 +52,11 @@ class CampaignSystem:
     folder: str
 
     @property
+    def title(self) -> str:
+        """How log lines name it: its name, or "the system" for a single-``[system]`` recipe."""
+        return self.name if self.folder else "the system"
+
+    @property
     def label_prefix(self) -> str:
         """Prefix of this system's label ids (``eos-``, ``init-``...): ``"<name>-"`` or ""."""
         return f"{self.folder}-" if self.folder else ""

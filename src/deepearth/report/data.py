@@ -79,7 +79,7 @@ def deviations(rundir: RunDir, iterations: list[int],
 
 
 def _n_atoms(rundir: RunDir, labels: list[dict], system: str = "") -> int | None:
-    eos = rundir.read_result("reference_eos" + (f"_{system}" if system else "")) or {}
+    eos = reference_eos(rundir, system) or {}
     if eos.get("n_atoms"):
         return int(eos["n_atoms"])
     counts = Counter(lab["n_atoms"] for lab in labels)
@@ -368,5 +368,10 @@ def w_isotopes_band(record: dict) -> dict | None:
 
 
 def reference_eos(rundir: RunDir, system: str = "") -> dict | None:
-    """``results/reference_eos[_<system>].json``: the reference's static EOS scan of a system's cell."""
-    return rundir.read_result("reference_eos" + (f"_{system}" if system else ""))
+    """``results/reference_eos[_<system>].json``: the reference's static EOS scan of a system's cell; a
+    system that borrowed another's scan (same cell, e.g. a liquid of it) gets that scan with ``same_as``."""
+    own = rundir.read_result("reference_eos" + (f"_{system}" if system else ""))
+    if own and "same_as" in own:
+        other = rundir.read_result(f"reference_eos_{own['same_as']}") or {}
+        return {**other, "same_as": own["same_as"]}
+    return own

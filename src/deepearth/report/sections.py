@@ -70,9 +70,11 @@ def _system_text(rundir: RunDir, s: dict, labels: list[dict]) -> str:
     made = "; ".join(f"{k}: {n}" for k, n in kinds.items()) or "none"
     builder = ("liquid (random packings of the crystal's atoms, melted and quenched by the exploration's MD)"
                if s["builder"] == "liquid" else "crystal (the structure as built)")
-    eos = "" if data.reference_eos(rundir, s["name"]) else (
-        f" {s['name']} has no reference EOS scan of its own (results/reference_eos_{s['name']}.json): a system built "
-        "from the cell of another system uses that system's scan.")
+    scan = data.reference_eos(rundir, s["name"])
+    eos = (f" It uses the reference EOS scan of {html.escape(scan['same_as'])} (the same cell)." if scan and "same_as" in scan
+           else "" if scan else
+           f" {s['name']} has no reference EOS scan of its own (results/reference_eos_{s['name']}.json): a system built "
+           "from the cell of another system uses that system's scan.")
     return (f"<p>Builder: {html.escape(builder)}. Exploration grid: {', '.join(f'{p:g}' for p in s['pressures_GPa'])} "
             f"GPa × {', '.join(f'{t:g}' for t in s['temperatures_K'])} K, {num(s['steps'], 'd')} MD steps per point; "
             f"weight {s['weight']:g} in the label budget; trust_lo {s['trust_lo']:g}{unit}, trust_hi {s['trust_hi']:g}"
