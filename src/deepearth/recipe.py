@@ -33,6 +33,7 @@ from deepearth.md.engines import engine_name
 from deepearth.parallel.cluster import ClusterSpec
 from deepearth.potentials.registry import POTENTIALS, PODSettings
 from deepearth.recipe_campaign import DiffusionCase, GeophysicsSpec, SystemOverrides, check_campaign
+from deepearth.recipe_thermo import EOSProperty, ElasticProperty, MeltingProperty, PhaseProperty, check_thermo
 from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
 from deepearth.structures.build import MAX_REPEAT, build_system, volume_at_pressure
@@ -253,6 +254,10 @@ class DiffusionSpec(Section):
 
 class PropertiesSpec(Section):
     diffusion: DiffusionSpec | None = Field(default_factory=DiffusionSpec)
+    eos: EOSProperty | None = Field(None, description="P-V-T EOS by NPT MD (deepearth.recipe_thermo); unset: not run")
+    elastic: ElasticProperty | None = Field(None, description="Cij at (P, T) by stress-strain MD; unset: not run")
+    melting: MeltingProperty | None = Field(None, description="T_m bracket by two-phase coexistence; unset: not run")
+    phase: PhaseProperty | None = Field(None, description="phase of every production point; unset: not judged")
 
 
 class Recipe(Section):
@@ -293,6 +298,7 @@ class Recipe(Section):
             if (e.steps or ex.steps) < ex.deviation_interval:
                 raise ValueError(f"systems.{k}.steps: at least exploration.deviation_interval ({ex.deviation_interval})")
         check_campaign(self.system_names, self.production.cases, self.geophysics)
+        check_thermo(self.properties, dict(zip(self.system_names, self.systems or [self.system])))
         return self
 
     @property

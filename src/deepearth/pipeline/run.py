@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from deepearth import __version__
-from deepearth.pipeline import stages, transport
+from deepearth.pipeline import stages, thermo, transport
 from deepearth.pipeline.learning import active_learning, exploration_flags
 from deepearth.pipeline.context import RunContext, build_context
 from deepearth.pipeline.resume import check_resume, check_run_dir
@@ -64,6 +64,9 @@ def _run(recipe: Recipe, ctx, t0: float) -> RunSummary:
             diffusion = transport.diffusion(ctx, replicas, model_converged=converged)
             laws = transport.arrhenius_laws(ctx, diffusion)
             transport.w_isotopes(ctx, laws)
+            flags += thermo.phase(ctx, replicas)
+    if converged or recipe.production.allow_unconverged:  # [properties.eos|elastic|melting] with the final model
+        flags += thermo.thermo_properties(ctx, models, converged)
     if not converged:
         flags.append(UNCONVERGED_RUN if recipe.production.allow_unconverged else UNCONVERGED_STOP)
     for flag in flags:

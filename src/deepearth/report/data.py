@@ -375,3 +375,17 @@ def reference_eos(rundir: RunDir, system: str = "") -> dict | None:
         other = rundir.read_result(f"reference_eos_{own['same_as']}") or {}
         return {**other, "same_as": own["same_as"]}
     return own
+
+
+# -- thermodynamic properties ([properties.eos|elastic|melting|phase]) ---------------------------------
+#: The records of :mod:`deepearth.pipeline.thermo`, by name (``results/<name>.json``).
+PROPERTY_RECORDS = ("eos", "elastic", "melting", "phase")
+
+
+def property_record(rundir: RunDir, name: str) -> dict | None:
+    """``results/<name>.json`` of ``[properties.<name>]`` (one of :data:`PROPERTY_RECORDS`): the recipe's
+    section, the model and the workflow's result (or its ``error``); None when not written."""
+    if name not in PROPERTY_RECORDS:
+        raise ValueError(f"name: {name!r} is not a property record ({', '.join(PROPERTY_RECORDS)})")
+    rec = rundir.read_result(name)
+    return rec if isinstance(rec, dict) else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 
 from deepearth.recipe import Recipe
-from deepearth.report import data, figures, run_figures, sections, tables
+from deepearth.report import data, figures, run_figures, sections, tables, thermo_section
 from deepearth.report.fmt import NOT_DIFFUSIVE, diffusion_text, num, seconds, where_text
 from deepearth.report.tables import validation_section
 from deepearth.rundir import RunDir, RunSummary
@@ -106,6 +106,7 @@ def write_report(rundir: RunDir, summary: RunSummary, recipe: Recipe) -> str:
                        if n_msd > run_figures.MAX_PANELS else ""))
     body += sections.arrhenius_section(rundir, msd, out)
     body += sections.w_isotopes_section(rundir, out)
+    body += thermo_section.thermo_sections(rundir, out)  # [properties.eos|elastic|melting|phase]
 
     body += ["<h2>Active learning</h2>", tables.iteration_table(rows)]
     body += _figure("Learning curves (held-out errors)",
