@@ -140,8 +140,9 @@ def _covariance(form, energies, v, w, params: dict, free: list[str], prior: dict
     return (vt.T / s**2) @ vt / np.outer(scale, scale)
 
 
-def _solve(form, energies, v, y, w, start: dict, fixed: dict, free: list[str], prior: dict):
-    """Levenberg–Marquardt from ``start``; returns (params, cost) or None if it did not converge."""
+def _solve(form, energies, v, y, w, start: dict, fixed: dict, free: list[str], prior: dict, max_nfev: int = 1000):
+    """Levenberg–Marquardt from ``start``: (params, cost, converged), or None when it broke down; an
+    iteration limit reached (converged False) still returns where it went (to say where it ran off to)."""
     def unpack(x):
         p = dict(start, **fixed)
         for name, xi in zip(free, x):
@@ -158,18 +159,18 @@ def _solve(form, energies, v, y, w, start: dict, fixed: dict, free: list[str], p
     x0 = np.array([np.log(start[n]) if n in _POSITIVE else start[n] for n in free], float)
     try:
         with np.errstate(all="ignore"):
-            sol = least_squares(resid, x0, method="lm", x_scale="jac", xtol=1e-13, ftol=1e-13, gtol=1e-13,
-                                max_nfev=5000)
+            sol = least_squares(resid, x0, method="lm", x_scale="jac", xtol=1e-11, ftol=1e-11, gtol=1e-11,
+                                max_nfev=max_nfev)
     except (ValueError, FloatingPointError):
         return None
-    if sol.status <= 0 or not np.all(np.isfinite(sol.x)):
+    if sol.status < 0 or not np.all(np.isfinite(sol.x)):
         return None
     with np.errstate(all="ignore"):
         p = unpack(sol.x)
         r = resid(sol.x)
     if np.any(np.abs(r) >= 1e9):
         return None
-    return p, float(r @ r)
+    return p, float(r @ r), sol.status > 0
 
 
 def fit(volumes_A3, pressures_GPa=None, energies_eV=None, form: str = "bm3", *,
@@ -212,17 +213,23 @@ def fit(volumes_A3, pressures_GPa=None, energies_eV=None, form: str = "bm3", *,
         base = dict(starts[0]) if starts else {"E0": float(np.min(y)) if energies else 0.0, "V0": float(v.max()),
                                                "K0": 100.0, "K0_prime": 4.0}
         starts.append(dict(base, **{k: float(val) for k, val in guess.items() if k in PARAMETERS}, **fixed))
-    best = None
-    for s in starts:
+    best = stray = None
+    for k, s in enumerate(starts):
         if s["V0"] <= 0 or s["K0"] <= 0:
             continue
         got = _solve(eos, energies, v, y, w, s, fixed, free, prior)
-        if got is not None and (best is None or got[1] < best[1]):
+        if got is not None and not got[2] and 0 < got[0]["K0_prime"] < _MAX_K0_PRIME:  # slow, not running off
+            got = _solve(eos, energies, v, y, w, got[0], fixed, free, prior, max_nfev=5000)
+        if got is not None and not got[2]:
+            stray = got if stray is None or got[1] < stray[1] else stray
+        elif got is not None and (best is None or got[1] < best[1]):
             best = got
-    if best is None:
+        if k == 0 and best is not None and form == "bm3" and not prior and 0 < best[0]["K0_prime"] < _MAX_K0_PRIME:
+            break  # the BM3 variable-projection start is the global least-squares optimum: nothing to beat
+    if best is None and (stray is None or 0 < stray[0]["K0_prime"] < _MAX_K0_PRIME):
         raise ValueError(f"EOS fit: the {form} fit to {v.size} ({'V, E' if energies else 'V, P'}) points did not "
                          "converge; check the units (A^3, GPa, eV) and that the points lie on one compression curve")
-    params, chi2 = best
+    params, chi2, _ = best or stray
     if not 0 < params["K0_prime"] < _MAX_K0_PRIME:
         raise ValueError(f"EOS fit: the {v.size} points do not determine {', '.join(free)}: the best {form} fit runs off "
                          f"to K0 = {params['K0']:.3g} GPa, K0' = {params['K0_prime']:.3g} (no solid has K0' outside "
