@@ -132,6 +132,7 @@ def _one(ctx: RunContext, fn, task: tuple, what: str) -> tuple[dict | None, str]
     """Run one task on the executor: (value, "") or (None, its error line)."""
     ctx.progress.start(f"properties: {what}", 1)
     res = next(iter(ctx.executor.map(fn, [task])))
+    ctx.progress.advance()
     ctx.progress.finish()
     return (res.value, "") if res.ok else (None, res.error.splitlines()[0] if res.error else "failed")
 
@@ -172,7 +173,8 @@ def eos(ctx: RunContext, models: list[Path], converged: bool) -> list[str]:
     if "error" in old:
         return [f"properties.eos: not measured ({old['error']})"]
     lost = [p for p in old["points"] if not p["replicas"]]
-    flags = [f"properties.eos: isotherm {f['T_K']:g} K not fitted: {f['error']}" for f in old["isotherms"] if "error" in f]
+    flags = [f"properties.eos: isotherm {f['T_K']:g} K not fitted: {f['error']}" for f in old["isotherms"]
+             if "error" in f]
     if lost:
         flags.append(f"properties.eos: {len(lost)} of {len(old['points'])} state points lost every replica "
                      "(results/eos.json, notes)")
@@ -192,8 +194,9 @@ def elastic(ctx: RunContext, models: list[Path], converged: bool) -> list[str]:
                "static": [p for p in prev.get("static", []) if same and "error" not in p], "complete": False}
         system = ctx.system(spec.system)
         ref = stages.reference_eos(ctx, system)
-        settings = {k: getattr(spec, k) for k in ("strain", "timestep_fs", "npt_equilibration_steps", "npt_steps",
-                                                  "nvt_equilibration_steps", "nvt_steps", "sample_interval", "n_blocks")}
+        names = ("strain", "timestep_fs", "npt_equilibration_steps", "npt_steps", "nvt_equilibration_steps",
+                 "nvt_steps", "sample_interval", "n_blocks")
+        settings = {k: getattr(spec, k) for k in names}
         settings["components"] = tuple(spec.components)
         want = [("md", p, t) for p in spec.P_GPa for t in spec.temperatures_K]
         want += [("static", p, None) for p in spec.P_GPa] if spec.static_check else []

@@ -26,7 +26,8 @@ from deepearth.report.melting_figures import solid_fraction_figure
 from deepearth.report.sections import figure_block
 from deepearth.rundir import RunDir
 
-__all__ = ["FIGURES", "budget_text", "constant_names", "elastic_section", "eos_section", "melting_section", "phase_section", "thermal_rows", "thermo_sections"]
+__all__ = ["FIGURES", "budget_text", "constant_names", "elastic_section", "eos_section", "melting_section",
+           "phase_section", "thermal_rows", "thermo_sections"]
 
 #: The figures these sections may write (removed before each report is written).
 FIGURES = ("thermo_eos_fit.png", "thermo_eos_thermal.png", "thermo_elastic.png", "thermo_melting.png")
@@ -70,16 +71,20 @@ def _fit_table(isotherms: list[dict]) -> str:
         ("error", "not fitted", lambda r: r.get("error", ""))])
 
 
+def _at(thermal: dict, key: str, i: int, j: int, scale: float = 1.0) -> float | None:
+    v = thermal[key][i][j]
+    return None if v is None else scale * v
+
+
 def thermal_rows(thermal: dict) -> list[dict]:
-    """One row per (isotherm, pressure) of a thermal-EOS record: V, K_T, α with their 1σ."""
+    """One row per (isotherm, pressure) of a thermal-EOS record: V, K_T, α (10⁻⁵/K) with their 1σ."""
     rows = []
     for i, T in enumerate(thermal["T_K"]):
         for j, P in enumerate(thermal["pressures_GPa"]):
-            pick = lambda key: thermal[key][i][j]  # noqa: E731
-            rows.append({"T_K": T, "P_GPa": P, "V": (pick("volume_A3"), pick("volume_stderr_A3")),
-                         "K_T": (pick("K_T_GPa"), pick("K_T_stderr_GPa")),
-                         "alpha": (1e5 * pick("alpha_per_K") if pick("alpha_per_K") is not None else None,
-                                   1e5 * pick("alpha_stderr_per_K") if pick("alpha_stderr_per_K") is not None else None)})
+            at = lambda key, scale=1.0: _at(thermal, key, i, j, scale)  # noqa: E731
+            rows.append({"T_K": T, "P_GPa": P, "V": (at("volume_A3"), at("volume_stderr_A3")),
+                         "K_T": (at("K_T_GPa"), at("K_T_stderr_GPa")),
+                         "alpha": (at("alpha_per_K", 1e5), at("alpha_stderr_per_K", 1e5))})
     return rows
 
 
@@ -109,14 +114,16 @@ def eos_section(rec: dict, out: Path) -> list[str]:
     s = rec.get("section", {})
     body.append(f"<p>{num(rec.get('n_atoms'), 'd')} atoms ({_esc(rec.get('formula', ''))}); volumes and energies per "
                 f"cell. Grid: {', '.join(f'{p:g}' for p in s.get('pressures_GPa', []))} GPa × "
-                f"{', '.join(f'{t:g}' for t in s.get('temperatures_K', []))} K, {num(s.get('replicas'), 'd')} replica(s), "
+                f"{', '.join(f'{t:g}' for t in s.get('temperatures_K', []))} K, "
+                f"{num(s.get('replicas'), 'd')} replica(s), "
                 f"{num(s.get('equilibration_steps'), 'd')} + {num(s.get('steps'), 'd')} steps of "
                 f"{num(s.get('timestep_fs'), 'g')} fs per point; every point from {_esc(rec.get('start', ''))}. "
                 f"{_esc(rec.get('method', ''))}.</p>")
     fits = [f for f in rec.get("isotherms", []) if "error" not in f]
     body += ["<h4>Isotherm fits</h4>", _fit_table(rec.get("isotherms", []))]
     path = eos_fit_figure(fits, out / FIGURES[0], [f"{f['T_K']:.0f} K" for f in fits]) if fits else None
-    body += figure_block("EOS fits and residuals", path, "Per isotherm: the state points (⟨P⟩ vs ⟨V⟩ ± 1σ) and the "
+    body += figure_block("EOS fits and residuals", path, "Per isotherm: the state points (⟨P⟩ vs ⟨V⟩ ± 1σ) "
+                         "and the "
                          "fitted curve above, data − fit below (structured residuals: a wrong form).",
                          "No isotherm could be fitted (the table says why).", level=4)
     thermal = rec.get("thermal")
@@ -169,7 +176,8 @@ def elastic_rows(rec: dict) -> tuple[list[dict], list[str]]:
                      "stable": r["stability"].get("stable"),
                      **{k: _pm(m[k], e.get(k), ".4g" if k[0] in "KG" else ".3f")
                         for k in ("K_vrh", "G_vrh", "Vp", "Vs", "Vb")}, "A_U": m.get("A_universal"),
-                     "checks": "; ".join(r.get("warnings", []) + r.get("asymmetry", []) + r.get("symmetry_deviations", []))})
+                     "checks": "; ".join(r.get("warnings", []) + r.get("asymmetry", [])
+                                         + r.get("symmetry_deviations", []))})
     return rows, names
 
 
@@ -208,7 +216,8 @@ def budget_text(budget: dict) -> str:
         if k.endswith(("_note", "_members", "_atoms")):
             continue
         name = k.removesuffix("_K")
-        text = f"{v:.0f} K" if isinstance(v, (int, float)) and not isinstance(v, bool) else MISSING if v is None else str(v)
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        text = f"{v:.0f} K" if number else MISSING if v is None else str(v)
         why = [str(budget[n]) for n in (f"{name}_note", f"{name}_members", f"{name}_atoms") if n in budget]
         parts.append(f"{name.replace('_', ' ')}: {text}" + (f" ({'; '.join(why)})" if why else ""))
     return "; ".join(parts)
@@ -243,7 +252,8 @@ def phase_section(rec: dict) -> list[str]:
     """``results/phase.json``: the phase of every production state point with its evidence."""
     s = rec.get("section", {})
     return ["<h3>Phase of the production state points</h3>",
-            f"<p>Per species: mobile when D &gt; {num(s.get('D_threshold_m2_per_s'), 'g')} m²/s, its sublattice ordered "
+            f"<p>Per species: mobile when D &gt; {num(s.get('D_threshold_m2_per_s'), 'g')} m²/s, its sublattice "
+            "ordered "
             f"when mean q̄6 ≥ {num(s.get('q6_threshold'), 'g')}; crystal, liquid, superionic (one sublattice "
             "diffusing, another ordered), amorphous or undetermined.</p>",
             tables.table(rec.get("points", []), [
