@@ -24,17 +24,21 @@ def point_label(system: CampaignSystem, P_GPa: float, T_K: float) -> str:
 
 
 def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale: float = 1.0,
-            levels: dict[str, int] | None = None) -> list[ExplorationResult]:
-    """MD at every active point of every system (ramp ``levels`` by system name; ``None``: every
-    point) with the committee's spread × ``deviation_scale`` classified."""
-    ramp = ctx.recipe.exploration.ramp if levels is not None else "none"
-    points = [(s, p, t) for s in ctx.systems for p, t in s.active_grid((levels or {}).get(s.name, 0), ramp)]
+            points: list[tuple[CampaignSystem, float, float]] | None = None, promoted: bool = False
+            ) -> list[ExplorationResult]:
+    """MD at ``points`` ((system, P GPa, T K); ``None``: every point of every system) with the
+    committee's spread × ``deviation_scale`` classified. ``promoted``: points of a temperature added in
+    this iteration, which continue from the lower temperature explored in this iteration."""
+    if points is None:
+        points = [(s, p, t) for s in ctx.systems for p, t in s.grid()]
     ctx.set_stage(f"iteration {iteration}: exploring {len(points)} (system, P, T) points", iteration=iteration)
     tasks = []
-    for g, (system, p, t) in enumerate(points):
+    for system, p, t in points:
+        g = next(k for k, x in enumerate(system.grid()) if x == (p, t))  # seeds by grid position: resumable
         seed = ctx.seed(2, iteration, g) if not system.folder else ctx.seed(2, iteration, ctx.systems.index(system), g)
         tasks.append((GridPointTask(str(ctx.rundir.point_dir(iteration, p, t, system.folder)), [str(m) for m in models],
-                                    stages.start_structure(ctx, system, p, t, iteration), p, t, system.exploration,
+                                    stages.start_structure(ctx, system, p, t, iteration + promoted), p, t,
+                                    system.exploration,
                                     ctx.exploration_engine, seed, deviation_scale, system=system.folder),))
     results: list[ExplorationResult | None] = [None] * len(tasks)
     ctx.progress.start(f"iteration {iteration}: exploring", len(tasks))
@@ -46,6 +50,28 @@ def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale
         ctx.progress.advance()
     ctx.progress.finish()
     return results  # type: ignore[return-value]
+
+
+def explore_ramped(ctx: RunContext, iteration: int, models: list[Path], deviation_scale: float,
+                   levels: dict[str, int]) -> list[ExplorationResult]:
+    """Explore every system's active grid; a system whose active points are all accurate gets its next
+    temperature explored at once, with the same models (no empty iteration), until a level is not
+    accurate or the grid is done. ``levels`` (by system name) are updated in place."""
+    ramp = ctx.recipe.exploration.ramp
+    points = [(s, p, t) for s in ctx.systems for p, t in s.active_grid(levels[s.name], ramp)]
+    results: list[ExplorationResult] = []
+    promoted = False
+    while points:
+        results += explore(ctx, iteration, models, deviation_scale, points, promoted)
+        points, promoted = [], True
+        for s in ctx.systems:
+            new = next_level(levels[s.name], s, [r for r in results if r.system == s.folder], ramp)
+            if new > levels[s.name]:
+                log.info("%s: every active point accurate; exploring T = %g K now", s.title, s.temperatures[new])
+                done = {(r.P_GPa, r.T_K) for r in results if r.system == s.folder}
+                points += [(s, p, t) for p, t in s.active_grid(new, ramp) if (p, t) not in done]
+            levels[s.name] = new
+    return results
 
 
 def select_and_label(ctx: RunContext, iteration: int, results: list[ExplorationResult]) -> None:
@@ -112,18 +138,13 @@ def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, 
         n_before = ctx.store.count(iteration=it)
         models = stages.train(ctx, it)
         errors = stages.validate(ctx, it, models)
-        results = explore(ctx, it, models, errors["deviation_scale"], levels)
+        results = explore_ramped(ctx, it, models, errors["deviation_scale"], levels)
         records.append(iteration_record(ctx, it, n_before, results, errors))
         ctx.state.iterations = [r.to_dict() for r in records]
         if converged(ctx, levels, results):
             log.info("converged at iteration %d: every system's grid explored, accurate fraction >= %.2f at every "
                      "point", it, ex.converged_accurate_fraction)
             return records, it, True, models
-        for s in ctx.systems:
-            new = next_level(levels[s.name], s, [r for r in results if r.system == s.folder], ex.ramp)
-            if new > levels[s.name]:
-                log.info("%s: every active point accurate; next iteration adds T = %g K", s.name, s.temperatures[new])
-            levels[s.name] = new
         if it == ex.max_iterations - 1:
             log.warning("not converged after %d iterations (the iteration cap)", ex.max_iterations)
         elif ctx.labeller is None:
