@@ -58,7 +58,7 @@ def cu(out: Path, quick: bool) -> dict:
     layers = [(3, 3)] if quick else [(3, 3), (5, 5)]
     units = [bulk("Cu", "fcc", a=3.70, cubic=True).repeat((*n, 1)) for n in layers]
     temps = [1250.0, 1400.0] if quick else [1250.0, 1300.0, 1350.0, 1400.0]
-    s = CoexistenceSettings(n_layers=8, timestep_fs=2.0, lattice_steps=1000, melt_steps=1000, quench_steps=500,
+    s = CoexistenceSettings(n_layers=8, timestep_fs=2.0, lattice_steps=3000, melt_steps=1000, quench_steps=500,
                             equilibrate_steps=500, check_steps=1000, crystal_steps=200, join_steps=200,
                             run_steps=2000 if quick else 4000, sample_every=50)
     run = coexistence_melting(units, calc, 0.0, temps, settings=s, engine="lammps", replicas=1 if quick else 2,
@@ -78,7 +78,7 @@ def lj(out: Path, quick: bool) -> dict:
     units = [bulk("Ar", "fcc", a=a, cubic=True).repeat((4, 4, 1))]  # one size: r_c = 5σ is costly here
     t_star = [0.62, 0.76] if quick else [0.64, 0.68, 0.72, 0.76]
     # melted at T* = 0.95, P* = 0: hot enough to melt a small crystal in 8 ps, below the liquid's spinodal at P = 0
-    s = CoexistenceSettings(n_layers=8, timestep_fs=4.0, lattice_steps=1000, T_melt_K=LJ.temperature_K(0.95),
+    s = CoexistenceSettings(n_layers=8, timestep_fs=4.0, lattice_steps=2000, T_melt_K=LJ.temperature_K(0.95),
                             melt_steps=2000,
                             quench_steps=500, equilibrate_steps=1000, check_steps=1000, crystal_steps=200,
                             join_steps=200, run_steps=4000 if quick else 6000, sample_every=100)

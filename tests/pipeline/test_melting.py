@@ -2,7 +2,7 @@
 
 Mishin et al.'s Cu EAM (Phys. Rev. B 63, 224106 (2001)) melts at T_m = 1327 K at zero pressure
 (their solid–liquid coexistence). A 288-atom (001) coexistence cell, 4 ps of NPT along z at each T,
-must crystallise at 1250 K and melt at 1400 K: a bracket around 1327 K, and T_m within its error
+must crystallise at 1200 K and melt at 1450 K: a bracket around 1327 K, and T_m within its error
 budget of it. (benchmarks/melting_lj.py runs bigger cells, more temperatures and replicas.)
 """
 
@@ -17,20 +17,20 @@ T_M_MISHIN = 1327.0  # K, Mishin et al. 2001
 
 
 def _settings(**kw):
-    base = dict(n_layers=8, timestep_fs=2.0, lattice_steps=500, melt_steps=500, quench_steps=300,
+    base = dict(n_layers=8, timestep_fs=2.0, lattice_steps=1000, melt_steps=500, quench_steps=300,
                 equilibrate_steps=300, check_steps=1000, crystal_steps=100, join_steps=100, run_steps=2000,
                 sample_every=50)
     return CoexistenceSettings(**{**base, **kw})
 
 
-def test_mishin_copper_melts_between_1250_and_1400_K(tmp_path):
+def test_mishin_copper_melts_between_1200_and_1450_K(tmp_path):
     calc = eam_alloy(data_path("melting", "Cu_mishin1.eam.alloy"), ["Cu"])
     unit = bulk("Cu", "fcc", a=3.70, cubic=True).repeat((3, 3, 1))
-    run = coexistence_melting(unit, calc, 0.0, [1250.0, 1400.0], settings=_settings(), engine="lammps",
+    run = coexistence_melting(unit, calc, 0.0, [1200.0, 1450.0], settings=_settings(), engine="lammps",
                               out_dir=tmp_path)
     b = run.bracket
     assert b.bracketed and b.consistent, b.message
-    assert (b.T_crystallises_K, b.T_melts_K) == (1250.0, 1400.0)
+    assert (b.T_crystallises_K, b.T_melts_K) == (1200.0, 1450.0)
     assert abs(b.T_m_K - T_M_MISHIN) < 2 * b.T_m_stderr_K
     cold, hot = sorted(run.series, key=lambda s: s.T_K)
     assert cold.interface_velocity_A_per_ps > 0 > hot.interface_velocity_A_per_ps

@@ -108,6 +108,11 @@ def test_replicas_are_combined():
     v = [d for d in melting_bracket(series).verdicts if d["T_K"] == 1400][0]
     assert v["n_replicas"] == 2 and v["verdict"] == "melts" and v["replica_verdicts"] == ["melts", "melts"]
     assert v["change_stderr"] >= 0.02 / np.sqrt(2)  # ≈ the two changes' std / √2
+    # both crystallise, one fully (+0.5), one barely (+0.08): their scatter is large, the direction agreed
+    series = _scan([1300, 1400], 1350) + [_series(1300, 0.5, 0.58, noise=0.005, seed=4, replica=1)]
+    v = [d for d in melting_bracket(series).verdicts if d["T_K"] == 1300][0]
+    assert v["replica_verdicts"] == ["crystallises", "crystallises"] and v["verdict"] == "crystallises"
+    assert abs(v["change"]) < 2 * v["change_stderr"]  # the mean test alone would have said "coexists"
     # one melts, one does not move: their scatter (0.15) hides the mean change (−0.15): no verdict
     series = _scan([1300, 1400], 1350) + [_series(1400, 0.5, 0.5, seed=9, replica=1)]
     res = melting_bracket(series)

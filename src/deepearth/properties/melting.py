@@ -26,8 +26,9 @@ corrected for correlation between frames (statistical inefficiency of the series
 means: Chodera et al., J. Chem. Theory Comput. 3, 26 (2007), eq. 7). Verdict: ``melts`` or
 ``crystallises`` when the change exceeds both 2σ and ``MIN_CHANGE`` (2 % of the atoms), else
 ``coexists`` (no motion resolved). Interface velocity = change / Δt × L/2 (two interfaces, L the cell
-length along the normal). Replicas at one T are combined (mean change, error the larger of the
-propagated one and the replicas' scatter / √n).
+length along the normal). Replicas at one T are combined: when every replica has the same verdict
+(melts, or crystallises) that is the verdict; otherwise the mean change against an error that is the
+larger of the propagated one and the replicas' scatter / √n.
 
 Bracket (:func:`melting_bracket`): per cell size and committee member, T_lo = highest T that
 crystallises, T_hi = lowest T that melts, T_m = (T_lo + T_hi)/2 with σ_bracket = (T_hi − T_lo)/√12
@@ -344,9 +345,12 @@ def _combine(runs: list[SolidFractionSeries], min_change: float) -> TemperatureV
     if len(ch) >= 2:
         sigma = max(sigma, float(ch.std(ddof=1) / np.sqrt(len(ch))))
     r0 = runs[0]
+    each = [r.verdict for r in runs]
+    # replicas that each moved significantly the same way agree on the direction, however different their
+    # speeds (one crystallised fully, one half): their scatter says nothing against the sign
+    verdict = each[0] if len(set(each)) == 1 and each[0] != "coexists" else _verdict(mean, sigma, min_change)
     return TemperatureVerdict(r0.T_K, r0.n_atoms, r0.member, len(runs), mean, sigma,
-                              float(np.mean([r.interface_velocity_A_per_ps for r in runs])),
-                              _verdict(mean, sigma, min_change), [r.verdict for r in runs],
+                              float(np.mean([r.interface_velocity_A_per_ps for r in runs])), verdict, each,
                               [r.final_state for r in runs])
 
 
