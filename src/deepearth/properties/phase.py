@@ -16,9 +16,9 @@ Per species (sublattice):
   (a solute) is judged by its diffusion only.
 
 Phase: every sublattice immobile and ordered → ``crystal``; every one mobile and disordered →
-``liquid``; at least one mobile while another stays immobile and ordered → ``superionic``
-(SCIENCE.md §4: one sublattice diffusing while the other stays crystalline); immobile and disordered
-everywhere → ``amorphous``; anything else → ``undetermined`` (the evidence says why).
+``liquid``; at least one mobile while another stays immobile and ordered → ``superionic`` (Hull,
+Rep. Prog. Phys. 67, 1233 (2004): one sublattice diffusing through the crystalline other); immobile
+and disordered everywhere → ``amorphous``; anything else → ``undetermined`` (the evidence says why).
 Units: m²/s, K, GPa.
 """
 
