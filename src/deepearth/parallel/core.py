@@ -68,7 +68,13 @@ def die_with_parent() -> None:
 
 
 def init_worker() -> None:
-    """Initialiser of every worker process: die with the parent, one thread."""
+    """Initialiser of every worker process: die with the parent, one thread, and ignore SIGINT: a
+    Ctrl-C reaches the whole process group, and the parent stops its workers itself
+    (:func:`deepearth.cli.interrupt.stop_workers`); a worker that took it would print "Process
+    SpawnProcess-N:" and a traceback into the run's log."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     for key, value in SINGLE_THREAD_ENV.items():
         os.environ[key] = value
