@@ -33,7 +33,8 @@ from deepearth.md.engines import engine_name
 from deepearth.parallel.cluster import ClusterSpec
 from deepearth.potentials.registry import POTENTIALS, PODSettings
 from deepearth.recipe_campaign import DiffusionCase, GeophysicsSpec, SystemOverrides, check_campaign
-from deepearth.recipe_thermo import EOSProperty, ElasticProperty, MeltingProperty, PhaseProperty, check_thermo
+from deepearth.recipe_thermo import (EOSProperty, ElasticProperty, MeltingProperty, PhaseProperty, check_thermo,
+                                    thermo_timesteps)
 from deepearth.reference.registry import LABELLERS, XTBReference
 from deepearth.settings import PressureGPa, Section, TemperatureK, TimestepFs
 from deepearth.structures.build import MAX_REPEAT, build_system, volume_at_pressure
@@ -401,6 +402,8 @@ def check_recipe(recipe: Recipe) -> dict[str, Atoms]:
                                                "on systems of one supercell, or one system per run")
         check_timestep(recipe.exploration.timestep_fs, symbols, "exploration.timestep_fs")
         check_timestep(recipe.production.timestep_fs, symbols, "production.timestep_fs")
+        for key, dt, name in thermo_timesteps(recipe.properties):  # [properties.eos|elastic|melting]
+            check_timestep(dt, built[name].get_chemical_symbols(), key)
         _check_species(recipe, built)
     except InputError as exc:
         raise RecipeError(f"{where}: key '{exc.key}': {exc.reason}") from None

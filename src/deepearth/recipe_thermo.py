@@ -124,8 +124,9 @@ class MeltingProperty(Section):
     replicas: int = Field(1, ge=1, le=20, description="independent coexistence runs per temperature")
     committee: bool = Field(False, description="run every committee member at every T: their spread of T_m enters "
                             "the error budget (costs ensemble_size × member 0)")
-    layer: tuple[Repeat, Repeat] = Field((2, 2), description="in-plane repeats of the system's conventional cell: one "
-                                         "layer of the coexistence cell (the interface's cross-section)")
+    layer: tuple[Repeat, Repeat] = Field((2, 2), description="in-plane repeats of the system's unit cell (a mineral's "
+                                         "or prototype's conventional cell; a structure file's own cell): one layer "
+                                         "of the coexistence cell, whose x-y section is the interface's")
     n_layers: int = Field(8, ge=4, le=40, description="layers along z, half crystal, half liquid (even)")
     timestep_fs: TimestepFs = Field(1.0, description="fs; at most what the lightest element allows")
     lattice_steps: int = Field(400, ge=10, description="NPT steps of the crystal block for its lattice at (P, T)")
@@ -189,3 +190,10 @@ def check_thermo(properties, systems: dict) -> None:
         if key == "melting" and (s.grain_boundary is not None or s.defects):
             raise ValueError(f"{where}: {spec.system!r} has a grain boundary or defects; the coexistence cell is "
                              "built from its perfect conventional cell: name a perfect crystal")
+
+
+def thermo_timesteps(properties) -> list[tuple[str, float, str]]:
+    """(recipe key, timestep fs, system name) of every MD section given: each timestep is checked
+    against the lightest element of its system (:func:`deepearth.structures.checks.check_timestep`)."""
+    return [(f"properties.{k}.timestep_fs", s.timestep_fs, s.system) for k in SYSTEM_SECTIONS
+            if (s := getattr(properties, k, None)) is not None]

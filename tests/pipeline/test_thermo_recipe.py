@@ -76,6 +76,8 @@ def test_sections_are_off_by_default_and_laptop_sized_when_given(tmp_path):
     (EOS + "steps = 90\nsample_interval = 10\n", "properties.eos.steps", "give 9 samples; at least 10 needed"),
     (EOS.replace("300.0, 3000.0", "-300.0"), "properties.eos.temperatures_K.0", "greater than 0"),
     (EOS + "form = 'murnaghan'\n", "properties.eos.form", "'vinet' or 'bm3'"),
+    (EOS + "timestep_fs = 3.0\n", "properties.eos.timestep_fs", "above the 2.88 fs that the lightest element, O"),
+    (MELTING + "timestep_fs = 2.9\n", "properties.melting.timestep_fs", "above the 2.88 fs"),
     (EOS + "K0_prime_prior = [4.0, 0.0]\n", "properties.eos.K0_prime_prior.1", "greater than 0"),
     (ELASTIC + "strain = 0.05\n", "properties.elastic.strain", "less than or equal to 0.02"),
     (ELASTIC + "components = [0]\nsymmetry = 'cubic'\n", "properties.elastic.components",

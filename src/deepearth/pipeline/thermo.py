@@ -16,9 +16,10 @@ go to ``properties/<name>/``.
   from the crystal at the reference's static volume for P; the record is rewritten after each task, so a
   killed run keeps its finished points.
 - **Melting** (:func:`~deepearth.pipeline.melting.coexistence_melting`): one layer of the coexistence
-  cell is the system's conventional cell repeated ``layer`` times in plane (built again from its
-  ``[system]`` keys), scaled to the reference's static volume per atom for P; member 0, or every
-  committee member (``committee``: their spread of T_m enters the error budget).
+  cell is the system's unit cell (a conventional cell; a structure file's own cell) repeated ``layer``
+  times in plane (built again from its ``[system]`` keys), scaled to the reference's static volume per
+  atom for P; member 0, or every committee member (``committee``: their spread of T_m enters the error
+  budget).
 - **Phase** (:func:`~deepearth.properties.phase.identify_phase`): every production state point.
 
 Reuse on a resume (the ``properties`` keys are free, :mod:`deepearth.pipeline.resume`): a complete
