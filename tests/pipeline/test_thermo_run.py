@@ -154,6 +154,15 @@ def test_a_resume_reuses_every_result(thermo_run, monkeypatch):
     assert {n: after[n] == before[n] for n in ("eos", "elastic", "melting")} == {n: True for n in ("eos", "elastic",
                                                                                                   "melting")}
     assert again.flags == summary.flags
+    # an elastic stage killed after its MD point: the point is kept, the 0 K constants computed
+    rec = json.loads(before["elastic"])
+    rundir.write_result("elastic", {**rec, "static": [], "complete": False})
+    run_recipe(recipe, executor=InProcessExecutor())
+    resumed = json.loads(rundir.result_file("elastic").read_text())
+    assert resumed["complete"] and resumed["points"] == rec["points"]
+    assert [s["P_GPa"] for s in resumed["static"]] == [5.0]
+    assert resumed["static"][0]["independent"]["C11"][0] == pytest.approx(rec["static"][0]["independent"]["C11"][0],
+                                                                          rel=1e-6)
 
 
 def test_a_changed_section_is_recomputed_and_the_others_kept(thermo_run, monkeypatch):

@@ -138,6 +138,17 @@ def _one(ctx: RunContext, fn, task: tuple, what: str) -> tuple[dict | None, str]
     return (res.value, "") if res.ok else (None, res.error.splitlines()[0] if res.error else "failed")
 
 
+#: Longest error text in a run flag (the whole text is in the results file).
+FLAG_CHARS = 400
+
+
+def _flag(name: str, what: str, error: str) -> str:
+    """``properties.<name>: <what> (<error>)``, the error cut to :data:`FLAG_CHARS`."""
+    if len(error) > FLAG_CHARS:
+        error = error[:FLAG_CHARS] + f" ... (whole message in results/{name}.json)"
+    return f"properties.{name}: {what} ({error})"
+
+
 def _folder(ctx: RunContext, name: str) -> Path:
     out = ctx.rundir.root / "properties" / name
     out.mkdir(parents=True, exist_ok=True)
@@ -172,7 +183,7 @@ def eos(ctx: RunContext, models: list[Path], converged: bool) -> list[str]:
                                                       "table": str(table.relative_to(ctx.rundir.root))}
         ctx.rundir.write_result("eos", old)
     if "error" in old:
-        return [f"properties.eos: not measured ({old['error']})"]
+        return [_flag("eos", "not measured", old["error"])]
     lost = [p for p in old["points"] if not p["replicas"]]
     flags = [f"properties.eos: isotherm {f['T_K']:g} K not fitted: {f['error']}" for f in old["isotherms"]
              if "error" in f]
@@ -224,7 +235,7 @@ def elastic(ctx: RunContext, models: list[Path], converged: bool) -> list[str]:
         old = {**rec, "complete": True}
         ctx.rundir.write_result("elastic", old)
     where = lambda x: f"{x['P_GPa']:g} GPa" + (f", {x['T_K']:g} K" if "T_K" in x else " (0 K)")  # noqa: E731
-    return [f"properties.elastic at {where(x)}: not measured ({x['error']})" for x in old["points"] + old["static"]
+    return [_flag("elastic", f"not measured at {where(x)}", x["error"]) for x in old["points"] + old["static"]
             if "error" in x]
 
 
@@ -263,7 +274,7 @@ def melting(ctx: RunContext, models: list[Path], converged: bool) -> list[str]:
                                                       **value}
         ctx.rundir.write_result("melting", old)
     if "error" in old:
-        return [f"properties.melting: no bracket ({old['error']})"]
+        return [_flag("melting", "no bracket", old["error"])]
     flags = [f"properties.melting: {n}" for n in old.get("notes", [])]
     b = old["bracket"]
     return flags + ([] if b.get("bracketed") else [f"properties.melting: {b.get('message', 'no bracket')}"])
