@@ -34,6 +34,7 @@ from ase.build import bulk  # noqa: E402
 
 from deepearth.pipeline.melting import CoexistenceSettings, coexistence_melting  # noqa: E402
 from deepearth.potentials.classical import ReducedUnits, eam_alloy, lennard_jones  # noqa: E402
+from deepearth.report.melting_figures import solid_fraction_figure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CU_EAM = ROOT / "tests" / "data" / "melting" / "Cu_mishin1.eam.alloy"
@@ -69,7 +70,11 @@ def cu(out: Path, quick: bool) -> dict:
     if b.bracketed:
         print(f"Mishin et al. 2001: {T_M_CU:.0f} K -> deviation {b.T_m_K - T_M_CU:+.0f} K "
               f"({(b.T_m_K - T_M_CU) / b.T_m_stderr_K:+.1f} σ)")
-    return run.to_dict()
+    result = run.to_dict()
+    big = [x for x in result["series"] if x["n_atoms"] == max(s["n_atoms"] for s in result["series"])]
+    print("figure:", solid_fraction_figure(big, out / "cu_solid_fraction.png", result["bracket"],
+                                           (T_M_CU, "Mishin et al. 2001")))
+    return result
 
 
 def lj(out: Path, quick: bool) -> dict:
@@ -91,7 +96,10 @@ def lj(out: Path, quick: bool) -> dict:
         tm, sd = b.T_m_K / LJ.epsilon_K, b.T_m_stderr_K / LJ.epsilon_K
         print(f"T*_m = {tm:.3f} ± {sd:.3f}; Mastny & de Pablo 2007 (full potential): {T_TP_LJ} -> "
               f"{(tm - T_TP_LJ) / sd:+.1f} σ")
-    return run.to_dict()
+    result = run.to_dict()
+    print("figure:", solid_fraction_figure(result["series"], out / "lj_solid_fraction.png", result["bracket"],
+                                           (LJ.temperature_K(T_TP_LJ), "Mastny & de Pablo 2007, T* 0.694")))
+    return result
 
 
 def main(argv=None) -> int:
@@ -108,7 +116,8 @@ def main(argv=None) -> int:
             results[name] = fn(args.out, args.quick)
             results[name]["wall_time_s"] = time.time() - t0
             print(f"{name}: wall time {results[name]['wall_time_s']:.0f} s\n")
-    (args.out / "melting_validation.json").write_text(json.dumps(results, indent=1))
+    for name, res in results.items():  # one file per system: a later run of the other keeps this one
+        (args.out / f"melting_validation_{name}.json").write_text(json.dumps(res, indent=1))
     return 0
 
 

@@ -180,7 +180,9 @@ def _one_run(lattice: Atoms, calc: Calculator, eng: Engine, T: float, P: float, 
     labels = cell.arrays["phase"] == 0
     pos, cells, times, frames = _production(cell, calc, eng, T, P, s, barostat, seed + 1)
     for f in frames:  # what `deepearth analyze melting` needs to redo the classification from the file
-        f.info.update(T_K=float(T), P_GPa=float(P), member=label, replica=int(replica))
+        f.info.update(T_K=float(T), P_GPa=float(P), replica=int(replica))
+        if label:  # extxyz cannot hold an empty string (`member=` swallows the next key)
+            f.info["member"] = label
     frames[0].arrays["solid_label"] = labels.astype(int)
     sf = solid_fraction_series(pos, cells, T, symbols=cell.get_chemical_symbols(), times_ps=times, labels=labels,
                                axis=axis, n_blocks=s.n_blocks, replica=replica, member=label, P_GPa=P)

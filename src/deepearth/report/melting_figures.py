@@ -30,10 +30,12 @@ def _run_label(s: dict, many_members: bool, many_sizes: bool, many_replicas: boo
     return ", ".join(parts) + f": {s['verdict']}"
 
 
-def solid_fraction_figure(series: list[dict], out: Path, bracket: dict | None = None) -> Path:
+def solid_fraction_figure(series: list[dict], out: Path, bracket: dict | None = None,
+                          reference: tuple[float, str] | None = None) -> Path:
     """Left: solid fraction vs time for every run (colour by temperature, cold blue to hot red).
     Right: mean interface velocity vs T (± 1σ; > 0 the crystal grows), with the T_m bracket and
-    T_m ± σ shaded when ``bracket`` (a :class:`~deepearth.properties.melting.MeltingBracket` dict) has one."""
+    T_m ± σ shaded when ``bracket`` (a :class:`~deepearth.properties.melting.MeltingBracket` dict) has
+    one, and a published ``reference`` = (T_m in K, its label) as a dashed line."""
     if not series:
         raise ValueError("solid_fraction_figure: no series to draw")
     temps = sorted({s["T_K"] for s in series})
@@ -64,6 +66,8 @@ def solid_fraction_figure(series: list[dict], out: Path, bracket: dict | None = 
         tm, sd = bracket["T_m_K"], bracket["T_m_stderr_K"]
         a2.axvline(tm, color="k", lw=1, label=f"T_m = {tm:.0f} ± {sd:.0f} K")
         a2.axvspan(tm - sd, tm + sd, color="k", alpha=0.08, lw=0, label="T_m ± 1σ")
+    if reference is not None:
+        a2.axvline(reference[0], color="tab:red", ls="--", lw=1, label=f"{reference[1]}: {reference[0]:.0f} K")
     a2.set_xlabel("temperature (K)")
     a2.set_ylabel("interface velocity (Å/ps; > 0 the crystal grows)")
     a2.legend(fontsize=7)
