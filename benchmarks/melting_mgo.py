@@ -27,7 +27,6 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
 from ase.build import bulk  # noqa: E402
 
 from deepearth.pipeline.melting import CoexistenceSettings, coexistence_melting  # noqa: E402

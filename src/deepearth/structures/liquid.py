@@ -38,7 +38,7 @@ from ase.calculators.calculator import Calculator
 from ase.data import chemical_symbols
 
 from deepearth.md.engine import ASEEngine, Engine, MDBlowUp, MDSettings
-from deepearth.properties.structure import SHELL_DIP, first_shell  # noqa: F401 (SHELL_DIP: re-exported)
+from deepearth.properties.structure import first_shell
 from deepearth.structures.checks import check_timestep
 from deepearth.units import stress_to_pressure_gpa
 
