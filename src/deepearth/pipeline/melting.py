@@ -23,7 +23,7 @@ For every cell size, committee member, temperature and replica (:func:`coexisten
 
 Committee members (``calculators`` as a dict label → calculator) are each run at every T: the spread
 of their T_m is the committee's contribution to the error budget. Two or more ``crystals`` (cell
-sizes) give the size term. Validated in tests/pipeline/test_melting.py and benchmarks/melting_lj.py
+sizes) give the size term. Validated in tests/pipeline/test_melting_workflow.py and benchmarks/melting_lj.py
 on Mishin et al.'s Cu EAM (T_m = 1327 K at 0 GPa, Phys. Rev. B 63, 224106 (2001)) and on
 Lennard-Jones argon (triple point T* = 0.694, Mastny & de Pablo, J. Chem. Phys. 127, 104504 (2007)).
 Units: K, GPa, fs (timestep), ps, Å.
