@@ -7,7 +7,7 @@ The EOS, elastic and phase stages run their real workflows (LAMMPS, the run's PO
 stage runs a stand-in for :func:`deepearth.pipeline.melting.coexistence_melting` built from the real
 estimators (``fraction_series``, ``melting_bracket``): a real coexistence run of the toy model takes
 ≈ 40 s (512 atoms; smaller cells fail the workflow's liquid-shape check), too long for this suite —
-the workflow itself is tested in tests/pipeline/test_melting.py.
+the workflow itself is tested in tests/pipeline/test_melting_workflow.py.
 """
 
 import json
