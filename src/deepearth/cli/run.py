@@ -56,8 +56,8 @@ def cmd_run(args) -> int:
     console.print(f"[bold green]finished[/] in {summary.wall_time_s:.0f} s: "
                   f"{escape(str(rundir.report_dir / 'index.html'))}, {escape(str(rundir.summary_file))}")
     for d in summary.diffusion:
-        where = "".join(f"{d[k]}, " for k in ("system",) if d.get(k)) + (
-            f"{d['region']}, " if d.get("region") not in (None, "all") else "")
+        where = (f"system {d['system']}, " if d.get("system") else "") + (
+            f"region {d['region']}, " if d.get("region") not in (None, "all") else "")
         console.print(f"  D({d['species']}, {where}{d['P_GPa']:g} GPa, {d['T_K']:g} K) = "
                       f"{d['D_m2_per_s']:.3e} ± {d['D_stderr_m2_per_s']:.2e} m²/s"
                       + ("" if d.get("diffusive", True) else "  (not diffusive)")
