@@ -41,6 +41,7 @@ deviation_interval = 10
 trust_lo = 0.03  # tight on purpose: iteration 0 must leave candidates to label
 max_candidates_per_iteration = 4
 max_iterations = 2
+min_calibration_frames = 4  # the ~8 held-out frames of 26 labels calibrate the spread (the test checks it)
 [production]
 allow_unconverged = true  # a capped learning loop; production is what this test checks
 points = [{{P_GPa = 140.0, T_K = 4000.0}}]

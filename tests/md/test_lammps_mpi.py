@@ -153,7 +153,7 @@ def test_a_child_that_dies_is_one_error_and_the_run_resumes(model, tmp_path):
             rank = next(p for p in _descendants() if p.name() == "python" and p.ppid() != os.getpid())
             rank.send_signal(signal.SIGKILL)
 
-    with pytest.raises(LammpsError, match=r"LAMMPS on 2 MPI ranks failed before step 1[78]0 \(exit 9\): an MPI rank "
+    with pytest.raises(LammpsError, match=r"LAMMPS on 2 MPI ranks failed before step 1[789]0 \(exit 9\): an MPI rank "
                        r"ended: Killed \(signal 9\); see .*log.lammps") as err:
         LammpsEngine(ranks=2).run(_cell(), calc, MDSettings("nvt", 900.0, 10**6, 2.0, seed=6,  # still running at 160
                                                             observers=[obs, (kill_a_rank, 20)], **settings))

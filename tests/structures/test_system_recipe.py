@@ -39,7 +39,7 @@ def test_recipe_builds_a_neutral_bicrystal_with_tungsten_in_the_boundary(tmp_pat
     path = tmp_path / "recipe.toml"
     path.write_text(RECIPE.format(run_dir=tmp_path / "run"))
     ctx = build_context(load_recipe(path))
-    atoms = ctx.structure
+    atoms = ctx.systems[0].atoms
     symbols = np.array(atoms.get_chemical_symbols())
     assert (symbols == "W").sum() == 3 and (symbols == "Fe").sum() > 0
     assert formal_charge(atoms) == 0
