@@ -48,7 +48,7 @@ def test_recipe_builds_a_neutral_bicrystal_with_tungsten_in_the_boundary(tmp_pat
     assert ctx.type_map == ["Fe", "Mg", "O", "W"]
     assert atoms.info["sigma"] == 5
     # the same recipe builds the same system (seeded)
-    again = build_context(load_recipe(path)).structure
+    again = build_context(load_recipe(path)).systems[0].atoms
     assert np.array_equal(again.positions, atoms.positions) and again.get_chemical_symbols() == list(symbols)
     # per-atom arrays reach the trajectories
     traj = tmp_path / "traj.extxyz"
