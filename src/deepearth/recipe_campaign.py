@@ -17,18 +17,6 @@ from typing import Literal
 from pydantic import Field
 
 from deepearth.settings import PressureGPa, Section, TemperatureK
-from deepearth.structures.defects import REGION_CODES
-
-#: The regions a production case may resolve: every atom, the grain-boundary slab(s), the grain
-#: interiors (see :mod:`deepearth.pipeline.regions`).
-REGIONS = ("all", *REGION_CODES)
-
-#: How a system's structure is made from its crystal (``structure``, ``supercell``, ``grain_boundary``,
-#: ``defects``): the crystal itself, or a liquid of its composition (a random packing at the
-#: reference's density for each pressure, quenched by the exploration's MD: see
-#: :func:`deepearth.structures.packing.random_packing`).
-BUILDERS = ("crystal", "liquid")
-
 
 class SystemOverrides(Section):
     """What one ``[[systems]]`` entry adds to a ``[system]`` section: its name, builder, P–T grid,
