@@ -53,7 +53,8 @@ class ExplorationResult(Record):
     did not reach count as failed); ``deviation_used``: the classified deviation of every frame
     (eV/Å if absolute, else dimensionless) after the calibration factor ``deviation_scale``;
     ``max_force_std``: ε_F = max_i σ_F,i in eV/Å; ``mean_volume_A3``: Å³; ``mean_T_K``,
-    ``mean_P_GPa``: where the exploration went (means over its frames; K, GPa).
+    ``mean_P_GPa``: where the exploration went (means over its frames; K, GPa); ``outside_envelope``:
+    how many frames left the driving model's training envelope (``explore.campaign``'s envelope rule).
     """
 
     P_GPa: float
@@ -69,6 +70,7 @@ class ExplorationResult(Record):
     mean_T_K: float | None = None  # mean instantaneous temperature of the explored frames, K
     mean_P_GPa: float | None = None  # mean instantaneous pressure (virial + kinetic), GPa
     system: str = ""  # the campaign system ("" for a single-[system] recipe)
+    outside_envelope: int = 0  # frames outside the training envelope (made candidates if accurate)
 
 
 @dataclass

@@ -104,3 +104,30 @@ def test_md_blow_up_keeps_the_frames_before(tmp_path, monkeypatch):
     assert n == 3 and res.candidate_frames == [0, 1, 2]
     assert len(read(tmp_path / "point" / "traj.extxyz", index=":")) == n
     assert res.fractions["failed"] == pytest.approx(8 / 11)
+
+
+def test_accurate_frames_outside_the_training_envelope_are_candidates(tmp_path, monkeypatch):
+    """The envelope rule: the committee agrees (0.1 < trust_lo) but every Cu–Cu pair (2.55 Å at 300 K)
+    is closer than 0.8 × the closest in training (3.3 Å): candidates, with the reason written down;
+    with a training minimum of 2.4 Å the same frames are accurate; with no tolerance nothing is tested."""
+    from deepearth.potentials.envelope import TrainingEnvelope, save_envelope
+
+    def run(name, closest_A, tolerance):
+        models = [tmp_path / name / "member-0" / "m0", tmp_path / name / "member-1" / "m1"]
+        for m in models:
+            m.parent.mkdir(parents=True)
+        save_envelope(TrainingEnvelope({"Cu-Cu": closest_A}, (1.0, 20.0), None, None, ["Cu"], 10), models[0])
+        monkeypatch.setattr(campaign, "backend_for_model", lambda path: FakeBackend([0.1]))
+        start = bulk("Cu", "fcc", a=3.61, cubic=True).repeat((2, 2, 2))
+        task = GridPointTask(str(tmp_path / name / "point"), [str(m) for m in models], start, 0.0, 300.0, SPEC,
+                             ASEEngine(), 5, envelope_tolerance=tolerance)
+        return explore_point(task), (tmp_path / name / "point" / "deviation.csv").read_text()
+
+    res, csv = run("outside", 3.3, 0.2)
+    assert res.fractions == pytest.approx({"accurate": 0.0, "candidate": 1.0, "failed": 0.0})
+    assert res.candidate_frames == list(range(11)) and res.outside_envelope == 11
+    assert "Cu-Cu pair at 2.5" in csv and "closest in training 3.30 Å" in csv
+    res, _ = run("inside", 2.4, 0.2)
+    assert res.fractions["accurate"] == 1.0 and res.outside_envelope == 0
+    res, _ = run("untested", 3.3, None)
+    assert res.fractions["accurate"] == 1.0 and res.outside_envelope == 0

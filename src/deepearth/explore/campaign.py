@@ -15,6 +15,18 @@ candidate. A model usually breaks between two observed frames (a close approach 
 few fs): the last frames before are accurate, the next one is already past ``trust_hi``, and without
 this rule the point gives nothing to learn from, iteration after iteration (the quickstart's liquid
 and 5000 K crystal did exactly that). Past the stop threshold the frame is garbage and stays failed.
+
+The *envelope rule* (``GridPointTask.envelope_tolerance``): a frame the committee calls accurate but
+that lies outside the driving member's training envelope by more than that tolerance
+(:meth:`~deepearth.potentials.envelope.TrainingEnvelope.configuration_violations`: a species pair
+closer than (1 − tol) × its closest training distance, a density outside the training range, an
+unknown element) is a candidate, with the reason in ``deviation.csv``'s ``outside_envelope`` column.
+Production stops a replica at exactly such a frame (``production.envelope_tolerance``, the same
+number the pipeline passes here), so a loop that ignored it could converge on a model whose
+production cannot run: an uncalibrated 4-member POD committee called 93 % of a 5000 K MgO liquid
+accurate, and every production replica then stopped within 0.2 ps at an O–O pair of 1.6 Å (closest
+in training 2.09 Å). Committees agree where they were never trained often enough; the envelope is
+a second, independent test of the same question.
 """
 
 from __future__ import annotations
@@ -27,12 +39,13 @@ import numpy as np
 from ase import Atoms
 from ase.io import read
 
-from deepearth.explore.deviation import CANDIDATE, FAILED, classify, fractions, model_deviation
+from deepearth.explore.deviation import ACCURATE, CANDIDATE, FAILED, classify, fractions, model_deviation
 from deepearth.explore.select import farthest_point_sampling
 from deepearth.files import read_json, write_json_atomic
 from deepearth.md.engine import Engine, MDBlowUp, MDSettings, blow_up
 from deepearth.md.trajectory import append_frame
 from deepearth.potentials.committee import Committee, CommitteePrediction
+from deepearth.potentials.envelope import load_envelope
 from deepearth.potentials.registry import backend_for_model
 from deepearth.recipe import ExplorationSpec
 from deepearth.rundir import Candidate, ExplorationResult
@@ -56,6 +69,9 @@ class GridPointTask:
     #: ``exploration.deviation_stop_factor``; inf: never
     deviation_stop_factor: float | None = None
     system: str = ""  # the campaign system's folder ("" for a single-[system] recipe), recorded in the result
+    #: an accurate frame outside member 0's training envelope by more than this fraction is a
+    #: candidate (module docstring); None: no envelope test (nor for a model without an envelope)
+    envelope_tolerance: float | None = None
 
 
 
@@ -85,6 +101,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
     rows, used, descriptors = [], [], {}  # descriptors of candidate frames (and of the edge frame), by frame
     factor = stop_factor(task)
     stop_at = factor * ex.trust_hi if factor > 0 else math.inf
+    envelope = load_envelope(task.models[0]) if task.envelope_tolerance is not None else None
 
     def observe(atoms: Atoms, step: int) -> None:
         results = atoms.calc.results if atoms.calc is not None else {}
@@ -96,10 +113,15 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
                               scale=task.deviation_scale)
         value = dev.max_force_std if ex.criterion == "absolute" else dev.max_relative_force_std
         cls = classify(value, ex.trust_lo, ex.trust_hi)
+        outside = envelope.configuration_violations(atoms, task.envelope_tolerance) \
+            if envelope is not None and cls != FAILED else []
+        if outside and cls == ACCURATE:
+            cls = CANDIDATE
         rows.append({"frame": len(rows), "step": step, **asdict(dev), "class": cls,
                      "T_inst_K": float(atoms.get_temperature()),
                      "P_inst_GPa": stress_to_pressure_gpa(atoms.get_stress(include_ideal_gas=True)),
-                     "volume_A3": float(atoms.get_volume())})
+                     "volume_A3": float(atoms.get_volume()),
+                     "outside_envelope": "; ".join(outside).replace(",", " ")})
         used.append(value)
         first_failure = cls == FAILED and value <= stop_at and all(r["class"] != FAILED for r in rows[:-1])
         if cls == CANDIDATE or first_failure:
@@ -138,7 +160,7 @@ def explore_point(task: GridPointTask) -> ExplorationResult:
                                mean_volume_A3=float(np.mean([r["volume_A3"] for r in rows])) if rows else None,
                                mean_T_K=float(np.mean([r["T_inst_K"] for r in rows])) if rows else None,
                                mean_P_GPa=float(np.mean([r["P_inst_GPa"] for r in rows])) if rows else None,
-                               system=task.system)
+                               system=task.system, outside_envelope=sum(bool(r["outside_envelope"]) for r in rows))
     write_json_atomic(done, result.to_dict())
     return result
 

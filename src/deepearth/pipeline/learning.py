@@ -39,14 +39,17 @@ def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale
         tasks.append((GridPointTask(str(ctx.rundir.point_dir(iteration, p, t, system.folder)), [str(m) for m in models],
                                     stages.start_structure(ctx, system, p, t, iteration + promoted), p, t,
                                     system.exploration,
-                                    ctx.exploration_engine, seed, deviation_scale, system=system.folder),))
+                                    ctx.exploration_engine, seed, deviation_scale, system=system.folder,
+                                    envelope_tolerance=ctx.recipe.production.envelope_tolerance),))
     results: list[ExplorationResult | None] = [None] * len(tasks)
     ctx.progress.start(f"iteration {iteration}: exploring", len(tasks))
     for g, res in map_or_raise(ctx.executor, explore_point, tasks, "exploration grid point"):
         results[g] = res
         f = res.fractions
-        log.info("explored %s: accurate %.2f candidate %.2f failed %.2f%s", point_label(points[g][0], res.P_GPa, res.T_K),
-                 f["accurate"], f["candidate"], f["failed"], f" (blow-up: {res.blow_up})" if res.blow_up else "")
+        log.info("explored %s: accurate %.2f candidate %.2f failed %.2f%s%s", point_label(points[g][0], res.P_GPa, res.T_K),
+                 f["accurate"], f["candidate"], f["failed"],
+                 f"; {res.outside_envelope} frames outside the training envelope" if res.outside_envelope else "",
+                 f" (blow-up: {res.blow_up})" if res.blow_up else "")
         ctx.progress.advance()
     ctx.progress.finish()
     return results  # type: ignore[return-value]
