@@ -95,13 +95,15 @@ class ReplicaResult(Record):
 
 @dataclass
 class Candidate(Record):
-    """A frame chosen for labelling: its trajectory, index in it and origin (P GPa, T K)."""
+    """A frame chosen for labelling: its trajectory, index in it and origin (P GPa, T K). ``split``:
+    "valid" for a calibration frame (held out whatever the id's hash says), "" for the usual split."""
 
     parent: str
     frame: int
     P_GPa: float
     T_K: float
     system: str = ""
+    split: str = ""
 
 
 @dataclass

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from deepearth.explore.campaign import GridPointTask, explore_point, load_candidate, select_candidates
 from deepearth.explore.deviation import FRAME_CLASSES
 from deepearth.parallel import map_or_raise
@@ -14,7 +16,7 @@ from deepearth.pipeline import stages
 from deepearth.pipeline.context import RunContext
 from deepearth.pipeline.systems import CampaignSystem, candidate_caps, next_level
 from deepearth.reference.batch import LabelRequest
-from deepearth.rundir import ExplorationResult, IterationRecord
+from deepearth.rundir import Candidate, ExplorationResult, IterationRecord
 
 log = logging.getLogger("deepearth")
 
@@ -56,10 +58,11 @@ def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale
 
 
 def explore_ramped(ctx: RunContext, iteration: int, models: list[Path], deviation_scale: float,
-                   levels: dict[str, int]) -> list[ExplorationResult]:
+                   levels: dict[str, int], trusted: bool = True) -> list[ExplorationResult]:
     """Explore every system's active grid; a system whose active points are all accurate gets its next
     temperature explored at once, with the same models (no empty iteration), until a level is not
-    accurate or the grid is done. ``levels`` (by system name) are updated in place."""
+    accurate or the grid is done. ``levels`` (by system name) are updated in place. Not ``trusted``
+    (:func:`stages.trust_earned`): no level is raised."""
     ramp = ctx.recipe.exploration.ramp
     points = [(s, p, t) for s in ctx.systems for p, t in s.active_grid(levels[s.name], ramp)]
     results: list[ExplorationResult] = []
@@ -67,7 +70,7 @@ def explore_ramped(ctx: RunContext, iteration: int, models: list[Path], deviatio
     while points:
         results += explore(ctx, iteration, models, deviation_scale, points, promoted)
         points, promoted = [], True
-        for s in ctx.systems:
+        for s in ctx.systems if trusted else []:
             new = next_level(levels[s.name], s, [r for r in results if r.system == s.folder], ramp)
             if new > levels[s.name]:
                 log.info("%s: every active point accurate; exploring T = %g K now", s.title, s.temperatures[new])
@@ -77,9 +80,32 @@ def explore_ramped(ctx: RunContext, iteration: int, models: list[Path], deviatio
     return results
 
 
-def select_and_label(ctx: RunContext, iteration: int, results: list[ExplorationResult]) -> None:
-    """Pick candidates from exploration ``iteration`` (each system within its share of the budget) and
-    label them as data of ``iteration + 1``."""
+def calibration_frames(ctx: RunContext, iteration: int, results: list[ExplorationResult], taken: list[Candidate],
+                       n: int) -> list[Candidate]:
+    """``n`` explored frames the committee called accurate (not candidates), to be labelled as held-out
+    data (``split`` valid): evenly spaced along each point's trajectory, the points taken in turn (every
+    system, every P–T), so that the calibration covers what the exploration saw in distribution."""
+    taken_ids = {(c.parent, c.frame) for c in taken}
+    queues = []
+    for r in results:
+        parent = str(ctx.rundir.point_dir(iteration, r.P_GPa, r.T_K, r.system) / "traj.extxyz")
+        lo = ctx.system_of(r).exploration.trust_lo
+        frames = [k for k, dev in enumerate(r.deviation_used) if dev < lo and (parent, k) not in taken_ids
+                  and k not in r.candidate_frames]
+        order = [frames[int(i)] for i in np.unique(np.linspace(0, len(frames) - 1, min(n, len(frames))).round())] if frames else []
+        queues.append([Candidate(parent, k, r.P_GPa, r.T_K, r.system, split="valid") for k in order])
+    out: list[Candidate] = []
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return out
+
+
+def select_and_label(ctx: RunContext, iteration: int, results: list[ExplorationResult], n_calibration: int = 0) -> None:
+    """Pick candidates from exploration ``iteration`` (each system within its share of the budget), and
+    ``n_calibration`` more frames as held-out labels (:func:`calibration_frames`), and label them as data
+    of ``iteration + 1``."""
     chosen = ctx.rundir.read_candidates(iteration)
     if chosen is None:  # chosen once: a resumed run labels the same frames
         caps = candidate_caps(ctx.systems, ctx.recipe.exploration.max_candidates_per_iteration)
@@ -88,12 +114,19 @@ def select_and_label(ctx: RunContext, iteration: int, results: list[ExplorationR
             explored = [(ctx.rundir.point_dir(iteration, r.P_GPa, r.T_K, system.folder), r)
                         for r in results if r.system == system.folder]
             chosen += select_candidates(explored, caps[system.name])
+        if n_calibration > 0:
+            extra = calibration_frames(ctx, iteration, results, chosen, n_calibration)
+            log.info("%d held-out labels are fewer than exploration.min_calibration_frames: %d explored frames are "
+                     "labelled as held-out data to calibrate the committee", ctx.recipe.exploration.min_calibration_frames
+                     - n_calibration, len(extra))
+            chosen += extra
         ctx.rundir.write_candidates(iteration, chosen)
     ctx.set_stage(f"iteration {iteration}: labelling {len(chosen)} candidates", iteration=iteration)
     reqs = [LabelRequest(f"{c.system + '-' if c.system else ''}it{iteration + 1:03d}-P{c.P_GPa:g}-T{c.T_K:g}-f{c.frame:05d}",
                          load_candidate(c), iteration + 1, c.P_GPa, c.T_K, c.parent, c.frame)
             for c in chosen]
-    stages.label(ctx, reqs, f"iteration {iteration} candidates")
+    held_out = frozenset(r.candidate_id for r, c in zip(reqs, chosen) if c.split == "valid")
+    stages.label(ctx, reqs, f"iteration {iteration} candidates", held_out)
 
 
 def iteration_record(ctx: RunContext, iteration: int, n_new: int, results: list[ExplorationResult],
@@ -122,10 +155,11 @@ def exploration_flags(records: list[IterationRecord]) -> list[str]:
             for g in last.grid if g.get("blow_up")]
 
 
-def converged(ctx: RunContext, levels: dict[str, int], results: list[ExplorationResult]) -> bool:
-    """Every system at its last ramp level and every explored point accurate enough."""
+def converged(ctx: RunContext, levels: dict[str, int], results: list[ExplorationResult], trusted: bool = True) -> bool:
+    """Every system at its last ramp level and every explored point accurate enough, by a ``trusted``
+    (calibrated: :func:`stages.trust_earned`) committee."""
     ramp = ctx.recipe.exploration.ramp
-    full = all(levels[s.name] >= s.n_levels(ramp) - 1 for s in ctx.systems)
+    full = trusted and all(levels[s.name] >= s.n_levels(ramp) - 1 for s in ctx.systems)
     return full and all(r.fractions["accurate"] >= ctx.system_of(r).exploration.converged_accurate_fraction
                         for r in results)
 
@@ -141,10 +175,15 @@ def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, 
         n_before = ctx.store.count(iteration=it)
         models = stages.train(ctx, it)
         errors = stages.validate(ctx, it, models)
-        results = explore_ramped(ctx, it, models, errors["deviation_scale"], levels)
+        trusted = stages.trust_earned(ctx, errors["n_frames"])
+        if not trusted:
+            log.warning("iteration %d: %d held-out labels < exploration.min_calibration_frames = %d: the deviations "
+                        "are not calibrated, so no temperature is raised and the loop cannot converge yet", it,
+                        errors["n_frames"], ex.min_calibration_frames)
+        results = explore_ramped(ctx, it, models, errors["deviation_scale"], levels, trusted)
         records.append(iteration_record(ctx, it, n_before, results, errors))
         ctx.state.iterations = [r.to_dict() for r in records]
-        if converged(ctx, levels, results):
+        if converged(ctx, levels, results, trusted):
             log.info("converged at iteration %d: every system's grid explored, accurate fraction >= %.2f at every "
                      "point", it, ex.converged_accurate_fraction)
             return records, it, True, models
@@ -154,7 +193,7 @@ def active_learning(ctx: RunContext) -> tuple[list[IterationRecord], int, bool, 
             log.warning("not converged at iteration %d, and reference.kind = 'imported' labels no candidates: "
                         "stopping the learning loop (import more data or name a reference)", it)
         else:
-            select_and_label(ctx, it, results)
+            select_and_label(ctx, it, results, 0 if trusted else ex.min_calibration_frames - errors["n_frames"])
             continue
         return records, it, False, models
     raise AssertionError("unreachable")  # max_iterations >= 1

@@ -32,8 +32,9 @@ from deepearth.units import stress_to_pressure_gpa
 log = logging.getLogger("deepearth")
 
 
-def label(ctx: RunContext, requests: list[LabelRequest], what: str) -> dict:
-    """Label the requests not yet in the store with the context's labeller; returns the counts."""
+def label(ctx: RunContext, requests: list[LabelRequest], what: str, held_out: frozenset[str] = frozenset()) -> dict:
+    """Label the requests not yet in the store with the context's labeller; returns the counts. Ids in
+    ``held_out`` go to the validation split whatever their hash says (calibration frames)."""
     if ctx.labeller is None:
         raise RuntimeError(f"{what}: reference.kind = 'imported' has no labeller to compute new labels")
     n, done = len(requests), [0]
@@ -46,7 +47,8 @@ def label(ctx: RunContext, requests: list[LabelRequest], what: str) -> dict:
 
     ref = ctx.recipe.reference
     ctx.progress.start(f"labelling: {what}", n, done=sum(ctx.store.has_label(r.candidate_id) for r in requests))
-    counts = label_requests(ctx.labeller, requests, ctx.store, ctx.split_of, ctx.executor, progress,
+    split_of = (lambda cid: "valid" if cid in held_out else ctx.split_of(cid)) if held_out else ctx.split_of
+    counts = label_requests(ctx.labeller, requests, ctx.store, split_of, ctx.executor, progress,
                             max_attempts=ref.max_attempts, retry_backoff_s=ref.retry_backoff_s, timeout_s=ref.timeout_s)
     ctx.progress.finish()
     log.info("%s: %d labelled, %d failed, %d already in the store", what, counts["ok"], counts["failed"],
@@ -260,3 +262,13 @@ def validate(ctx: RunContext, iteration: int, models: list[Path]) -> dict:
     log.info("iteration %d held-out (%d frames): E %.2f meV/atom, F %.3f eV/A, stress %.2f GPa", iteration,
              errors.n_frames, errors.rmse_energy_meV_per_atom, errors.rmse_force_eV_per_A, errors.rmse_stress_GPa)
     return {**errors.summary(), "deviation_scale": scale}
+
+
+def trust_earned(ctx: RunContext, n_held_out: int) -> bool:
+    """Whether the committee's deviations rest on enough held-out labels to earn trust: a ramp step or
+    convergence needs ``exploration.min_calibration_frames`` of them. An uncalibrated bootstrap spread
+    is 2.5–5× too small (the MgO campaigns of benchmarks/RESULTS.md), so a grid it calls accurate is
+    not evidence: the quickstart used to "converge" at iteration 0 on 3 held-out frames. A recipe from
+    before the rule (min_calibration_frames = 1) keeps the old behaviour."""
+    need = ctx.recipe.exploration.min_calibration_frames
+    return need <= 1 or n_held_out >= need
