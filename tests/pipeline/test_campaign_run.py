@@ -216,3 +216,51 @@ def test_the_campaign_report_has_a_section_per_system_and_the_arrhenius_figure(c
         assert f"<h2 id='system-{s}'>System {s}</h2>" in page and f"Held-out labels of {s} in the final model" in page
     assert page.count("<img") == len(figs)
     assert "<th>system</th>" in page and "<th>region (atoms counted)</th>" in page
+
+
+@pytest.mark.slow
+def test_trust_needs_enough_held_out_labels_and_calibration_frames_fill_them(campaign, tmp_path):
+    """No ramp step and no convergence on fewer than min_calibration_frames held-out labels (the
+    uncalibrated bootstrap spread is several times too small); the frames labelled to fill the gap are
+    accurate explored frames of every system, held out whatever their id's hash says."""
+    from deepearth.pipeline import stages
+    from deepearth.pipeline.context import build_context
+    from deepearth.explore.campaign import load_candidate
+    from deepearth.pipeline.learning import calibration_frames, converged
+    from deepearth.reference.batch import LabelRequest
+
+    recipe, _, rundir = campaign
+    ctx = build_context(recipe, executor=InProcessExecutor())
+    need = recipe.exploration.min_calibration_frames
+    assert not stages.trust_earned(ctx, need - 1) and stages.trust_earned(ctx, need)
+    old = build_context(recipe.model_copy(update={"exploration": recipe.exploration.model_copy(
+        update={"min_calibration_frames": 1})}), executor=InProcessExecutor())
+    assert stages.trust_earned(old, 0)  # a recipe from before the rule: as before
+    results = rundir.exploration_results(0)
+    levels = {s.name: s.n_levels(recipe.exploration.ramp) - 1 for s in ctx.systems}
+    everything_accurate = [r.__class__.from_dict({**r.to_dict(), "fractions": {"accurate": 1.0, "candidate": 0.0,
+                                                                               "failed": 0.0}}) for r in results]
+    assert converged(ctx, levels, everything_accurate, trusted=True)
+    assert not converged(ctx, levels, everything_accurate, trusted=False)
+
+    taken = rundir.read_candidates(0)
+    extra = calibration_frames(ctx, 0, results, taken, 6)
+    assert len(extra) == 6 and all(c.split == "valid" for c in extra)
+    assert not {(c.parent, c.frame) for c in extra} & {(c.parent, c.frame) for c in taken}
+    by_point = {(r.system, r.T_K): r for r in results}
+    for c in extra:  # frames of the point they name, not failed
+        r = by_point[(c.system, c.T_K)]
+        assert r.deviation_used[c.frame] <= ctx.system_of(r).exploration.trust_hi
+    assert {c.system for c in extra} == {r.system for r in results}  # every system, in turn
+
+    # labelled as held-out data whatever the id's hash says (a copy of the run: the fixture stays as it is)
+    import shutil
+    shutil.copytree(rundir.root, tmp_path / "run")
+    copy = build_context(recipe.model_copy(update={"run_dir": str(tmp_path / "run")}), executor=InProcessExecutor())
+    reqs = [LabelRequest(f"calibration-{k}", load_candidate(c), 1, c.P_GPa, c.T_K, c.parent, c.frame)
+            for k, c in enumerate(extra[:3])]
+    hashed = [copy.split_of(r.candidate_id) for r in reqs]
+    stages.label(copy, reqs, "calibration frames", frozenset(r.candidate_id for r in reqs[:2]))
+    splits = {r.candidate_id: r.split for r in LabelStore(copy.rundir.store_file).rows() if r.candidate_id in
+              {q.candidate_id for q in reqs}}
+    assert splits == {"calibration-0": "valid", "calibration-1": "valid", "calibration-2": hashed[2]}

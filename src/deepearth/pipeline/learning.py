@@ -82,16 +82,16 @@ def explore_ramped(ctx: RunContext, iteration: int, models: list[Path], deviatio
 
 def calibration_frames(ctx: RunContext, iteration: int, results: list[ExplorationResult], taken: list[Candidate],
                        n: int) -> list[Candidate]:
-    """``n`` explored frames the committee called accurate (not candidates), to be labelled as held-out
-    data (``split`` valid): evenly spaced along each point's trajectory, the points taken in turn (every
-    system, every P–T), so that the calibration covers what the exploration saw in distribution."""
+    """``n`` explored frames the committee did not call failed and that are not already chosen, to be
+    labelled as held-out data (``split`` valid): evenly spaced along each point's trajectory, the points
+    taken in turn (every system, every P–T), so that the calibration covers what the exploration saw
+    (failed frames, past ``trust_hi``, are out of distribution and would inflate the factor)."""
     taken_ids = {(c.parent, c.frame) for c in taken}
     queues = []
     for r in results:
         parent = str(ctx.rundir.point_dir(iteration, r.P_GPa, r.T_K, r.system) / "traj.extxyz")
-        lo = ctx.system_of(r).exploration.trust_lo
-        frames = [k for k, dev in enumerate(r.deviation_used) if dev < lo and (parent, k) not in taken_ids
-                  and k not in r.candidate_frames]
+        hi = ctx.system_of(r).exploration.trust_hi
+        frames = [k for k, dev in enumerate(r.deviation_used) if dev <= hi and (parent, k) not in taken_ids]
         order = [frames[int(i)] for i in np.unique(np.linspace(0, len(frames) - 1, min(n, len(frames))).round())] if frames else []
         queues.append([Candidate(parent, k, r.P_GPa, r.T_K, r.system, split="valid") for k in order])
     out: list[Candidate] = []
