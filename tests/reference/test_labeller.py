@@ -65,3 +65,21 @@ def test_xtb_forces_and_stress_match_finite_differences():
     a_m.set_cell(atoms.cell.array @ np.diag([1 - eps, 1, 1]), scale_atoms=True)
     fd_stress = (energy(a_p) - energy(a_m)) / (2 * eps) / atoms.get_volume()
     assert fd_stress == pytest.approx(label.stress_eV_per_A3[0], abs=2e-4)
+
+
+def test_a_label_keeps_the_configuration_it_was_computed_on():
+    """An MD loop labels a frame and moves the same Atoms on: the label must not move with it (the
+    forces would then belong to other positions)."""
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    from deepearth.reference.labeller import CalculatorLabeller
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True)
+    atoms.rattle(0.05, seed=1)
+    before = atoms.get_positions().copy()
+    lab = CalculatorLabeller(EMT, "emt", {"method": "EMT"}).label(atoms)
+    atoms.positions += 0.3
+    assert np.allclose(lab.atoms.get_positions(), before) and lab.atoms is not atoms
+    again = CalculatorLabeller(EMT, "emt", {"method": "EMT"}).label(lab.atoms)
+    assert np.allclose(again.forces_eV_per_A, lab.forces_eV_per_A)

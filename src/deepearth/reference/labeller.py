@@ -59,6 +59,9 @@ class CalculatorLabeller:
         self.force_consistent = bool(force_consistent)
 
     def label(self, atoms: Atoms) -> Label:
+        """Energy (eV), forces (eV/Å) and stress (eV/Å³) of ``atoms``; the label keeps its own copy of
+        the configuration (a caller that moves ``atoms`` on, as an MD loop does, does not move the label)."""
+        atoms = atoms.copy()
         work = atoms.copy()
         work.calc = self.factory()
         try:
