@@ -38,12 +38,19 @@ def test_every_stage_ran_and_wrote_its_records(emt_run):
     assert [it["iteration"] for it in summary.iterations] == [0, 1]
     assert summary.labeller["method"] == "EMT" and summary.potential["backend"] == "pod"
     store = LabelStore(rundir.store_file)
-    # reference EOS (5) + initial data (8) at iteration 0, then the capped candidates
+    # reference EOS (5) + initial data (8) at iteration 0, then the capped candidates, and as many explored
+    # frames as iteration 0 lacked held-out labels for a calibration (min_calibration_frames = 10), held out
     assert summary.iterations[0]["n_new_labels"] == 5 + 8
-    assert summary.iterations[1]["n_new_labels"] == 3 == store.count(iteration=1)
-    assert {r.labeller for r in store.rows()} == {"emt"}
     picked = rundir.read_candidates(0)
-    assert len(picked) == 3 and all(c.parent.endswith("traj.extxyz") for c in picked)
+    candidates = [c for c in picked if not c.split]
+    calibration = [c for c in picked if c.split == "valid"]
+    assert len(candidates) == 3 and all(c.parent.endswith("traj.extxyz") for c in picked)
+    # as many as the 5 explored frames hold besides the 3 candidates (fewer than the 6 missing)
+    assert 0 < len(calibration) <= 10 - summary.iterations[0]["n_validation_frames"]
+    assert len(calibration) + len(candidates) == 5 and not {c.frame for c in calibration} & {c.frame for c in candidates}
+    assert summary.iterations[1]["n_new_labels"] == len(picked) == store.count(iteration=1)
+    assert store.count(iteration=1, split="valid") >= len(calibration)
+    assert {r.labeller for r in store.rows()} == {"emt"}
     for it in (0, 1):
         results = rundir.exploration_results(it)
         # the temperature ramp: 1200 K joins only once 600 K is accurate, which trust_lo = 0.002 never allows
