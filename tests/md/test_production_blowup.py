@@ -83,3 +83,26 @@ def test_nan_pressure_seen_by_the_production_observer_is_a_blow_up(tmp_path, mon
     res = run_replica(replica(tmp_path, monkeypatch, lambda: StressOnRequest(1, "stress"), equilibration_steps=0))
     assert res.blow_up.startswith("NVT production: non-finite pressure nan at step 0 (0 ps)")
     assert res.n_frames == 0 and res.trajectory == ""
+
+
+def test_flags_name_the_system_the_point_and_the_replica():
+    """One phrase for a (system, P, T) point in logs and flags; a replica that stopped before writing a
+    trajectory is still named by its point (no empty name)."""
+    from deepearth.pipeline.learning import exploration_flags
+    from deepearth.pipeline.systems import state_point
+    from deepearth.pipeline.transport import replica_flags
+    from deepearth.rundir import IterationRecord
+
+    assert state_point("melt", 50.0, 5000.0) == "melt P=50 GPa, T=5000 K"
+    assert state_point("", 140.0, 4000.5) == "P=140 GPa, T=4000.5 K"
+    stopped = ReplicaResult(50.0, 5000.0, float("nan"), float("nan"), float("nan"), float("nan"), 0, "", "lost atoms")
+    ran = ReplicaResult(50.0, 5000.0, 1.0, 5000.0, 50.0, 1.0, 10, "md/melt/P50-T5000/rep-1/traj.extxyz", "T > 25000 K")
+    assert replica_flags({("melt", 50.0, 5000.0): [stopped, ran]}) == [
+        "production replica at melt P=50 GPa, T=5000 K stopped: lost atoms",
+        "production replica rep-1 at melt P=50 GPa, T=5000 K stopped: T > 25000 K"]
+    record = IterationRecord.from_dict({"iteration": 3, "n_labelled_total": 1, "n_new_labels": 0, "n_failed_labels_total": 0,
+                                        "accurate_fraction": 0.0, "candidate_fraction": 0.0, "failed_fraction": 1.0,
+                                        "grid": [{"system": "gb", "P_GPa": 140.0, "T_K": 4000.0, "blow_up": "deviation"},
+                                                 {"P_GPa": 140.0, "T_K": 5000.0, "blow_up": ""}]})
+    assert exploration_flags([record]) == ["exploration of the final model (iteration 3) stopped at gb P=140 GPa, "
+                                           "T=4000 K: deviation"]

@@ -14,15 +14,11 @@ from deepearth.explore.deviation import FRAME_CLASSES
 from deepearth.parallel import map_or_raise
 from deepearth.pipeline import stages
 from deepearth.pipeline.context import RunContext
-from deepearth.pipeline.systems import CampaignSystem, candidate_caps, next_level
+from deepearth.pipeline.systems import CampaignSystem, candidate_caps, next_level, state_point
 from deepearth.reference.batch import LabelRequest
 from deepearth.rundir import Candidate, ExplorationResult, IterationRecord
 
 log = logging.getLogger("deepearth")
-
-
-def point_label(system: CampaignSystem, P_GPa: float, T_K: float) -> str:
-    return f"{system.name + ' ' if system.folder else ''}P={P_GPa:g} GPa T={T_K:g} K"
 
 
 def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale: float = 1.0,
@@ -48,7 +44,7 @@ def explore(ctx: RunContext, iteration: int, models: list[Path], deviation_scale
     for g, res in map_or_raise(ctx.executor, explore_point, tasks, "exploration grid point"):
         results[g] = res
         f = res.fractions
-        log.info("explored %s: accurate %.2f candidate %.2f failed %.2f%s%s", point_label(points[g][0], res.P_GPa, res.T_K),
+        log.info("explored %s: accurate %.2f candidate %.2f failed %.2f%s%s", state_point(points[g][0].folder, res.P_GPa, res.T_K),
                  f["accurate"], f["candidate"], f["failed"],
                  f"; {res.outside_envelope} frames outside the training envelope" if res.outside_envelope else "",
                  f" (blow-up: {res.blow_up})" if res.blow_up else "")
@@ -151,7 +147,7 @@ def exploration_flags(records: list[IterationRecord]) -> list[str]:
     model is not to be trusted there (earlier iterations' blow-ups are how candidates are found)."""
     last = records[-1]
     return [f"exploration of the final model (iteration {last.iteration}) stopped at "
-            f"{g['system'] + ' ' if g.get('system') else ''}P={g['P_GPa']:g} GPa, T={g['T_K']:g} K: {g['blow_up']}"
+            f"{state_point(g.get('system', ''), g['P_GPa'], g['T_K'])}: {g['blow_up']}"
             for g in last.grid if g.get("blow_up")]
 
 

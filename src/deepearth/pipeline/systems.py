@@ -104,6 +104,12 @@ def next_level(level: int, system: CampaignSystem, results: list[ExplorationResu
     return level
 
 
+def state_point(system_folder: str, P_GPa: float, T_K: float) -> str:
+    """How logs and flags name a (system, P, T) point: "melt P=50 GPa, T=5000 K" ("P=..." for a single
+    [system] recipe, whose folder is "")."""
+    return f"{system_folder + ' ' if system_folder else ''}P={P_GPa:g} GPa, T={T_K:g} K"
+
+
 def candidate_caps(systems: list[CampaignSystem], total: int) -> dict[str, int]:
     """Each system's share of ``total`` candidates: ``round(total × w / Σw)``, at least 1."""
     wsum = sum(s.weight for s in systems)

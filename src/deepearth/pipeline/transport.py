@@ -33,7 +33,7 @@ from deepearth.md.production import ReplicaTask, run_replica
 from deepearth.parallel import map_or_raise
 from deepearth.pipeline import stages
 from deepearth.pipeline.context import RunContext
-from deepearth.pipeline.systems import CampaignSystem
+from deepearth.pipeline.systems import CampaignSystem, state_point
 from deepearth.properties import Region, arrhenius_fit, diffusion_coefficient, from_diffusion_results, read_trajectory
 from deepearth.properties.arrhenius import ArrheniusResult
 from deepearth.rundir import ReplicaResult
@@ -74,7 +74,7 @@ def production(ctx: RunContext, model: Path, iterations: int) -> dict[PointKey, 
     ctx.progress.start("production MD", len(tasks))
     for i, res in map_or_raise(ctx.executor, run_replica, tasks, "production replica"):
         replicas[keys[i]].append(res)
-        where = f"{keys[i][0] + ' ' if keys[i][0] else ''}P={keys[i][1]:g} GPa T={keys[i][2]:g} K"
+        where = state_point(*keys[i])
         if res.blow_up:
             log.warning("replica at %s stopped: %s", where, res.blow_up)
         else:
@@ -86,8 +86,8 @@ def production(ctx: RunContext, model: Path, iterations: int) -> dict[PointKey, 
 
 def replica_flags(replicas: dict[PointKey, list[ReplicaResult]]) -> list[str]:
     """One line per production replica that blew up (its frames are not used for properties)."""
-    return [f"production replica {Path(r.trajectory).parent.name} at {s + ' ' if s else ''}P={p:g} GPa, T={t:g} K "
-            f"stopped: {r.blow_up}" for (s, p, t), reps in replicas.items() for r in reps if r.blow_up]
+    return [f"production replica{' ' + Path(r.trajectory).parent.name if r.trajectory else ''} at "
+            f"{state_point(s, p, t)} stopped: {r.blow_up}" for (s, p, t), reps in replicas.items() for r in reps if r.blow_up]
 
 
 def region_of(system: CampaignSystem, name: str, cell: np.ndarray) -> Region | None:
